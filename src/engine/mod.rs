@@ -1,0 +1,200 @@
+//! The clock-driven engine: a [`Network`] of populations, projections and current inputs advanced in
+//! lock-step with one integer clock and one dt.
+//!
+//! The order of operations inside one step is written once, in [`SCHEDULE`] and in
+//! [`Network::step`], and follows the reference's `System::run` (spec 0.2).
+
+pub mod history;
+
+use crate::burst::BurstDetector;
+use crate::neuron::Population;
+use crate::stimulus::CurrentInput;
+use crate::synapse::Projection;
+pub use history::SpikeHistory;
+
+/// One phase of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phase {
+    /// Short name.
+    pub name: &'static str,
+    /// What happens, and why it sits where it does.
+    pub what: &'static str,
+}
+
+/// The schedule of one step (spec 0.2), printed by `burstsim check`.
+pub const SCHEDULE: [Phase; 5] = [
+    Phase {
+        name: "integrate",
+        what: "every population integrates its dynamics and threshold-checks (registration order); \
+               spikes are classified as event / burst / other by the 16 ms detector",
+    },
+    Phase {
+        name: "deliver",
+        what: "every projection (file order) adds its weight to the target conductances for the \
+               spikes emitted delay steps ago (0.8 ms = 8 steps by default); they first move V next step",
+    },
+    Phase {
+        name: "currents",
+        what: "injected currents add dt*I/C to V_s or V_d: after this step's threshold check, so they \
+               first matter at the next one; monitors record here",
+    },
+    Phase { name: "relax", what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms)" },
+    Phase { name: "clock", what: "step <- step + 1; t = step * dt" },
+];
+
+/// A population with its name and event/burst detector.
+#[derive(Clone, Debug)]
+pub struct PopulationSlot {
+    /// Name from the model file (or generated for an `[[input]]` Poisson drive).
+    pub name: String,
+    /// True for sources generated from an `[[input]]` entry (not recorded by default).
+    pub generated: bool,
+    /// The neurons.
+    pub pop: Population,
+    /// Event/burst detector (spiking neurons only).
+    pub detector: Option<BurstDetector>,
+    /// Spikes of recent steps (delay buffer).
+    pub history: SpikeHistory,
+    /// Events detected this step.
+    pub events: Vec<u32>,
+    /// Bursts detected this step (neuron indices).
+    pub bursts: Vec<u32>,
+    /// Onset step of each burst in `bursts` (the step of the event that began it).
+    pub burst_onsets: Vec<u64>,
+}
+
+/// Occurs when a state variable stops being finite (STYLE 11).
+#[derive(Debug, thiserror::Error)]
+#[error("numerical instability: population \"{population}\", neuron {neuron}, variable {variable} is {value} at t = {t_ms} ms")]
+pub struct Instability {
+    /// Population name.
+    pub population: String,
+    /// Neuron index.
+    pub neuron: usize,
+    /// Variable name.
+    pub variable: &'static str,
+    /// The value found.
+    pub value: f32,
+    /// Time, ms.
+    pub t_ms: f64,
+}
+
+/// A built network, ready to step.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// Time step, ms.
+    pub dt_ms: f64,
+    /// Populations in registration (file) order.
+    pub populations: Vec<PopulationSlot>,
+    /// Projections in file order.
+    pub projections: Vec<Projection>,
+    /// Current inputs in file order.
+    pub currents: Vec<CurrentInput>,
+    step: u64,
+}
+
+impl Network {
+    /// Assembles a network. Projection and current indices must be valid (checked by the builder).
+    pub fn new(dt_ms: f64, populations: Vec<PopulationSlot>, projections: Vec<Projection>, currents: Vec<CurrentInput>) -> Self {
+        Network { dt_ms, populations, projections, currents, step: 0 }
+    }
+
+    /// Steps done so far (the clock).
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// Time of the clock, ms.
+    pub fn t_ms(&self) -> f64 {
+        self.step as f64 * self.dt_ms
+    }
+
+    /// Spikes emitted by population `p` in the last completed step.
+    pub fn last_spikes(&self, p: usize) -> &[u32] {
+        self.populations[p].history.at(self.step.wrapping_sub(1))
+    }
+
+    /// Advances the network by one step, in the order of [`SCHEDULE`].
+    pub fn step(&mut self) {
+        let step = self.step;
+        // Phase "integrate": each population integrates and threshold-checks; the detector
+        // classifies the new spikes *before* its trace takes them (relax, below).
+        for slot in &mut self.populations {
+            let spikes = slot.history.begin(step);
+            slot.pop.step(spikes);
+            slot.events.clear();
+            slot.bursts.clear();
+            slot.burst_onsets.clear();
+            if let Some(det) = &mut slot.detector {
+                det.classify(step, slot.history.at(step), &mut slot.events, &mut slot.bursts, &mut slot.burst_onsets);
+            }
+        }
+        // Phase "deliver": must run after every population has integrated this step, so that a
+        // delivered conductance first acts at the next step (spec 0.3).
+        for proj in &self.projections {
+            let (from, to) = (proj.from.0 as usize, proj.to.0 as usize);
+            if from == to {
+                // Recurrent: the delay buffer and the conductances are different fields.
+                let PopulationSlot { history, pop, .. } = &mut self.populations[to];
+                let g = pop.conductance_mut(proj.target, proj.receptor).expect("validated target");
+                proj.deliver(history.delayed(step, proj.delay_steps), g);
+            } else {
+                let (src, dst) = two_mut(&mut self.populations, from, to);
+                let g = dst.pop.conductance_mut(proj.target, proj.receptor).expect("validated target");
+                proj.deliver(src.history.delayed(step, proj.delay_steps), g);
+            }
+        }
+        // Phase "currents": after this step's threshold check (spec 0.2 step 3).
+        for c in &self.currents {
+            if let Some(i) = c.current_at(step, self.dt_ms) {
+                self.populations[c.target.0 as usize].pop.inject(c.compartment, i as f32);
+            }
+        }
+        // Phase "relax": detector traces take this step's spikes, then decay.
+        for slot in &mut self.populations {
+            if let Some(det) = &mut slot.detector {
+                det.relax(slot.history.at(step));
+            }
+        }
+        // Phase "clock".
+        self.step += 1;
+    }
+
+    /// Checks every population's state for NaN or infinity.
+    pub fn check_finite(&self) -> Result<(), Instability> {
+        for slot in &self.populations {
+            if let Some((neuron, variable, value)) = slot.pop.first_non_finite() {
+                return Err(Instability { population: slot.name.clone(), neuron, variable, value, t_ms: self.t_ms() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Total number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        self.projections.iter().map(|p| p.n_synapses()).sum()
+    }
+
+    /// Rough memory held by the network state, bytes.
+    pub fn state_bytes(&self) -> usize {
+        let pops: usize = self
+            .populations
+            .iter()
+            .map(|s| s.pop.state_bytes() + s.history.bytes() + s.detector.as_ref().map_or(0, |d| d.bytes()))
+            .sum();
+        let syn: usize = self.projections.iter().map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8).sum();
+        pops + syn
+    }
+}
+
+/// Mutable references to two different elements.
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    assert_ne!(a, b);
+    if a < b {
+        let (l, r) = v.split_at_mut(b);
+        (&mut l[a], &mut r[0])
+    } else {
+        let (l, r) = v.split_at_mut(a);
+        (&mut r[0], &mut l[b])
+    }
+}

@@ -1,0 +1,567 @@
+//! From the raw schema to a validated [`Network`]: every range, unit and reference is checked here,
+//! each failure naming the file, the section, the key, the value and what was expected.
+
+use super::error::{hint_for, ModelError};
+use super::schema::{InputSpec, KindName, ModelFile, PopulationSpec, ProjectionSpec};
+use crate::burst::{BurstDetector, BurstRule};
+use crate::engine::{Network, PopulationSlot, SpikeHistory};
+use crate::neuron::pyramidal::{DendriticDrivingForce, InitialVoltage, PyramidalParams};
+use crate::neuron::{Compartment, Poisson, Population, Pyramidal, Receptor};
+use crate::rng::{stream_rng, Stream};
+use crate::stimulus::{CurrentInput, Waveform};
+use crate::synapse::projection::Csr;
+use crate::synapse::{Connect, Projection};
+use crate::PopulationId;
+use std::collections::BTreeMap;
+
+/// Default axonal delay of ordinary projections, ms (spec 0.3: MINDELAY = 8 steps).
+pub const DEFAULT_DELAY_MS: f64 = 0.8;
+/// Time constant of the event/burst detector, ms (spec 2.1).
+pub const BURST_TAU_MS: f64 = 16.0;
+/// Default rate bin, ms (Fig. 3 uses 50 ms, spec 2.2).
+pub const DEFAULT_RATE_BIN_MS: f64 = 50.0;
+/// Longest accepted delay, ms (the delay ring holds one spike list per step).
+pub const MAX_DELAY_MS: f64 = 1000.0;
+
+/// Command-line overrides applied before building (they change wiring and noise).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replaces `[simulation] seed`.
+    pub seed: Option<u64>,
+    /// Replaces `[simulation] duration_ms`.
+    pub duration_ms: Option<f64>,
+}
+
+/// What to record, resolved.
+#[derive(Clone, Debug)]
+pub struct OutputConfig {
+    /// Output path as given (or derived from the model name).
+    pub file: String,
+    /// Indices of recorded populations.
+    pub populations: Vec<usize>,
+    /// Record spikes.
+    pub spikes: bool,
+    /// Record events and bursts.
+    pub events_bursts: bool,
+    /// Rate bin in steps.
+    pub rate_bin_steps: u64,
+    /// Deflate compression.
+    pub compression: bool,
+}
+
+/// A built model: the network plus run settings.
+#[derive(Debug)]
+pub struct Model {
+    /// The network.
+    pub network: Network,
+    /// Steps to run.
+    pub n_steps: u64,
+    /// Seed used.
+    pub seed: u64,
+    /// Threads requested in the file.
+    pub threads: Option<usize>,
+    /// Title.
+    pub title: Option<String>,
+    /// Recording.
+    pub output: OutputConfig,
+    /// The model text, stored in the output.
+    pub text: String,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn invalid(&self, section: &str, key: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> ModelError {
+        ModelError::Invalid {
+            file: self.file.to_string(),
+            section: section.to_string(),
+            key: key.to_string(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    fn positive(&self, section: &str, key: &str, v: f64, what: &str) -> Result<f64, ModelError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.invalid(section, key, v, format!("a positive {what}")))
+        }
+    }
+
+    fn non_negative(&self, section: &str, key: &str, v: f64, what: &str) -> Result<f64, ModelError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.invalid(section, key, v, format!("{what} >= 0")))
+        }
+    }
+
+    fn finite(&self, section: &str, key: &str, v: f64, what: &str) -> Result<f64, ModelError> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.invalid(section, key, v, format!("a finite {what}")))
+        }
+    }
+
+    /// A time in ms converted to whole steps; must be a multiple of dt (to 1e-6 of a step).
+    fn steps(&self, section: &str, key: &str, ms: f64, dt: f64) -> Result<u64, ModelError> {
+        self.non_negative(section, key, ms, "time in ms")?;
+        let s = ms / dt;
+        if (s - s.round()).abs() > 1e-6 {
+            return Err(self.invalid(section, key, ms, format!("a multiple of dt = {dt} ms")));
+        }
+        Ok(s.round() as u64)
+    }
+}
+
+fn number(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Float(f) => Some(*f),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// Builds the network from the parsed file.
+pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides) -> Result<Model, ModelError> {
+    let cx = Ctx { file };
+    let sim = &raw.simulation;
+    let dt = cx.positive("[simulation]", "dt_ms", sim.dt_ms, "time step in ms")?;
+    if dt > 10.0 {
+        return Err(cx.invalid("[simulation]", "dt_ms", dt, "a time step in ms of at most 10 (0.1 in the reference)"));
+    }
+    let duration = ov.duration_ms.unwrap_or(sim.duration_ms);
+    let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
+    cx.positive("[simulation]", dkey, duration, "duration in ms")?;
+    let n_steps = (duration / dt).round() as u64;
+    let seed = ov.seed.unwrap_or(sim.seed);
+    let threads = match sim.threads {
+        None => None,
+        Some(t) if (1..=1024).contains(&t) => Some(t as usize),
+        Some(t) => return Err(cx.invalid("[simulation]", "threads", t, "an integer from 1 to 1024")),
+    };
+    let burst_rule = match raw.output.burst_rule.as_deref() {
+        None | Some("trace") => BurstRule::Trace,
+        Some("isi") => BurstRule::Isi,
+        Some(o) => return Err(cx.invalid("[output]", "burst_rule", format!("\"{o}\""), "\"trace\" or \"isi\"")),
+    };
+
+    // Populations.
+    let mut slots: Vec<PopulationSlot> = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, spec) in raw.populations.iter().enumerate() {
+        let section = format!("population {k} (\"{}\")", spec.name);
+        if spec.name.is_empty() {
+            return Err(cx.invalid(&format!("population {k}"), "name", "\"\"", "a non-empty name"));
+        }
+        if names.contains_key(&spec.name) {
+            return Err(cx.invalid(&section, "name", format!("\"{}\"", spec.name), "a name not used by another population"));
+        }
+        if spec.size <= 0 || spec.size > u32::MAX as i64 {
+            return Err(cx.invalid(&section, "size", spec.size, "a positive number of neurons"));
+        }
+        let pop = build_population(&cx, &section, spec, dt, seed, k as u64)?;
+        names.insert(spec.name.clone(), slots.len());
+        slots.push(new_slot(spec.name.clone(), false, pop, dt, burst_rule));
+    }
+    let n_declared = slots.len();
+    let known = |names: &BTreeMap<String, usize>| names.keys().cloned().collect::<Vec<_>>().join(", ");
+    let lookup = |names: &BTreeMap<String, usize>, section: &str, key: &str, name: &str| -> Result<usize, ModelError> {
+        names.get(name).copied().ok_or_else(|| {
+            cx.invalid(section, key, format!("\"{name}\""), format!("the name of a population (known: {})", known(names)))
+        })
+    };
+
+    // Projections.
+    let mut projections = Vec::new();
+    for (k, spec) in raw.projections.iter().enumerate() {
+        let section = format!("projection {k} ({} -> {})", spec.from, spec.to);
+        let from = lookup(&names, &section, "from", &spec.from)?;
+        let to = lookup(&names, &section, "to", &spec.to)?;
+        let connect = parse_connect(&cx, &section, &spec.connect)?;
+        projections.push(build_projection(&cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64)?);
+    }
+
+    // Inputs.
+    let mut currents = Vec::new();
+    for (k, spec) in raw.inputs.iter().enumerate() {
+        match spec {
+            InputSpec::ConstantCurrent { target, compartment, current_pa, start_ms, stop_ms } => {
+                let section = format!("input {k} (constant_current -> {target})");
+                let t = lookup(&names, &section, "target", target)?;
+                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                let current_pa = cx.finite(&section, "current_pa", *current_pa, "current in pA")?;
+                let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                currents.push(CurrentInput {
+                    target: PopulationId(t as u32),
+                    compartment: *compartment,
+                    waveform: Waveform::Constant { current_pa },
+                    start_step,
+                    stop_step,
+                });
+            }
+            InputSpec::SineCurrent { target, compartment, amplitude_pa, period_ms, phase_deg, offset_pa, start_ms, stop_ms } => {
+                let section = format!("input {k} (sine_current -> {target})");
+                let t = lookup(&names, &section, "target", target)?;
+                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                currents.push(CurrentInput {
+                    target: PopulationId(t as u32),
+                    compartment: *compartment,
+                    waveform: Waveform::Sine {
+                        amplitude_pa: cx.finite(&section, "amplitude_pa", *amplitude_pa, "amplitude in pA")?,
+                        period_ms: cx.positive(&section, "period_ms", *period_ms, "period in ms")?,
+                        phase_rad: cx.finite(&section, "phase_deg", phase_deg.unwrap_or(0.0), "phase in degrees")?.to_radians(),
+                        offset_pa: cx.finite(&section, "offset_pa", offset_pa.unwrap_or(0.0), "offset in pA")?,
+                    },
+                    start_step,
+                    stop_step,
+                });
+            }
+            InputSpec::Poisson { name, target, compartment, receptor, rate_hz, weight, delay_ms } => {
+                let section = format!("input {k} (poisson -> {target})");
+                let t = lookup(&names, &section, "target", target)?;
+                let rate = poisson_rate(&cx, &section, *rate_hz, dt)?;
+                let n = slots[t].pop.len();
+                let src_name = name.clone().unwrap_or_else(|| {
+                    format!("{target}.{}.{}.input{k}", comp_name(*compartment), rec_name(*receptor))
+                });
+                if names.contains_key(&src_name) {
+                    return Err(cx.invalid(&section, "name", format!("\"{src_name}\""), "a name not used by another population"));
+                }
+                // Generated source populations take indices after the declared ones, so adding an
+                // input does not change the random streams of declared populations.
+                let index = (n_declared + k) as u64 + (1 << 32);
+                let pop = Population::Poisson(Poisson::new(n, rate, dt, seed, index));
+                names.insert(src_name.clone(), slots.len());
+                let from = slots.len();
+                slots.push(new_slot(src_name.clone(), true, pop, dt, burst_rule));
+                let pspec = ProjectionSpec {
+                    name: Some(format!("{src_name}->{target}")),
+                    from: src_name,
+                    to: target.clone(),
+                    target: *compartment,
+                    receptor: *receptor,
+                    connect: toml::Value::String("one_to_one".into()),
+                    weight: *weight,
+                    delay_ms: *delay_ms,
+                };
+                let pk = raw.projections.len() as u64 + k as u64;
+                projections.push(build_projection(&cx, &section, &pspec, Connect::OneToOne, from, t, &mut slots, dt, seed, pk)?);
+            }
+        }
+    }
+
+    // Output.
+    let out = &raw.output;
+    let populations = match &out.populations {
+        Some(list) => {
+            let mut v = Vec::new();
+            for n in list {
+                v.push(lookup(&names, "[output]", "populations", n)?);
+            }
+            v
+        }
+        None => (0..n_declared).filter(|&i| !matches!(slots[i].pop, Population::Poisson(_))).collect(),
+    };
+    let bin = out.rate_bin_ms.unwrap_or(DEFAULT_RATE_BIN_MS);
+    cx.positive("[output]", "rate_bin_ms", bin, "bin in ms")?;
+    let rate_bin_steps = cx.steps("[output]", "rate_bin_ms", bin, dt)?;
+    let file_name = match &out.file {
+        Some(f) if f.is_empty() => return Err(cx.invalid("[output]", "file", "\"\"", "a file name")),
+        Some(f) => f.clone(),
+        None => format!("{stem}.h5"),
+    };
+    let output = OutputConfig {
+        file: file_name,
+        populations,
+        spikes: out.spikes.unwrap_or(true),
+        events_bursts: out.events_bursts.unwrap_or(true),
+        rate_bin_steps,
+        compression: out.compression.unwrap_or(false),
+    };
+    let network = Network::new(dt, slots, projections, currents);
+    Ok(Model { network, n_steps, seed, threads, title: sim.title.clone(), output, text: text.to_string() })
+}
+
+fn comp_name(c: Compartment) -> &'static str {
+    match c {
+        Compartment::Soma => "soma",
+        Compartment::Dendrite => "dendrite",
+    }
+}
+
+fn rec_name(r: Receptor) -> &'static str {
+    match r {
+        Receptor::Exc => "exc",
+        Receptor::Inh => "inh",
+    }
+}
+
+fn new_slot(name: String, generated: bool, pop: Population, dt: f64, rule: BurstRule) -> PopulationSlot {
+    let detector = match pop {
+        Population::Poisson(_) => None,
+        _ => Some(BurstDetector::new(pop.len(), BURST_TAU_MS, dt, rule)),
+    };
+    PopulationSlot {
+        name,
+        generated,
+        pop,
+        detector,
+        history: SpikeHistory::new(0),
+        events: Vec::new(),
+        bursts: Vec::new(),
+        burst_onsets: Vec::new(),
+    }
+}
+
+fn poisson_rate(cx: &Ctx, section: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
+    let max = 1000.0 / dt;
+    if !(rate.is_finite() && rate >= 0.0 && rate < max) {
+        return Err(cx.invalid(section, "rate_hz", rate, format!("a rate in Hz >= 0 and below 1/dt = {max} Hz")));
+    }
+    Ok(rate)
+}
+
+fn check_current_target(cx: &Ctx, section: &str, slot: &PopulationSlot, c: Compartment) -> Result<(), ModelError> {
+    if slot.pop.accepts_current(c) {
+        Ok(())
+    } else {
+        Err(cx.invalid(
+            section,
+            "compartment",
+            format!("\"{}\"", comp_name(c)),
+            format!("a compartment of population \"{}\" (kind {}) that takes currents", slot.name, slot.pop.kind_name()),
+        ))
+    }
+}
+
+fn window(cx: &Ctx, section: &str, start: Option<f64>, stop: Option<f64>, dt: f64) -> Result<(u64, u64), ModelError> {
+    let a = cx.steps(section, "start_ms", start.unwrap_or(0.0), dt)?;
+    let b = match stop {
+        None => u64::MAX,
+        Some(s) => cx.steps(section, "stop_ms", s, dt)?,
+    };
+    if b < a {
+        return Err(cx.invalid(section, "stop_ms", stop.unwrap_or(0.0), "a time after start_ms"));
+    }
+    Ok((a, b))
+}
+
+fn parse_connect(cx: &Ctx, section: &str, v: &toml::Value) -> Result<Connect, ModelError> {
+    let expected = "{ p = <probability> }, \"one_to_one\" or \"all_to_all\"";
+    match v {
+        toml::Value::String(s) if s == "one_to_one" => Ok(Connect::OneToOne),
+        toml::Value::String(s) if s == "all_to_all" => Ok(Connect::AllToAll),
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| *k != "p") {
+                return Err(ModelError::UnknownKey {
+                    file: cx.file.to_string(),
+                    section: format!("{section}: connect"),
+                    key: k.clone(),
+                    allowed: "p".into(),
+                    hint: String::new(),
+                });
+            }
+            let p = t.get("p").ok_or_else(|| cx.invalid(section, "connect", v, expected))?;
+            let p = number(p).ok_or_else(|| cx.invalid(section, "connect.p", p, "a probability (number)"))?;
+            if !(0.0..=1.0).contains(&p) {
+                return Err(cx.invalid(section, "connect.p", p, "a probability between 0 and 1"));
+            }
+            Ok(Connect::Probability(p))
+        }
+        other => Err(cx.invalid(section, "connect", other, expected)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site per entry kind; grouping would only rename them
+fn build_projection(
+    cx: &Ctx,
+    section: &str,
+    spec: &ProjectionSpec,
+    connect: Connect,
+    from: usize,
+    to: usize,
+    slots: &mut [PopulationSlot],
+    dt: f64,
+    seed: u64,
+    index: u64,
+) -> Result<Projection, ModelError> {
+    let weight = spec.weight;
+    if !(weight.is_finite() && weight >= 0.0) {
+        return Err(cx.invalid(
+            section,
+            "weight",
+            weight,
+            "a conductance >= 0 in units of the target's leak conductance (the receptor sets the sign)",
+        ));
+    }
+    let delay_ms = spec.delay_ms.unwrap_or(DEFAULT_DELAY_MS);
+    if delay_ms > MAX_DELAY_MS {
+        return Err(cx.invalid(section, "delay_ms", delay_ms, format!("a delay of at most {MAX_DELAY_MS} ms")));
+    }
+    let delay = cx.steps(section, "delay_ms", delay_ms, dt)? as u32;
+    if slots[to].pop.conductance_mut(spec.target, spec.receptor).is_none() {
+        return Err(cx.invalid(
+            section,
+            "target",
+            format!("\"{}\"", comp_name(spec.target)),
+            format!(
+                "a compartment with synapses; population \"{}\" (kind {}) has none there",
+                slots[to].name,
+                slots[to].pop.kind_name()
+            ),
+        ));
+    }
+    let (n_pre, n_post) = (slots[from].pop.len(), slots[to].pop.len());
+    if connect == Connect::OneToOne && n_pre != n_post {
+        return Err(cx.invalid(
+            section,
+            "connect",
+            "\"one_to_one\"",
+            format!("populations of equal size (\"{}\" has {n_pre}, \"{}\" has {n_post})", slots[from].name, slots[to].name),
+        ));
+    }
+    let pairs = n_pre as f64 * n_post as f64;
+    let expected_syn = match connect {
+        Connect::Probability(p) => pairs * p,
+        Connect::OneToOne => n_pre as f64,
+        Connect::AllToAll => pairs,
+    };
+    if expected_syn > 2e9 {
+        return Err(cx.invalid(section, "connect", format!("{expected_syn:.3e} synapses"), "at most 2e9 synapses per projection"));
+    }
+    let mut rng = stream_rng(seed, Stream::Wiring, &[index]);
+    let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
+    // The source keeps spikes long enough for its longest outgoing delay.
+    if slots[from].history_depth() < delay {
+        slots[from].history = SpikeHistory::new(delay);
+    }
+    let name = spec.name.clone().unwrap_or_else(|| {
+        format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
+    });
+    Ok(Projection {
+        name,
+        from: PopulationId(from as u32),
+        to: PopulationId(to as u32),
+        target: spec.target,
+        receptor: spec.receptor,
+        weight: weight as f32,
+        delay_steps: delay,
+        csr,
+    })
+}
+
+/// Builds one declared population: the single registration point of population kinds.
+fn build_population(cx: &Ctx, section: &str, spec: &PopulationSpec, dt: f64, seed: u64, index: u64) -> Result<Population, ModelError> {
+    let n = spec.size as usize;
+    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new() };
+    let pop = match spec.kind {
+        KindName::Pyramidal => {
+            let mut params = PyramidalParams::default();
+            for (key, value) in &spec.rest {
+                let Some(v) = number(value) else {
+                    if PyramidalParams::KEYS.contains(&key.as_str()) {
+                        return Err(cx.invalid(section, key, value, "a number"));
+                    }
+                    continue;
+                };
+                match params.set(key, v) {
+                    Ok(true) => rest.used.push(key.clone()),
+                    Ok(false) => {}
+                    Err(expected) => return Err(cx.invalid(section, key, v, expected)),
+                }
+            }
+            let driving_force = match rest.string("dendritic_driving_force")?.as_deref() {
+                None | Some("soma") => DendriticDrivingForce::Soma,
+                Some("dendrite") => DendriticDrivingForce::Dendrite,
+                Some(o) => {
+                    return Err(cx.invalid(section, "dendritic_driving_force", format!("\"{o}\""), "\"soma\" (reference, P1) or \"dendrite\""))
+                }
+            };
+            let sd = rest.number("v_init_sd_mv")?;
+            let mean = rest.number("v_init_mean_mv")?.unwrap_or(params.e_l_mv);
+            cx.finite(section, "v_init_mean_mv", mean, "potential in mV")?;
+            let fixed = match rest.string("v_init_seed")?.as_deref() {
+                None | Some("fixed") => true,
+                Some("run") => false,
+                Some(o) => return Err(cx.invalid(section, "v_init_seed", format!("\"{o}\""), "\"fixed\" (reference seed 42, P13) or \"run\"")),
+            };
+            let v_init = match sd {
+                None => InitialVoltage::Gaussian { mean_mv: mean, sd_mv: 0.0, fixed_seed: fixed },
+                Some(sd) => {
+                    cx.non_negative(section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+                    InitialVoltage::Gaussian { mean_mv: mean, sd_mv: sd, fixed_seed: fixed }
+                }
+            };
+            let extra = ["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
+            let allowed: Vec<&str> = ["name", "kind", "size"].into_iter().chain(extra).chain(PyramidalParams::KEYS.iter().copied()).collect();
+            rest.finish(&allowed)?;
+            Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
+        }
+        KindName::Poisson => {
+            let rate = rest.number("rate_hz")?.ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
+            let rate = poisson_rate(cx, section, rate, dt)?;
+            rest.finish(&["name", "kind", "size", "rate_hz"])?;
+            Population::Poisson(Poisson::new(n, rate, dt, seed, index))
+        }
+    };
+    Ok(pop)
+}
+
+/// Kind-specific keys of a population table, with unknown-key detection.
+struct Keys<'a> {
+    cx: &'a Ctx<'a>,
+    section: &'a str,
+    map: &'a BTreeMap<String, toml::Value>,
+    used: Vec<String>,
+}
+
+impl Keys<'_> {
+    fn number(&mut self, key: &str) -> Result<Option<f64>, ModelError> {
+        match self.map.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                self.used.push(key.into());
+                number(v).map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
+            }
+        }
+    }
+
+    fn string(&mut self, key: &str) -> Result<Option<String>, ModelError> {
+        match self.map.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => {
+                self.used.push(key.into());
+                Ok(Some(s.clone()))
+            }
+            Some(v) => Err(self.cx.invalid(self.section, key, v, "a string")),
+        }
+    }
+
+    fn finish(&self, allowed: &[&str]) -> Result<(), ModelError> {
+        for key in self.map.keys() {
+            if !self.used.contains(key) {
+                return Err(ModelError::UnknownKey {
+                    file: self.cx.file.to_string(),
+                    section: self.section.to_string(),
+                    key: key.clone(),
+                    allowed: allowed.join(", "),
+                    hint: hint_for(key, allowed),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PopulationSlot {
+    /// Longest delay the delay buffer can serve, steps.
+    pub fn history_depth(&self) -> u32 {
+        self.history.depth()
+    }
+}

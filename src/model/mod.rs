@@ -1,0 +1,45 @@
+//! Model files: reading TOML ([`schema`]), validating and building a [`Network`] ([`build`]).
+//! Two levels, as STYLE.md 5: raw serde structs mirror the file; `build` checks every value and
+//! produces the network. Nothing is validated during stepping.
+
+pub mod build;
+pub mod error;
+pub mod schema;
+
+pub use build::{Model, OutputConfig, Overrides};
+pub use error::ModelError;
+
+use std::path::Path;
+
+/// Reads, validates and builds the model in `path`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Model, ModelError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ModelError::Read { file: file.clone(), reason: e.to_string() })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ModelError::Read { file: file.clone(), reason: "the file is not UTF-8 text".into() })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+    from_str(&text, &file, &stem, overrides)
+}
+
+/// Validates and builds a model from its text; `file` labels error messages, `stem` names the
+/// default output file.
+pub fn from_str(text: &str, file: &str, stem: &str, overrides: &Overrides) -> Result<Model, ModelError> {
+    let raw = parse(text, file)?;
+    build::build(raw, text, file, stem, overrides)
+}
+
+/// Parses the TOML into the raw schema, turning serde's errors into messages with the key path
+/// and line.
+pub fn parse(text: &str, file: &str) -> Result<schema::ModelFile, ModelError> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let line = inner
+            .span()
+            .map(|s| format!(", line {}", text[..s.start.min(text.len())].matches('\n').count() + 1))
+            .unwrap_or_default();
+        let key = if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") };
+        ModelError::Parse { file: file.to_string(), line, key, message: inner.message().trim().to_string() }
+    })
+}

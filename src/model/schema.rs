@@ -1,0 +1,192 @@
+//! The raw model file, mirroring the TOML (DESIGN.md "Model files"). Only structure and types are
+//! checked here; ranges and references are checked in `build`.
+
+use crate::neuron::{Compartment, Receptor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// `[simulation]`.
+    pub simulation: SimulationSpec,
+    /// `[[population]]` entries.
+    #[serde(default, rename = "population")]
+    pub populations: Vec<PopulationSpec>,
+    /// `[[projection]]` entries.
+    #[serde(default, rename = "projection")]
+    pub projections: Vec<ProjectionSpec>,
+    /// `[[input]]` entries.
+    #[serde(default, rename = "input")]
+    pub inputs: Vec<InputSpec>,
+    /// `[output]`.
+    #[serde(default)]
+    pub output: OutputSpec,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    /// A one-line description (printed by `check`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Time step, ms (default 0.1, spec 0.1).
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Simulated time, ms.
+    pub duration_ms: f64,
+    /// Master seed (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[serde(default)]
+    pub threads: Option<i64>,
+}
+
+fn default_dt() -> f64 {
+    0.1
+}
+fn default_seed() -> u64 {
+    1
+}
+
+/// Population kinds known to model files.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    /// Naud two-compartment pyramidal neuron.
+    Pyramidal,
+    /// Poisson sources.
+    Poisson,
+}
+
+/// `[[population]]`: common keys; kind-specific keys are collected in `rest` and checked by the
+/// kind's builder (serde cannot deny unknown keys of a flattened table).
+#[derive(Debug, Deserialize)]
+pub struct PopulationSpec {
+    /// Unique name.
+    pub name: String,
+    /// Kind.
+    pub kind: KindName,
+    /// Number of neurons.
+    pub size: i64,
+    /// Parameter overrides and kind options.
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, toml::Value>,
+}
+
+/// `[[projection]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    /// Optional name (default "from->to.target.receptor").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Source population.
+    pub from: String,
+    /// Target population.
+    pub to: String,
+    /// Target compartment.
+    pub target: Compartment,
+    /// Receptor.
+    pub receptor: Receptor,
+    /// `{ p = 0.05 }`, `"one_to_one"` or `"all_to_all"`.
+    pub connect: toml::Value,
+    /// Weight in units of the target compartment's leak conductance.
+    pub weight: f64,
+    /// Axonal delay, ms (default 0.8, spec 0.3).
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+}
+
+/// `[[input]]`: currents and private Poisson drives.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputSpec {
+    /// A constant current into one compartment of every neuron.
+    ConstantCurrent {
+        /// Target population.
+        target: String,
+        /// Compartment.
+        compartment: Compartment,
+        /// Current, pA.
+        current_pa: f64,
+        /// Switch-on time, ms (default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Switch-off time, ms (default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
+    /// offset + amplitude sin(2 pi t / period + phase), absolute time t.
+    SineCurrent {
+        /// Target population.
+        target: String,
+        /// Compartment.
+        compartment: Compartment,
+        /// Amplitude, pA.
+        amplitude_pa: f64,
+        /// Period, ms.
+        period_ms: f64,
+        /// Phase at t = 0, degrees (default 0).
+        #[serde(default)]
+        phase_deg: Option<f64>,
+        /// Offset, pA (default 0).
+        #[serde(default)]
+        offset_pa: Option<f64>,
+        /// Switch-on time, ms (default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Switch-off time, ms (default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
+    /// One private Poisson source per target neuron (one-to-one), as the Fig. 3 background.
+    Poisson {
+        /// Optional name of the generated source population.
+        #[serde(default)]
+        name: Option<String>,
+        /// Target population.
+        target: String,
+        /// Compartment.
+        compartment: Compartment,
+        /// Receptor.
+        receptor: Receptor,
+        /// Rate of each source, Hz.
+        rate_hz: f64,
+        /// Weight in units of the target compartment's leak conductance.
+        weight: f64,
+        /// Delay, ms (default 0.8).
+        #[serde(default)]
+        delay_ms: Option<f64>,
+    },
+}
+
+/// `[output]`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Output file (default: the model file's stem + ".h5" in the current directory).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Populations to record (default: every population from `[[population]]` except Poisson ones).
+    #[serde(default)]
+    pub populations: Option<Vec<String>>,
+    /// Record spikes (default true).
+    #[serde(default)]
+    pub spikes: Option<bool>,
+    /// Record events and bursts (default true).
+    #[serde(default)]
+    pub events_bursts: Option<bool>,
+    /// Bin of the event/burst rates, ms (default 50).
+    #[serde(default)]
+    pub rate_bin_ms: Option<f64>,
+    /// Deflate-compress the datasets (default false: some SONATA readers fail on deflate).
+    #[serde(default)]
+    pub compression: Option<bool>,
+    /// "trace" (the reference's 16 ms cumulative trace, default) or "isi".
+    #[serde(default)]
+    pub burst_rule: Option<String>,
+}

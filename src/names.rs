@@ -1,0 +1,54 @@
+//! Standard names shared by the HDF5 writer, the reader (`inspect`), the analysis scripts and the
+//! docs (STYLE.md 15). Layout: DESIGN.md "HDF5 output" and the SONATA spike-file format.
+
+/// SONATA magic number, root attribute `magic`.
+pub const SONATA_MAGIC: u32 = 0x0A7A;
+/// SONATA version, root attribute `version`.
+pub const SONATA_VERSION: [u32; 2] = [0, 1];
+
+/// Root group of SONATA spikes: `/spikes/<population>/{timestamps,node_ids}`.
+pub const SPIKES: &str = "spikes";
+/// Events: `/events/<population>/{timestamps,node_ids}` (onset time of each event).
+pub const EVENTS: &str = "events";
+/// Bursts: `/bursts/<population>/{timestamps,node_ids}` (onset time of each burst).
+pub const BURSTS: &str = "bursts";
+/// Binned rates: `/rates/<population>/{time_ms,event_rate_hz,burst_rate_hz,burst_prob}`.
+pub const RATES: &str = "rates";
+
+/// Spike/event/burst times, float64, attribute `units` = "ms".
+pub const TIMESTAMPS: &str = "timestamps";
+/// Neuron index within the population, uint64, 0-based.
+pub const NODE_IDS: &str = "node_ids";
+/// Attribute on `/spikes/<population>`: HDF5 enum {none=0, by_id=1, by_time=2}.
+pub const SORTING: &str = "sorting";
+/// Attribute on `/spikes/<population>`: number of neurons (burstsim's, not SONATA's).
+pub const N_NODES: &str = "n_nodes";
+/// Attribute on timestamps.
+pub const UNITS: &str = "units";
+
+/// Rate datasets.
+pub const TIME_MS: &str = "time_ms";
+/// Events per neuron per second in each bin.
+pub const EVENT_RATE: &str = "event_rate_hz";
+/// Bursts per neuron per second in each bin.
+pub const BURST_RATE: &str = "burst_rate_hz";
+/// Bursts / events in each bin (NaN when there is no event).
+pub const BURST_PROB: &str = "burst_prob";
+/// Attribute on `/rates/<population>`: bin width in ms.
+pub const BIN_MS: &str = "bin_ms";
+
+/// Root attributes.
+pub const ATTR_MODEL: &str = "model";
+/// Root attribute: seed used.
+pub const ATTR_SEED: &str = "seed";
+/// Root attribute: burstsim version.
+pub const ATTR_VERSION: &str = "burstsim_version";
+/// Root attribute: time step, ms.
+pub const ATTR_DT: &str = "dt_ms";
+/// Root attribute: requested duration, ms.
+pub const ATTR_DURATION: &str = "duration_ms";
+/// Root attribute: simulated time covered by the data in the file, ms (updated at every flush;
+/// smaller than `duration_ms` after an interrupted run).
+pub const ATTR_T_STOP: &str = "t_stop_ms";
+/// Root attribute: 1 when the run completed, 0 while running or after an interruption.
+pub const ATTR_COMPLETE: &str = "complete";

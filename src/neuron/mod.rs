@@ -1,0 +1,119 @@
+//! Population kinds. Each kind owns its state as structure of arrays and exposes one `step`; nothing
+//! else knows its equations. Adding a kind: its file, one variant of [`Population`], one arm in each
+//! match below, and one arm in `model::build`.
+
+pub mod params;
+pub mod poisson;
+pub mod pyramidal;
+
+pub use poisson::Poisson;
+pub use pyramidal::Pyramidal;
+
+/// The compartment a synapse or a current targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compartment {
+    /// The soma (or the single compartment of a point neuron).
+    Soma,
+    /// The apical dendrite of a two-compartment neuron.
+    Dendrite,
+}
+
+/// The receptor of a synapse: which conductance it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Receptor {
+    /// AMPA, tau 5 ms, reversal 0 mV.
+    Exc,
+    /// GABA, tau 10 ms, reversal -80 mV.
+    Inh,
+}
+
+/// A population of one kind.
+#[derive(Clone, Debug)]
+pub enum Population {
+    /// Naud two-compartment pyramidal neurons (spec 1.1-1.6).
+    Pyramidal(Pyramidal),
+    /// Independent Poisson sources (spec 6).
+    Poisson(Poisson),
+}
+
+impl Population {
+    /// Number of neurons (or sources).
+    pub fn len(&self) -> usize {
+        match self {
+            Population::Pyramidal(p) => p.len(),
+            Population::Poisson(p) => p.len(),
+        }
+    }
+
+    /// True for a population of size zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The kind's name as written in model files.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Population::Pyramidal(_) => "pyramidal",
+            Population::Poisson(_) => "poisson",
+        }
+    }
+
+    /// Evolve phase: integrate and threshold-check, appending spiking indices in increasing order.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        match self {
+            Population::Pyramidal(p) => p.step(spikes),
+            Population::Poisson(p) => p.step(spikes),
+        }
+    }
+
+    /// The conductance vector that synapses with this compartment and receptor increment, or
+    /// `None` when the kind has no such synapses (a Poisson source, a point neuron's dendrite).
+    pub fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        match self {
+            Population::Pyramidal(p) => Some(match (c, r) {
+                (Compartment::Soma, Receptor::Exc) => &mut p.g_e_s,
+                (Compartment::Soma, Receptor::Inh) => &mut p.g_i_s,
+                (Compartment::Dendrite, Receptor::Exc) => &mut p.g_e_d,
+                (Compartment::Dendrite, Receptor::Inh) => &mut p.g_i_d,
+            }),
+            Population::Poisson(_) => None,
+        }
+    }
+
+    /// True when currents can be injected into compartment `c`.
+    pub fn accepts_current(&self, c: Compartment) -> bool {
+        match self {
+            Population::Pyramidal(_) => true,
+            Population::Poisson(_) => {
+                let _ = c;
+                false
+            }
+        }
+    }
+
+    /// Device phase: inject `current_pa` into compartment `c` of every neuron (V += dt I / C).
+    pub fn inject(&mut self, c: Compartment, current_pa: f32) {
+        match self {
+            Population::Pyramidal(p) => p.inject(c == Compartment::Dendrite, current_pa),
+            Population::Poisson(_) => {}
+        }
+    }
+
+    /// The first non-finite state variable, as (neuron, variable, value).
+    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
+        match self {
+            Population::Pyramidal(p) => p.first_non_finite(),
+            Population::Poisson(_) => None,
+        }
+    }
+
+    /// Bytes of per-neuron state (for `burstsim check`).
+    pub fn state_bytes(&self) -> usize {
+        match self {
+            Population::Pyramidal(p) => p.len() * 10 * 4,
+            Population::Poisson(p) => p.chunk_bytes(),
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The Naud two-compartment pyramidal neuron (spec section 1; Naud, Bathellier & Gerstner 2014, as
+//! implemented in the reference's `NaudGroup`).
+//!
+//! Continuous form (spec 1.3), f(V_d) = 1 / (1 + exp(-(V_d - E_d)/D_d)):
+//! ```text
+//! C_s dV_s/dt = -(C_s/tau_s)(V_s - E_L) + g_s f(V_d) - b w_s + I_syn,s + I_inj,s
+//! dw_s/dt     = -w_s/tau_ws + sum_k delta(t - t_k)
+//! C_d dV_d/dt = -(C_d/tau_d)(V_d - E_L) + g_d f(V_d) - a_wd w_d + c_d K(t - t^) + I_syn,d + I_inj,d
+//! tau_wd dw_d/dt = (V_d - E_L) - w_d
+//! dtheta/dt   = (E_theta - theta)/tau_theta
+//! I_syn,s = g_L,s [g_E,s (E_E - V_s) + g_I,s (E_I - V_s)]
+//! I_syn,d = g_L,d [g_E,d (E_E - V_s) + g_I,d (E_I - V_s)]     (V_s: reference quirk P1)
+//! ```
+//! Spike when V_s > theta: V_s <- V_reset, theta += 2 mV, w_s += 1, bAP box K on for 2 ms. No
+//! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
+//! (pA/pF = mV/ms, nS x mV = pA).
+
+use crate::param_table;
+use crate::rng::{stream_rng, Stream};
+use rand_distr::{Distribution, Normal};
+
+param_table! {
+    /// Parameters of the pyramidal neuron, reference values from spec 1.2 (`NaudGroup::init`).
+    pub struct PyramidalParams {
+        /// Leak reversal of soma and dendrite, mV (E_L, `e_rest`).
+        e_l_mv: finite = -70.0,
+        /// Somatic reset potential, mV (`e_reset`).
+        v_reset_mv: finite = -70.0,
+        /// Baseline spike threshold, mV (E_theta, `e_thr`).
+        e_thr_mv: finite = -50.0,
+        /// Threshold jump per spike, mV (`e_spk_thr`).
+        delta_thr_mv: non_negative = 2.0,
+        /// Threshold relaxation time constant, ms (`tau_thr`).
+        tau_thr_ms: positive = 27.0,
+        /// Somatic membrane time constant, ms (`tau_soma`).
+        tau_s_ms: positive = 16.0,
+        /// Somatic capacitance, pF (`Cs`).
+        c_s_pf: positive = 370.0,
+        /// Dendrite-to-soma drive amplitude g_s, pA (`gs`).
+        g_s_pa: finite = 1300.0,
+        /// Somatic adaptation jump b, pA (`b_wsoma`, stored negated in the reference).
+        b_pa: finite = 200.0,
+        /// Somatic adaptation time constant, ms (`tau_wsoma`).
+        tau_ws_ms: positive = 100.0,
+        /// Dendritic membrane time constant, ms (`tau_dend`).
+        tau_d_ms: positive = 7.0,
+        /// Dendritic capacitance, pF (`Cd`).
+        c_d_pf: positive = 170.0,
+        /// Regenerative dendritic current amplitude g_d, pA (`gd`).
+        g_d_pa: finite = 1200.0,
+        /// Dendritic adaptation coupling a_wd, nS (`a_wdend`, stored negated in the reference).
+        a_wd_ns: finite = 13.0,
+        /// Dendritic adaptation time constant, ms (`tau_wdend`).
+        tau_wd_ms: positive = 30.0,
+        /// Back-propagating action potential amplitude c_d, pA (`zeta`).
+        c_bap_pa: finite = 2600.0,
+        /// bAP box duration, ms; truncated to whole steps (20 at dt = 0.1 ms, spec P17).
+        bap_ms: non_negative = 2.0,
+        /// Midpoint of the dendritic sigmoid E_d, mV (`e_dend`).
+        e_d_mv: finite = -38.0,
+        /// Width of the dendritic sigmoid D_d, mV (`Dthresh`).
+        d_d_mv: positive = 6.0,
+        /// AMPA time constant, ms.
+        tau_ampa_ms: positive = 5.0,
+        /// AMPA reversal potential, mV.
+        e_exc_mv: finite = 0.0,
+        /// GABA time constant, ms.
+        tau_gaba_ms: positive = 10.0,
+        /// GABA reversal potential, mV.
+        e_inh_mv: finite = -80.0,
+        /// Initial w_d, mV (1e-4 V in the reference's `clear()`).
+        w_d_init_mv: finite = 0.1,
+    }
+}
+
+/// Which potential sets the driving force of dendritic synapses (spec P1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DendriticDrivingForce {
+    /// The reference: (E - V_s), because both synapse kernels read the somatic `mem`. Reproduces
+    /// BP ~ 12 % under the sparse background (spec 7.5).
+    #[default]
+    Soma,
+    /// The clean variant: (E - V_d).
+    Dendrite,
+}
+
+/// Initial somatic potentials.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InitialVoltage {
+    /// Every neuron at E_L (the reference's `clear()`).
+    Rest,
+    /// Gaussian(mean, sd) in mV. `fixed_seed`: drawn from a generator seeded with 42 whatever the
+    /// run seed, so every population of the same size starts from the same vector (the reference's
+    /// `random_mem`, spec P13); otherwise from the run seed and the population index.
+    Gaussian {
+        /// Mean, mV.
+        mean_mv: f64,
+        /// Standard deviation, mV.
+        sd_mv: f64,
+        /// Use the reference's fixed seed 42.
+        fixed_seed: bool,
+    },
+}
+
+/// Step-size-dependent constants computed once from `dt` (the `Derived` role of STYLE.md 1).
+#[derive(Clone, Debug)]
+struct Derived {
+    dt_tau_s: f32,
+    dt_tau_d: f32,
+    dt_c_s: f32,
+    dt_c_d: f32,
+    decay_ampa: f32,
+    decay_gaba: f32,
+    decay_ws: f32,
+    dt_tau_wd: f32,
+    dt_tau_thr: f32,
+    bap_step_mv: f32,
+    bap_steps: u32,
+}
+
+/// A population of Naud pyramidal neurons, state as structure of arrays.
+#[derive(Clone, Debug)]
+pub struct Pyramidal {
+    /// Validated parameters.
+    pub params: PyramidalParams,
+    /// Dendritic driving-force convention (P1).
+    pub driving_force: DendriticDrivingForce,
+    d: Derived,
+    /// Somatic potential V_s, mV.
+    pub v_s: Vec<f32>,
+    /// Dendritic potential V_d, mV.
+    pub v_d: Vec<f32>,
+    /// Somatic adaptation w_s (spike count trace, dimensionless).
+    pub w_s: Vec<f32>,
+    /// Dendritic adaptation w_d, mV.
+    pub w_d: Vec<f32>,
+    /// Moving threshold theta, mV.
+    pub thr: Vec<f32>,
+    /// Remaining steps of the bAP box.
+    pub bap: Vec<u32>,
+    /// Somatic AMPA conductance, units of g_L,s.
+    pub g_e_s: Vec<f32>,
+    /// Somatic GABA conductance, units of g_L,s.
+    pub g_i_s: Vec<f32>,
+    /// Dendritic AMPA conductance, units of g_L,d.
+    pub g_e_d: Vec<f32>,
+    /// Dendritic GABA conductance, units of g_L,d.
+    pub g_i_d: Vec<f32>,
+}
+
+impl Pyramidal {
+    /// A population of `n` neurons at dt = `dt_ms`, initial state as the reference's `clear()`
+    /// except for V_s, which follows `v_init`. `seed` and `pop_index` label the random stream.
+    pub fn new(
+        n: usize,
+        params: PyramidalParams,
+        driving_force: DendriticDrivingForce,
+        v_init: InitialVoltage,
+        dt_ms: f64,
+        seed: u64,
+        pop_index: u64,
+    ) -> Self {
+        let p = &params;
+        let d = Derived {
+            dt_tau_s: (dt_ms / p.tau_s_ms) as f32,
+            dt_tau_d: (dt_ms / p.tau_d_ms) as f32,
+            dt_c_s: (dt_ms / p.c_s_pf) as f32,
+            dt_c_d: (dt_ms / p.c_d_pf) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            decay_ws: (-dt_ms / p.tau_ws_ms).exp() as f32,
+            dt_tau_wd: (dt_ms / p.tau_wd_ms) as f32,
+            dt_tau_thr: (dt_ms / p.tau_thr_ms) as f32,
+            bap_step_mv: (dt_ms * p.c_bap_pa / p.c_d_pf) as f32,
+            // Truncation, as the reference (P17); the epsilon keeps 2.0/0.1 at 20, not 19.
+            bap_steps: (p.bap_ms / dt_ms + 1e-9).floor() as u32,
+        };
+        let e_l = p.e_l_mv as f32;
+        let v_s = match v_init {
+            InitialVoltage::Rest => vec![e_l; n],
+            InitialVoltage::Gaussian { mean_mv, sd_mv, fixed_seed } => {
+                let mut rng = if fixed_seed {
+                    stream_rng(42, Stream::InitialState, &[])
+                } else {
+                    stream_rng(seed, Stream::InitialState, &[pop_index])
+                };
+                // sd > 0 is validated at build; sd = 0 degenerates to the mean.
+                let normal = Normal::new(mean_mv, sd_mv.max(0.0)).expect("validated sd");
+                (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
+            }
+        };
+        Pyramidal {
+            d,
+            v_s,
+            v_d: vec![e_l; n],
+            w_s: vec![0.0; n],
+            w_d: vec![p.w_d_init_mv as f32; n],
+            thr: vec![p.e_thr_mv as f32; n],
+            bap: vec![0; n],
+            g_e_s: vec![0.0; n],
+            g_i_s: vec![0.0; n],
+            g_e_d: vec![0.0; n],
+            g_i_d: vec![0.0; n],
+            params,
+            driving_force,
+        }
+    }
+
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.v_s.len()
+    }
+
+    /// True for a population of size zero.
+    pub fn is_empty(&self) -> bool {
+        self.v_s.is_empty()
+    }
+
+    /// Evolve phase (spec 0.2 step 1): advances every neuron by one dt with the exact discrete update
+    /// of spec 1.4 and appends the indices of neurons that spiked, in increasing order, to `spikes`.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        let p = &self.params;
+        let d = &self.d;
+        let e_l = p.e_l_mv as f32;
+        let e_e = p.e_exc_mv as f32;
+        let e_i = p.e_inh_mv as f32;
+        let e_d = p.e_d_mv as f32;
+        let inv_d_d = (1.0 / p.d_d_mv) as f32;
+        let b = p.b_pa as f32;
+        let g_s = p.g_s_pa as f32;
+        let g_d = p.g_d_pa as f32;
+        let a_wd = p.a_wd_ns as f32;
+        let e_thr = p.e_thr_mv as f32;
+        let v_reset = p.v_reset_mv as f32;
+        let delta_thr = p.delta_thr_mv as f32;
+        let dend_uses_soma = self.driving_force == DendriticDrivingForce::Soma;
+        for i in 0..self.v_s.len() {
+            let vs = self.v_s[i];
+            let vd = self.v_d[i];
+            // 1. Synaptic drives with the old V_s (old V_d for the clean variant), then decay.
+            let v_dend_force = if dend_uses_soma { vs } else { vd };
+            let j_s = self.g_e_s[i] * (e_e - vs) + self.g_i_s[i] * (e_i - vs);
+            let j_d = self.g_e_d[i] * (e_e - v_dend_force) + self.g_i_d[i] * (e_i - v_dend_force);
+            self.g_e_s[i] *= d.decay_ampa;
+            self.g_e_d[i] *= d.decay_ampa;
+            self.g_i_s[i] *= d.decay_gaba;
+            self.g_i_d[i] *= d.decay_gaba;
+            // 2. Dendritic sigmoid with the old V_d.
+            let f = 1.0 / (1.0 + (-(vd - e_d) * inv_d_d).exp());
+            // 3.-4. Leak, adaptation and the sigmoid drives (Euler).
+            let mut vs_new = vs + d.dt_tau_s * (e_l - vs) - d.dt_c_s * b * self.w_s[i] + d.dt_c_s * g_s * f;
+            let mut vd_new = vd + d.dt_tau_d * (e_l - vd) - d.dt_c_d * a_wd * self.w_d[i] + d.dt_c_d * g_d * f;
+            // 5. bAP box: c_d dt / C_d per step while the countdown runs (boxes do not add up).
+            if self.bap[i] > 0 {
+                vd_new += d.bap_step_mv;
+                self.bap[i] -= 1;
+            }
+            // 6. Synaptic currents, scaled by dt/tau because g is in units of g_L.
+            vs_new += d.dt_tau_s * j_s;
+            vd_new += d.dt_tau_d * j_d;
+            // 7. Somatic adaptation decays exactly.
+            self.w_s[i] *= d.decay_ws;
+            // 8. Dendritic adaptation follows the *new* V_d.
+            self.w_d[i] += d.dt_tau_wd * ((vd_new - e_l) - self.w_d[i]);
+            // 9. Moving threshold relaxes.
+            let mut thr = self.thr[i] + d.dt_tau_thr * (e_thr - self.thr[i]);
+            // 10. Threshold crossing, then reset.
+            if vs_new > thr {
+                spikes.push(i as u32);
+                vs_new = v_reset;
+                thr += delta_thr;
+                self.w_s[i] += 1.0;
+                self.bap[i] = d.bap_steps;
+            }
+            self.v_s[i] = vs_new;
+            self.v_d[i] = vd_new;
+            self.thr[i] = thr;
+        }
+    }
+
+    /// The first non-finite state variable, as (neuron, variable, value).
+    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
+        for (name, v) in [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)] {
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Some((i, name, v[i]));
+            }
+        }
+        None
+    }
+
+    /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
+    /// compartment, `current_pa` either one value for all neurons or one per neuron.
+    pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
+        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
+        let dv = k * current_pa;
+        for x in v.iter_mut() {
+            *x += dv;
+        }
+    }
+}

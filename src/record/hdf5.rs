@@ -1,0 +1,321 @@
+//! The HDF5 writer. One thread writes; data are buffered per dataset and appended to chunked,
+//! extendable datasets, and the file is flushed at least once per second of wall time, so memory
+//! stays bounded and an interrupted run leaves a readable file with everything up to the last flush
+//! (DESIGN.md "HDF5 output").
+
+use crate::engine::Network;
+use crate::model::OutputConfig;
+use crate::names as n;
+use hdf5_metno as h5;
+use h5::types::VarLenUnicode;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// A problem writing or reading an output file.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Occurs when HDF5 refuses an operation (unwritable path, disk full, corrupt file).
+    #[error("{file}: {what}: {source}")]
+    Hdf5 {
+        /// The file.
+        file: String,
+        /// What we were doing.
+        what: String,
+        /// HDF5's message.
+        source: h5::Error,
+    },
+    /// Occurs when a file lacks what burstsim writes (not a burstsim/SONATA file).
+    #[error("{file}: {what}")]
+    Format {
+        /// The file.
+        file: String,
+        /// What is missing.
+        what: String,
+    },
+}
+
+/// SONATA's sorting enum. Member names are fixed by the format.
+#[derive(h5::H5Type, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+#[allow(non_camel_case_types)]
+pub enum Sorting {
+    /// Unsorted.
+    none = 0,
+    /// Sorted by node id.
+    by_id = 1,
+    /// Sorted by time.
+    by_time = 2,
+}
+
+const CHUNK: usize = 16 * 1024;
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// A (timestamps, node_ids) pair of extendable datasets with a write buffer.
+struct SpikeSets {
+    ts: h5::Dataset,
+    ids: h5::Dataset,
+    buf_t: Vec<f64>,
+    buf_id: Vec<u64>,
+    written: usize,
+}
+
+impl SpikeSets {
+    fn create(group: &h5::Group, sorting: Sorting, compress: bool) -> h5::Result<Self> {
+        let ts = group.new_dataset::<f64>().chunk(CHUNK).shape(0..);
+        let ts = if compress { ts.deflate(4) } else { ts }.create(n::TIMESTAMPS)?;
+        ts.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu("ms"))?;
+        let ids = group.new_dataset::<u64>().chunk(CHUNK).shape(0..);
+        let ids = if compress { ids.deflate(4) } else { ids }.create(n::NODE_IDS)?;
+        group.new_attr::<Sorting>().create(n::SORTING)?.write_scalar(&sorting)?;
+        Ok(SpikeSets { ts, ids, buf_t: Vec::with_capacity(CHUNK), buf_id: Vec::with_capacity(CHUNK), written: 0 })
+    }
+
+    fn push(&mut self, t_ms: f64, id: u32) {
+        self.buf_t.push(t_ms);
+        self.buf_id.push(id as u64);
+    }
+
+    fn write_out(&mut self) -> h5::Result<()> {
+        if self.buf_t.is_empty() {
+            return Ok(());
+        }
+        let new = self.written + self.buf_t.len();
+        self.ts.resize(new)?;
+        self.ids.resize(new)?;
+        self.ts.write_slice(&self.buf_t, self.written..new)?;
+        self.ids.write_slice(&self.buf_id, self.written..new)?;
+        self.written = new;
+        self.buf_t.clear();
+        self.buf_id.clear();
+        Ok(())
+    }
+}
+
+/// Binned event and burst counts of one population.
+struct Rates {
+    time: h5::Dataset,
+    er: h5::Dataset,
+    br: h5::Dataset,
+    bp: h5::Dataset,
+    events: u64,
+    bursts: u64,
+    bins: usize,
+}
+
+impl Rates {
+    fn create(group: &h5::Group, bin_ms: f64) -> h5::Result<Self> {
+        let mk = |name: &str| group.new_dataset::<f64>().chunk(1024).shape(0..).create(name);
+        let r = Rates {
+            time: mk(n::TIME_MS)?,
+            er: mk(n::EVENT_RATE)?,
+            br: mk(n::BURST_RATE)?,
+            bp: mk(n::BURST_PROB)?,
+            events: 0,
+            bursts: 0,
+            bins: 0,
+        };
+        group.new_attr::<f64>().create(n::BIN_MS)?.write_scalar(&bin_ms)?;
+        Ok(r)
+    }
+
+    /// Writes the bin that started at `t0_ms`, of width `bin_ms`, over `n` neurons (spec 2.2:
+    /// ER = events / (T_bin N), BR = bursts / (T_bin N), BP = BR / ER).
+    fn close_bin(&mut self, t0_ms: f64, bin_ms: f64, n: usize) -> h5::Result<()> {
+        let norm = 1000.0 / (bin_ms * n as f64);
+        let er = self.events as f64 * norm;
+        let br = self.bursts as f64 * norm;
+        let bp = if self.events > 0 { self.bursts as f64 / self.events as f64 } else { f64::NAN };
+        let k = self.bins;
+        for (d, v) in [(&self.time, t0_ms), (&self.er, er), (&self.br, br), (&self.bp, bp)] {
+            d.resize(k + 1)?;
+            d.write_slice(&[v], k..k + 1)?;
+        }
+        self.bins += 1;
+        self.events = 0;
+        self.bursts = 0;
+        Ok(())
+    }
+}
+
+struct PopWriter {
+    pop: usize,
+    n: usize,
+    spikes: Option<SpikeSets>,
+    events: Option<SpikeSets>,
+    bursts: Option<SpikeSets>,
+    rates: Option<Rates>,
+}
+
+/// Streams a run into an HDF5 file.
+pub struct H5Recorder {
+    file: h5::File,
+    path: String,
+    pops: Vec<PopWriter>,
+    dt_ms: f64,
+    bin_steps: u64,
+    bin_start: u64,
+    last_flush: Instant,
+}
+
+fn vlu(s: &str) -> VarLenUnicode {
+    VarLenUnicode::from_str(s).unwrap_or_else(|_| VarLenUnicode::from_str("").expect("empty string"))
+}
+
+impl H5Recorder {
+    /// Creates (truncates) the output file and its groups for the recorded populations.
+    pub fn create(path: &str, net: &Network, out: &OutputConfig, model_text: &str, seed: u64, duration_ms: f64) -> Result<Self, RecordError> {
+        let err = |what: &str| {
+            let (file, what) = (path.to_string(), what.to_string());
+            move |source| RecordError::Hdf5 { file, what, source }
+        };
+        let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
+        let init = || -> h5::Result<Vec<PopWriter>> {
+            file.new_attr::<u32>().create("magic")?.write_scalar(&n::SONATA_MAGIC)?;
+            file.new_attr::<u32>().shape(2).create("version")?.write(&n::SONATA_VERSION)?;
+            file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(model_text))?;
+            file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&seed)?;
+            file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
+            file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms)?;
+            file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
+            file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
+            file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
+            let groups = |name: &str| file.create_group(name);
+            let (gs, ge, gb, gr) = (groups(n::SPIKES)?, groups(n::EVENTS)?, groups(n::BURSTS)?, groups(n::RATES)?);
+            let mut pops = Vec::new();
+            for &p in &out.populations {
+                let slot = &net.populations[p];
+                let name = slot.name.as_str();
+                let size = slot.pop.len();
+                let has_detector = slot.detector.is_some();
+                let spikes = if out.spikes {
+                    let g = gs.create_group(name)?;
+                    g.new_attr::<u64>().create(n::N_NODES)?.write_scalar(&(size as u64))?;
+                    Some(SpikeSets::create(&g, Sorting::by_time, out.compression)?)
+                } else {
+                    None
+                };
+                let (events, bursts, rates) = if out.events_bursts && has_detector {
+                    let e = SpikeSets::create(&ge.create_group(name)?, Sorting::by_time, out.compression)?;
+                    // Burst onsets precede their detection, so the list is not sorted by time.
+                    let b = SpikeSets::create(&gb.create_group(name)?, Sorting::none, out.compression)?;
+                    let r = Rates::create(&gr.create_group(name)?, out.rate_bin_steps as f64 * net.dt_ms)?;
+                    (Some(e), Some(b), Some(r))
+                } else {
+                    (None, None, None)
+                };
+                pops.push(PopWriter { pop: p, n: size, spikes, events, bursts, rates });
+            }
+            Ok(pops)
+        };
+        let pops = init().map_err(err("cannot lay out the output file"))?;
+        let mut rec = H5Recorder {
+            file,
+            path: path.to_string(),
+            pops,
+            dt_ms: net.dt_ms,
+            bin_steps: out.rate_bin_steps,
+            bin_start: 0,
+            last_flush: Instant::now(),
+        };
+        rec.flush()?;
+        Ok(rec)
+    }
+
+    fn h5err(&self, what: &str) -> impl FnOnce(h5::Error) -> RecordError {
+        let (file, what) = (self.path.clone(), what.to_string());
+        move |source| RecordError::Hdf5 { file, what, source }
+    }
+
+    /// Records the step just completed by `net` (call right after `Network::step`).
+    pub fn observe(&mut self, net: &Network) -> Result<(), RecordError> {
+        let step = net.steps_done() - 1;
+        let t = step as f64 * self.dt_ms;
+        let dt = self.dt_ms;
+        let mut full = false;
+        for w in &mut self.pops {
+            let slot = &net.populations[w.pop];
+            if let Some(s) = &mut w.spikes {
+                for &i in slot.history.at(step) {
+                    s.push(t, i);
+                }
+                full |= s.buf_t.len() >= CHUNK;
+            }
+            if let Some(e) = &mut w.events {
+                for &i in &slot.events {
+                    e.push(t, i);
+                }
+                full |= e.buf_t.len() >= CHUNK;
+            }
+            if let Some(b) = &mut w.bursts {
+                for (&i, &onset) in slot.bursts.iter().zip(&slot.burst_onsets) {
+                    b.push(onset as f64 * dt, i);
+                }
+                full |= b.buf_t.len() >= CHUNK;
+            }
+            if let Some(r) = &mut w.rates {
+                r.events += slot.events.len() as u64;
+                r.bursts += slot.bursts.len() as u64;
+            }
+        }
+        if step + 1 - self.bin_start == self.bin_steps {
+            let t0 = self.bin_start as f64 * dt;
+            let bin_ms = self.bin_steps as f64 * dt;
+            for w in &mut self.pops {
+                if let Some(r) = &mut w.rates {
+                    let n = w.n;
+                    r.close_bin(t0, bin_ms, n).map_err({
+                        let (file, what) = (self.path.clone(), "cannot write rates".to_string());
+                        move |source| RecordError::Hdf5 { file, what, source }
+                    })?;
+                }
+            }
+            self.bin_start = step + 1;
+        }
+        if full {
+            self.write_buffers()?;
+        }
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.set_t_stop((step + 1) as f64 * dt)?;
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_buffers(&mut self) -> Result<(), RecordError> {
+        let mut res = Ok(());
+        for w in &mut self.pops {
+            for s in [&mut w.spikes, &mut w.events, &mut w.bursts].into_iter().flatten() {
+                if res.is_ok() {
+                    res = s.write_out();
+                }
+            }
+        }
+        res.map_err(self.h5err("cannot append spikes"))
+    }
+
+    fn set_t_stop(&mut self, t_ms: f64) -> Result<(), RecordError> {
+        self.write_buffers()?;
+        self.file
+            .attr(n::ATTR_T_STOP)
+            .and_then(|a| a.write_scalar(&t_ms))
+            .map_err(self.h5err("cannot update t_stop_ms"))
+    }
+
+    fn flush(&mut self) -> Result<(), RecordError> {
+        self.last_flush = Instant::now();
+        self.file.flush().map_err(self.h5err("cannot flush the output file"))
+    }
+
+    /// Writes what is buffered, stamps `t_stop_ms` (and `complete` when the run finished) and
+    /// closes the file. A partial rate bin at the end is dropped (its rate would be biased).
+    pub fn finish(mut self, t_stop_ms: f64, complete: bool) -> Result<(), RecordError> {
+        self.set_t_stop(t_stop_ms)?;
+        let c: u8 = complete.into();
+        self.file
+            .attr(n::ATTR_COMPLETE)
+            .and_then(|a| a.write_scalar(&c))
+            .map_err(self.h5err("cannot mark the file complete"))?;
+        self.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading a burstsim HDF5 file back: per-population spike, event and burst statistics
+//! (`burstsim inspect`). Works on interrupted runs: rates use `t_stop_ms`, the time the data cover.
+
+use super::hdf5::RecordError;
+use crate::names as n;
+use hdf5_metno as h5;
+
+/// Whole-run statistics of one population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationStats {
+    /// Population name.
+    pub name: String,
+    /// Number of neurons.
+    pub n_nodes: u64,
+    /// Number of spikes.
+    pub spikes: u64,
+    /// Number of events (None when events were not recorded).
+    pub events: Option<u64>,
+    /// Number of bursts.
+    pub bursts: Option<u64>,
+    /// Time covered, ms.
+    pub t_ms: f64,
+}
+
+impl PopulationStats {
+    /// Mean firing rate, Hz.
+    pub fn rate_hz(&self) -> f64 {
+        self.spikes as f64 / (self.n_nodes as f64 * self.t_ms * 1e-3)
+    }
+    /// Event rate, Hz per neuron.
+    pub fn event_rate_hz(&self) -> Option<f64> {
+        self.events.map(|e| e as f64 / (self.n_nodes as f64 * self.t_ms * 1e-3))
+    }
+    /// Burst rate, Hz per neuron.
+    pub fn burst_rate_hz(&self) -> Option<f64> {
+        self.bursts.map(|b| b as f64 / (self.n_nodes as f64 * self.t_ms * 1e-3))
+    }
+    /// Burst probability: bursts / events over the whole run.
+    pub fn burst_prob(&self) -> Option<f64> {
+        match (self.events, self.bursts) {
+            (Some(e), Some(b)) if e > 0 => Some(b as f64 / e as f64),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the statistics of every population in `path`.
+pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
+    let herr = |what: &str| {
+        let (file, what) = (path.to_string(), what.to_string());
+        move |source| RecordError::Hdf5 { file, what, source }
+    };
+    let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
+    let file = h5::File::open(path).map_err(herr("cannot open as HDF5"))?;
+    let magic: u32 = file
+        .attr("magic")
+        .and_then(|a| a.read_scalar())
+        .map_err(|_| fmt("no SONATA `magic` attribute: not a burstsim/SONATA spike file".into()))?;
+    if magic != n::SONATA_MAGIC {
+        return Err(fmt(format!("`magic` is {magic:#x}, expected {:#x}", n::SONATA_MAGIC)));
+    }
+    let t_ms: f64 = file
+        .attr(n::ATTR_T_STOP)
+        .and_then(|a| a.read_scalar())
+        .map_err(|_| fmt(format!("no `{}` attribute: not written by burstsim", n::ATTR_T_STOP)))?;
+    let spikes = file.group(n::SPIKES).map_err(herr("no /spikes group"))?;
+    let count = |group: &str, pop: &str| -> Option<u64> {
+        file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS)).ok().map(|d| d.size() as u64)
+    };
+    let mut out = Vec::new();
+    for name in spikes.member_names().map_err(herr("cannot list /spikes"))? {
+        let g = spikes.group(&name).map_err(herr("cannot open a spike group"))?;
+        let n_nodes: u64 = g
+            .attr(n::N_NODES)
+            .and_then(|a| a.read_scalar())
+            .map_err(|_| fmt(format!("/spikes/{name} has no `{}` attribute", n::N_NODES)))?;
+        let spikes = count(n::SPIKES, &name).ok_or_else(|| fmt(format!("/spikes/{name} has no timestamps")))?;
+        out.push(PopulationStats {
+            events: count(n::EVENTS, &name),
+            bursts: count(n::BURSTS, &name),
+            name,
+            n_nodes,
+            spikes,
+            t_ms,
+        });
+    }
+    Ok(out)
+}
+
+/// Formats the statistics as a table.
+pub fn format_table(stats: &[PopulationStats]) -> String {
+    let mut s = format!(
+        "{:<16} {:>9} {:>11} {:>9} {:>14} {:>14} {:>11}\n",
+        "population", "neurons", "spikes", "rate_hz", "event_rate_hz", "burst_rate_hz", "burst_prob"
+    );
+    let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_string(), |x| format!("{x:.prec$}"));
+    for p in stats {
+        s += &format!(
+            "{:<16} {:>9} {:>11} {:>9.3} {:>14} {:>14} {:>11}\n",
+            p.name,
+            p.n_nodes,
+            p.spikes,
+            p.rate_hz(),
+            opt(p.event_rate_hz(), 3),
+            opt(p.burst_rate_hz(), 3),
+            opt(p.burst_prob(), 4)
+        );
+    }
+    if let Some(p) = stats.first() {
+        s += &format!("time covered: {:.1} ms\n", p.t_ms);
+    }
+    s
+}

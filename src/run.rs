@@ -1,0 +1,136 @@
+//! Running a built model: the step loop with recording, progress, interruption and the finite-state
+//! guard around it. The loop itself is a list of calls; all physics lives in `engine`.
+
+use crate::engine::Instability;
+use crate::model::Model;
+use crate::record::{H5Recorder, RecordError};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How to run.
+#[derive(Debug, Default)]
+pub struct RunOptions<'a> {
+    /// Output path (overrides the model's `[output] file`).
+    pub out: Option<String>,
+    /// Worker threads (overrides the model; default all cores).
+    pub threads: Option<usize>,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Set from a signal handler to stop the run early; the file is then closed cleanly.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// Output file.
+    pub file: String,
+    /// Steps done.
+    pub steps: u64,
+    /// Simulated time, ms.
+    pub t_ms: f64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// False when stopped early.
+    pub complete: bool,
+    /// Spikes per recorded population (name, count).
+    pub spikes: Vec<(String, u64)>,
+}
+
+/// A run that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Occurs when the output cannot be written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Occurs when the state blows up; the file holds everything until then.
+    #[error("{0} (the output file holds the run up to this point)")]
+    Instability(#[from] Instability),
+    /// Occurs when the thread pool cannot start.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Steps between finite-state checks: cheap (one pass over the state) and soon enough to stop
+/// before garbage fills the file.
+const CHECK_EVERY: u64 = 1000;
+
+/// Runs `model` to its end (or until `opts.stop` is set), writing the HDF5 output.
+pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
+    let threads = opts.threads.or(model.threads).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| RunError::Threads { threads, reason: e.to_string() })?;
+    let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
+    let dt = model.network.dt_ms;
+    let n_steps = model.n_steps;
+    let mut rec = H5Recorder::create(&path, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
+    let mut counts = vec![0u64; model.output.populations.len()];
+    let start = Instant::now();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let show_progress = !opts.quiet && std::io::stderr().is_terminal();
+    let net = &mut model.network;
+    let recorded = &model.output.populations;
+    let mut stopped = false;
+    let result: Result<(), RunError> = pool.install(|| {
+        for step in 0..n_steps {
+            if opts.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                stopped = true;
+                break;
+            }
+            net.step();
+            rec.observe(net)?;
+            for (c, &p) in counts.iter_mut().zip(recorded) {
+                *c += net.last_spikes(p).len() as u64;
+            }
+            if step % CHECK_EVERY == CHECK_EVERY - 1 {
+                net.check_finite()?;
+                if show_progress {
+                    progress(&mut bar, start, step + 1, n_steps, dt);
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let t_ms = net.steps_done() as f64 * dt;
+    let complete = result.is_ok() && !stopped;
+    // Close the file whatever happened, so it stays readable; report the first error.
+    let closed = rec.finish(t_ms, complete);
+    result?;
+    closed?;
+    Ok(RunSummary {
+        file: path,
+        steps: net.steps_done(),
+        t_ms,
+        wall_s: start.elapsed().as_secs_f64(),
+        complete,
+        spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.populations[p].name.clone(), c)).collect(),
+    })
+}
+
+/// Shows a progress bar once the run has taken more than a second.
+fn progress(bar: &mut Option<indicatif::ProgressBar>, start: Instant, done: u64, total: u64, dt_ms: f64) {
+    if bar.is_none() && start.elapsed() > Duration::from_secs(1) {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {percent:>3}% sim {msg} eta {eta}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        *bar = Some(b);
+    }
+    if let Some(b) = bar {
+        b.set_position(done);
+        b.set_message(format!("{:.0} ms", done as f64 * dt_ms));
+    }
+}

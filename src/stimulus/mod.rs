@@ -1,0 +1,79 @@
+//! Injected currents (spec 6: `CurrentInjector`, `SineCurrentInjector`). They act in the device phase
+//! (spec 0.2 step 3), after this step's threshold check: V += dt I / C.
+
+use crate::neuron::Compartment;
+use crate::PopulationId;
+
+/// Time course of an injected current.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Waveform {
+    /// I(t) = current_pa.
+    Constant {
+        /// Current, pA.
+        current_pa: f64,
+    },
+    /// I(t) = offset_pa + amplitude_pa sin(2 pi t / period_ms + phase), t the absolute simulation
+    /// time (spec P18: switching a sine on at t0 does not restart its phase).
+    Sine {
+        /// Amplitude, pA.
+        amplitude_pa: f64,
+        /// Period, ms.
+        period_ms: f64,
+        /// Phase at t = 0, radians.
+        phase_rad: f64,
+        /// Constant offset, pA.
+        offset_pa: f64,
+    },
+}
+
+/// A current injected into one compartment of every neuron of a population, between two times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentInput {
+    /// Target population.
+    pub target: PopulationId,
+    /// Target compartment.
+    pub compartment: Compartment,
+    /// Time course.
+    pub waveform: Waveform,
+    /// First step at which the current acts.
+    pub start_step: u64,
+    /// First step at which it no longer acts (`u64::MAX`: never stops).
+    pub stop_step: u64,
+}
+
+impl CurrentInput {
+    /// The current at `step` (dt in ms), or `None` outside [start, stop).
+    pub fn current_at(&self, step: u64, dt_ms: f64) -> Option<f64> {
+        if step < self.start_step || step >= self.stop_step {
+            return None;
+        }
+        Some(match self.waveform {
+            Waveform::Constant { current_pa } => current_pa,
+            Waveform::Sine { amplitude_pa, period_ms, phase_rad, offset_pa } => {
+                let t = step as f64 * dt_ms;
+                offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin()
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sine_uses_absolute_time_and_window() {
+        let c = CurrentInput {
+            target: PopulationId(0),
+            compartment: Compartment::Soma,
+            waveform: Waveform::Sine { amplitude_pa: 200.0, period_ms: 500.0, phase_rad: 0.0, offset_pa: 10.0 },
+            start_step: 10_000,
+            stop_step: u64::MAX,
+        };
+        assert_eq!(c.current_at(9_999, 0.1), None);
+        // t = 1000 ms is two whole periods: sin = 0 even though the sine just switched on.
+        assert!((c.current_at(10_000, 0.1).unwrap() - 10.0).abs() < 1e-9);
+        // t = 1125 ms: a quarter period later, the peak.
+        assert!((c.current_at(11_250, 0.1).unwrap() - 210.0).abs() < 1e-9);
+    }
+}

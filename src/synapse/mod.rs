@@ -1,0 +1,5 @@
+//! Synapses: projections between populations (sparse connectivity, delays, targets).
+
+pub mod projection;
+
+pub use projection::{Connect, Projection};
