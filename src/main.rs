@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
-#[command(name = "burstsim", version, about = "Simulator for cortical circuits that learn with bursts")]
+#[command(
+    name = "burstsim",
+    version,
+    about = "Simulator for cortical circuits that learn with bursts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,14 +70,29 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { model: path, out, seed, duration_ms, threads, quiet } => {
+        Command::Run {
+            model: path,
+            out,
+            seed,
+            duration_ms,
+            threads,
+            quiet,
+        } => {
             if threads == Some(0) {
                 anyhow::bail!("--threads must be at least 1");
             }
             let m = model::load(&path, &Overrides { seed, duration_ms })?;
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP) })?;
+            let summary = run::run(
+                m,
+                RunOptions {
+                    out,
+                    threads,
+                    quiet,
+                    stop: Some(&STOP),
+                },
+            )?;
             if !quiet {
                 eprintln!(
                     "{}: {:.1} ms simulated in {:.2} s ({:.3} x real time){}",
@@ -84,7 +103,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
                     if summary.complete { "" } else { ", interrupted" }
                 );
             }
-            Ok(if summary.complete { ExitCode::SUCCESS } else { ExitCode::from(130) })
+            Ok(if summary.complete {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(130)
+            })
         }
         Command::Check { model: path } => {
             let m = model::load(&path, &Overrides::default())?;
@@ -115,16 +138,35 @@ fn check_summary(m: &model::Model) -> String {
     s += "populations:\n";
     let mut neurons = 0;
     for p in &net.populations {
-        s += &format!("  {:<32} {:<10} {:>8}{}\n", p.name, p.pop.kind_name(), p.pop.len(), if p.generated { "  (from [[input]])" } else { "" });
+        s += &format!(
+            "  {:<32} {:<10} {:>8}{}\n",
+            p.name,
+            p.pop.kind_name(),
+            p.pop.len(),
+            if p.generated { "  (from [[input]])" } else { "" }
+        );
         neurons += p.pop.len();
     }
     s += "projections:\n";
     for p in &net.projections {
-        s += &format!("  {:<48} {:>10} synapses, w {}, delay {} steps\n", p.name, p.n_synapses(), p.weight, p.delay_steps);
+        s += &format!(
+            "  {:<48} {:>10} synapses, w {}, delay {} steps\n",
+            p.name,
+            p.n_synapses(),
+            p.weight,
+            p.delay_steps
+        );
     }
     s += &format!("currents: {}\n", net.currents.len());
-    s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
-    s += &format!("estimated memory: {:.1} MiB\n", net.state_bytes() as f64 / (1 << 20) as f64);
+    s += &format!(
+        "total: {} neurons and sources, {} synapses\n",
+        neurons,
+        net.n_synapses()
+    );
+    s += &format!(
+        "estimated memory: {:.1} MiB\n",
+        net.state_bytes() as f64 / (1 << 20) as f64
+    );
     s += "schedule of one step:\n";
     for (i, ph) in SCHEDULE.iter().enumerate() {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name, ph.what);

@@ -38,8 +38,14 @@ pub const SCHEDULE: [Phase; 5] = [
         what: "injected currents add dt*I/C to V_s or V_d: after this step's threshold check, so they \
                first matter at the next one; monitors record here",
     },
-    Phase { name: "relax", what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms)" },
-    Phase { name: "clock", what: "step <- step + 1; t = step * dt" },
+    Phase {
+        name: "relax",
+        what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms)",
+    },
+    Phase {
+        name: "clock",
+        what: "step <- step + 1; t = step * dt",
+    },
 ];
 
 /// A population with its name and event/burst detector.
@@ -95,8 +101,19 @@ pub struct Network {
 
 impl Network {
     /// Assembles a network. Projection and current indices must be valid (checked by the builder).
-    pub fn new(dt_ms: f64, populations: Vec<PopulationSlot>, projections: Vec<Projection>, currents: Vec<CurrentInput>) -> Self {
-        Network { dt_ms, populations, projections, currents, step: 0 }
+    pub fn new(
+        dt_ms: f64,
+        populations: Vec<PopulationSlot>,
+        projections: Vec<Projection>,
+        currents: Vec<CurrentInput>,
+    ) -> Self {
+        Network {
+            dt_ms,
+            populations,
+            projections,
+            currents,
+            step: 0,
+        }
     }
 
     /// Steps done so far (the clock).
@@ -126,7 +143,13 @@ impl Network {
             slot.bursts.clear();
             slot.burst_onsets.clear();
             if let Some(det) = &mut slot.detector {
-                det.classify(step, slot.history.at(step), &mut slot.events, &mut slot.bursts, &mut slot.burst_onsets);
+                det.classify(
+                    step,
+                    slot.history.at(step),
+                    &mut slot.events,
+                    &mut slot.bursts,
+                    &mut slot.burst_onsets,
+                );
             }
         }
         // Phase "deliver": must run after every population has integrated this step, so that a
@@ -136,18 +159,25 @@ impl Network {
             if from == to {
                 // Recurrent: the delay buffer and the conductances are different fields.
                 let PopulationSlot { history, pop, .. } = &mut self.populations[to];
-                let g = pop.conductance_mut(proj.target, proj.receptor).expect("validated target");
+                let g = pop
+                    .conductance_mut(proj.target, proj.receptor)
+                    .expect("validated target");
                 proj.deliver(history.delayed(step, proj.delay_steps), g);
             } else {
                 let (src, dst) = two_mut(&mut self.populations, from, to);
-                let g = dst.pop.conductance_mut(proj.target, proj.receptor).expect("validated target");
+                let g = dst
+                    .pop
+                    .conductance_mut(proj.target, proj.receptor)
+                    .expect("validated target");
                 proj.deliver(src.history.delayed(step, proj.delay_steps), g);
             }
         }
         // Phase "currents": after this step's threshold check (spec 0.2 step 3).
         for c in &self.currents {
             if let Some(i) = c.current_at(step, self.dt_ms) {
-                self.populations[c.target.0 as usize].pop.inject(c.compartment, i as f32);
+                self.populations[c.target.0 as usize]
+                    .pop
+                    .inject(c.compartment, i as f32);
             }
         }
         // Phase "relax": detector traces take this step's spikes, then decay.
@@ -164,7 +194,13 @@ impl Network {
     pub fn check_finite(&self) -> Result<(), Instability> {
         for slot in &self.populations {
             if let Some((neuron, variable, value)) = slot.pop.first_non_finite() {
-                return Err(Instability { population: slot.name.clone(), neuron, variable, value, t_ms: self.t_ms() });
+                return Err(Instability {
+                    population: slot.name.clone(),
+                    neuron,
+                    variable,
+                    value,
+                    t_ms: self.t_ms(),
+                });
             }
         }
         Ok(())
@@ -182,7 +218,11 @@ impl Network {
             .iter()
             .map(|s| s.pop.state_bytes() + s.history.bytes() + s.detector.as_ref().map_or(0, |d| d.bytes()))
             .sum();
-        let syn: usize = self.projections.iter().map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8).sum();
+        let syn: usize = self
+            .projections
+            .iter()
+            .map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8)
+            .sum();
         pops + syn
     }
 }

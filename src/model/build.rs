@@ -73,7 +73,13 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn invalid(&self, section: &str, key: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> ModelError {
+    fn invalid(
+        &self,
+        section: &str,
+        key: &str,
+        value: impl std::fmt::Display,
+        expected: impl Into<String>,
+    ) -> ModelError {
         ModelError::Invalid {
             file: self.file.to_string(),
             section: section.to_string(),
@@ -132,10 +138,19 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     let sim = &raw.simulation;
     let dt = cx.positive("[simulation]", "dt_ms", sim.dt_ms, "time step in ms")?;
     if dt > 10.0 {
-        return Err(cx.invalid("[simulation]", "dt_ms", dt, "a time step in ms of at most 10 (0.1 in the reference)"));
+        return Err(cx.invalid(
+            "[simulation]",
+            "dt_ms",
+            dt,
+            "a time step in ms of at most 10 (0.1 in the reference)",
+        ));
     }
     let duration = ov.duration_ms.unwrap_or(sim.duration_ms);
-    let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
+    let dkey = if ov.duration_ms.is_some() {
+        "--duration-ms"
+    } else {
+        "duration_ms"
+    };
     cx.positive("[simulation]", dkey, duration, "duration in ms")?;
     let n_steps = (duration / dt).round() as u64;
     let seed = ov.seed.unwrap_or(sim.seed);
@@ -159,7 +174,12 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             return Err(cx.invalid(&format!("population {k}"), "name", "\"\"", "a non-empty name"));
         }
         if names.contains_key(&spec.name) {
-            return Err(cx.invalid(&section, "name", format!("\"{}\"", spec.name), "a name not used by another population"));
+            return Err(cx.invalid(
+                &section,
+                "name",
+                format!("\"{}\"", spec.name),
+                "a name not used by another population",
+            ));
         }
         if spec.size <= 0 || spec.size > u32::MAX as i64 {
             return Err(cx.invalid(&section, "size", spec.size, "a positive number of neurons"));
@@ -172,7 +192,12 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     let known = |names: &BTreeMap<String, usize>| names.keys().cloned().collect::<Vec<_>>().join(", ");
     let lookup = |names: &BTreeMap<String, usize>, section: &str, key: &str, name: &str| -> Result<usize, ModelError> {
         names.get(name).copied().ok_or_else(|| {
-            cx.invalid(section, key, format!("\"{name}\""), format!("the name of a population (known: {})", known(names)))
+            cx.invalid(
+                section,
+                key,
+                format!("\"{name}\""),
+                format!("the name of a population (known: {})", known(names)),
+            )
         })
     };
 
@@ -183,14 +208,22 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         let from = lookup(&names, &section, "from", &spec.from)?;
         let to = lookup(&names, &section, "to", &spec.to)?;
         let connect = parse_connect(&cx, &section, &spec.connect)?;
-        projections.push(build_projection(&cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64)?);
+        projections.push(build_projection(
+            &cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64,
+        )?);
     }
 
     // Inputs.
     let mut currents = Vec::new();
     for (k, spec) in raw.inputs.iter().enumerate() {
         match spec {
-            InputSpec::ConstantCurrent { target, compartment, current_pa, start_ms, stop_ms } => {
+            InputSpec::ConstantCurrent {
+                target,
+                compartment,
+                current_pa,
+                start_ms,
+                stop_ms,
+            } => {
                 let section = format!("input {k} (constant_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
@@ -204,7 +237,16 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stop_step,
                 });
             }
-            InputSpec::SineCurrent { target, compartment, amplitude_pa, period_ms, phase_deg, offset_pa, start_ms, stop_ms } => {
+            InputSpec::SineCurrent {
+                target,
+                compartment,
+                amplitude_pa,
+                period_ms,
+                phase_deg,
+                offset_pa,
+                start_ms,
+                stop_ms,
+            } => {
                 let section = format!("input {k} (sine_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
@@ -215,14 +257,24 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     waveform: Waveform::Sine {
                         amplitude_pa: cx.finite(&section, "amplitude_pa", *amplitude_pa, "amplitude in pA")?,
                         period_ms: cx.positive(&section, "period_ms", *period_ms, "period in ms")?,
-                        phase_rad: cx.finite(&section, "phase_deg", phase_deg.unwrap_or(0.0), "phase in degrees")?.to_radians(),
+                        phase_rad: cx
+                            .finite(&section, "phase_deg", phase_deg.unwrap_or(0.0), "phase in degrees")?
+                            .to_radians(),
                         offset_pa: cx.finite(&section, "offset_pa", offset_pa.unwrap_or(0.0), "offset in pA")?,
                     },
                     start_step,
                     stop_step,
                 });
             }
-            InputSpec::Poisson { name, target, compartment, receptor, rate_hz, weight, delay_ms } => {
+            InputSpec::Poisson {
+                name,
+                target,
+                compartment,
+                receptor,
+                rate_hz,
+                weight,
+                delay_ms,
+            } => {
                 let section = format!("input {k} (poisson -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 let rate = poisson_rate(&cx, &section, *rate_hz, dt)?;
@@ -231,7 +283,12 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     format!("{target}.{}.{}.input{k}", comp_name(*compartment), rec_name(*receptor))
                 });
                 if names.contains_key(&src_name) {
-                    return Err(cx.invalid(&section, "name", format!("\"{src_name}\""), "a name not used by another population"));
+                    return Err(cx.invalid(
+                        &section,
+                        "name",
+                        format!("\"{src_name}\""),
+                        "a name not used by another population",
+                    ));
                 }
                 // Generated source populations take indices after the declared ones, so adding an
                 // input does not change the random streams of declared populations.
@@ -251,7 +308,18 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     delay_ms: *delay_ms,
                 };
                 let pk = raw.projections.len() as u64 + k as u64;
-                projections.push(build_projection(&cx, &section, &pspec, Connect::OneToOne, from, t, &mut slots, dt, seed, pk)?);
+                projections.push(build_projection(
+                    &cx,
+                    &section,
+                    &pspec,
+                    Connect::OneToOne,
+                    from,
+                    t,
+                    &mut slots,
+                    dt,
+                    seed,
+                    pk,
+                )?);
             }
         }
     }
@@ -266,7 +334,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             }
             v
         }
-        None => (0..n_declared).filter(|&i| !matches!(slots[i].pop, Population::Poisson(_))).collect(),
+        None => (0..n_declared)
+            .filter(|&i| !matches!(slots[i].pop, Population::Poisson(_)))
+            .collect(),
     };
     let bin = out.rate_bin_ms.unwrap_or(DEFAULT_RATE_BIN_MS);
     cx.positive("[output]", "rate_bin_ms", bin, "bin in ms")?;
@@ -285,7 +355,15 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         compression: out.compression.unwrap_or(false),
     };
     let network = Network::new(dt, slots, projections, currents);
-    Ok(Model { network, n_steps, seed, threads, title: sim.title.clone(), output, text: text.to_string() })
+    Ok(Model {
+        network,
+        n_steps,
+        seed,
+        threads,
+        title: sim.title.clone(),
+        output,
+        text: text.to_string(),
+    })
 }
 
 fn comp_name(c: Compartment) -> &'static str {
@@ -322,7 +400,12 @@ fn new_slot(name: String, generated: bool, pop: Population, dt: f64, rule: Burst
 fn poisson_rate(cx: &Ctx, section: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
     let max = 1000.0 / dt;
     if !(rate.is_finite() && rate >= 0.0 && rate < max) {
-        return Err(cx.invalid(section, "rate_hz", rate, format!("a rate in Hz >= 0 and below 1/dt = {max} Hz")));
+        return Err(cx.invalid(
+            section,
+            "rate_hz",
+            rate,
+            format!("a rate in Hz >= 0 and below 1/dt = {max} Hz"),
+        ));
     }
     Ok(rate)
 }
@@ -335,7 +418,11 @@ fn check_current_target(cx: &Ctx, section: &str, slot: &PopulationSlot, c: Compa
             section,
             "compartment",
             format!("\"{}\"", comp_name(c)),
-            format!("a compartment of population \"{}\" (kind {}) that takes currents", slot.name, slot.pop.kind_name()),
+            format!(
+                "a compartment of population \"{}\" (kind {}) that takes currents",
+                slot.name,
+                slot.pop.kind_name()
+            ),
         ))
     }
 }
@@ -402,7 +489,12 @@ fn build_projection(
     }
     let delay_ms = spec.delay_ms.unwrap_or(DEFAULT_DELAY_MS);
     if delay_ms > MAX_DELAY_MS {
-        return Err(cx.invalid(section, "delay_ms", delay_ms, format!("a delay of at most {MAX_DELAY_MS} ms")));
+        return Err(cx.invalid(
+            section,
+            "delay_ms",
+            delay_ms,
+            format!("a delay of at most {MAX_DELAY_MS} ms"),
+        ));
     }
     let delay = cx.steps(section, "delay_ms", delay_ms, dt)? as u32;
     if slots[to].pop.conductance_mut(spec.target, spec.receptor).is_none() {
@@ -423,7 +515,10 @@ fn build_projection(
             section,
             "connect",
             "\"one_to_one\"",
-            format!("populations of equal size (\"{}\" has {n_pre}, \"{}\" has {n_post})", slots[from].name, slots[to].name),
+            format!(
+                "populations of equal size (\"{}\" has {n_pre}, \"{}\" has {n_post})",
+                slots[from].name, slots[to].name
+            ),
         ));
     }
     let pairs = n_pre as f64 * n_post as f64;
@@ -433,7 +528,12 @@ fn build_projection(
         Connect::AllToAll => pairs,
     };
     if expected_syn > 2e9 {
-        return Err(cx.invalid(section, "connect", format!("{expected_syn:.3e} synapses"), "at most 2e9 synapses per projection"));
+        return Err(cx.invalid(
+            section,
+            "connect",
+            format!("{expected_syn:.3e} synapses"),
+            "at most 2e9 synapses per projection",
+        ));
     }
     let mut rng = stream_rng(seed, Stream::Wiring, &[index]);
     let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
@@ -442,7 +542,13 @@ fn build_projection(
         slots[from].history = SpikeHistory::new(delay);
     }
     let name = spec.name.clone().unwrap_or_else(|| {
-        format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
+        format!(
+            "{}->{}.{}.{}",
+            spec.from,
+            spec.to,
+            comp_name(spec.target),
+            rec_name(spec.receptor)
+        )
     });
     Ok(Projection {
         name,
@@ -457,9 +563,21 @@ fn build_projection(
 }
 
 /// Builds one declared population: the single registration point of population kinds.
-fn build_population(cx: &Ctx, section: &str, spec: &PopulationSpec, dt: f64, seed: u64, index: u64) -> Result<Population, ModelError> {
+fn build_population(
+    cx: &Ctx,
+    section: &str,
+    spec: &PopulationSpec,
+    dt: f64,
+    seed: u64,
+    index: u64,
+) -> Result<Population, ModelError> {
     let n = spec.size as usize;
-    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new() };
+    let mut rest = Keys {
+        cx,
+        section,
+        map: &spec.rest,
+        used: Vec::new(),
+    };
     let pop = match spec.kind {
         KindName::Pyramidal => {
             let mut params = PyramidalParams::default();
@@ -480,7 +598,12 @@ fn build_population(cx: &Ctx, section: &str, spec: &PopulationSpec, dt: f64, see
                 None | Some("soma") => DendriticDrivingForce::Soma,
                 Some("dendrite") => DendriticDrivingForce::Dendrite,
                 Some(o) => {
-                    return Err(cx.invalid(section, "dendritic_driving_force", format!("\"{o}\""), "\"soma\" (reference, P1) or \"dendrite\""))
+                    return Err(cx.invalid(
+                        section,
+                        "dendritic_driving_force",
+                        format!("\"{o}\""),
+                        "\"soma\" (reference, P1) or \"dendrite\"",
+                    ))
                 }
             };
             let sd = rest.number("v_init_sd_mv")?;
@@ -489,22 +612,48 @@ fn build_population(cx: &Ctx, section: &str, spec: &PopulationSpec, dt: f64, see
             let fixed = match rest.string("v_init_seed")?.as_deref() {
                 None | Some("fixed") => true,
                 Some("run") => false,
-                Some(o) => return Err(cx.invalid(section, "v_init_seed", format!("\"{o}\""), "\"fixed\" (reference seed 42, P13) or \"run\"")),
-            };
-            let v_init = match sd {
-                None => InitialVoltage::Gaussian { mean_mv: mean, sd_mv: 0.0, fixed_seed: fixed },
-                Some(sd) => {
-                    cx.non_negative(section, "v_init_sd_mv", sd, "standard deviation in mV")?;
-                    InitialVoltage::Gaussian { mean_mv: mean, sd_mv: sd, fixed_seed: fixed }
+                Some(o) => {
+                    return Err(cx.invalid(
+                        section,
+                        "v_init_seed",
+                        format!("\"{o}\""),
+                        "\"fixed\" (reference seed 42, P13) or \"run\"",
+                    ))
                 }
             };
-            let extra = ["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
-            let allowed: Vec<&str> = ["name", "kind", "size"].into_iter().chain(extra).chain(PyramidalParams::KEYS.iter().copied()).collect();
+            let v_init = match sd {
+                None => InitialVoltage::Gaussian {
+                    mean_mv: mean,
+                    sd_mv: 0.0,
+                    fixed_seed: fixed,
+                },
+                Some(sd) => {
+                    cx.non_negative(section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+                    InitialVoltage::Gaussian {
+                        mean_mv: mean,
+                        sd_mv: sd,
+                        fixed_seed: fixed,
+                    }
+                }
+            };
+            let extra = [
+                "dendritic_driving_force",
+                "v_init_mean_mv",
+                "v_init_sd_mv",
+                "v_init_seed",
+            ];
+            let allowed: Vec<&str> = ["name", "kind", "size"]
+                .into_iter()
+                .chain(extra)
+                .chain(PyramidalParams::KEYS.iter().copied())
+                .collect();
             rest.finish(&allowed)?;
             Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
         }
         KindName::Poisson => {
-            let rate = rest.number("rate_hz")?.ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
+            let rate = rest
+                .number("rate_hz")?
+                .ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
             let rate = poisson_rate(cx, section, rate, dt)?;
             rest.finish(&["name", "kind", "size", "rate_hz"])?;
             Population::Poisson(Poisson::new(n, rate, dt, seed, index))
@@ -527,7 +676,9 @@ impl Keys<'_> {
             None => Ok(None),
             Some(v) => {
                 self.used.push(key.into());
-                number(v).map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
+                number(v)
+                    .map(Some)
+                    .ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
             }
         }
     }

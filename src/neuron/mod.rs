@@ -30,6 +30,8 @@ pub enum Receptor {
 }
 
 /// A population of one kind.
+// A network holds a handful of populations, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Population {
     /// Naud two-compartment pyramidal neurons (spec 1.1-1.6).

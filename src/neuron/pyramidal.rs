@@ -178,7 +178,11 @@ impl Pyramidal {
         let e_l = p.e_l_mv as f32;
         let v_s = match v_init {
             InitialVoltage::Rest => vec![e_l; n],
-            InitialVoltage::Gaussian { mean_mv, sd_mv, fixed_seed } => {
+            InitialVoltage::Gaussian {
+                mean_mv,
+                sd_mv,
+                fixed_seed,
+            } => {
                 let mut rng = if fixed_seed {
                     stream_rng(42, Stream::InitialState, &[])
                 } else {
@@ -280,7 +284,13 @@ impl Pyramidal {
 
     /// The first non-finite state variable, as (neuron, variable, value).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)] {
+        for (name, v) in [
+            ("V_s", &self.v_s),
+            ("V_d", &self.v_d),
+            ("w_s", &self.w_s),
+            ("w_d", &self.w_d),
+            ("theta", &self.thr),
+        ] {
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Some((i, name, v[i]));
             }
@@ -291,10 +301,217 @@ impl Pyramidal {
     /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
     /// compartment, `current_pa` either one value for all neurons or one per neuron.
     pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
-        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
+        let (v, k) = if dendrite {
+            (&mut self.v_d, self.d.dt_c_d)
+        } else {
+            (&mut self.v_s, self.d.dt_c_s)
+        };
         let dv = k * current_pa;
         for x in v.iter_mut() {
             *x += dv;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Hand computations of spec 1.4. The reference implementation below is written in SI units
+    //! (V, s, A, F) and f64, as the reference code stores its constants, so it checks our unit
+    //! conversions as well as the order of the update.
+    use super::*;
+
+    /// Spec 1.4, one step, SI units, f64. State: (vs, vd, ws, wd, thr, gEs, gIs, gEd, gId, c).
+    #[derive(Clone, Copy, Debug)]
+    struct Si {
+        vs: f64,
+        vd: f64,
+        ws: f64,
+        wd: f64,
+        thr: f64,
+        ges: f64,
+        gis: f64,
+        ged: f64,
+        gid: f64,
+        c: u32,
+    }
+
+    fn si_step(s: &mut Si, i_soma: f64, i_dend: f64) -> bool {
+        let dt = 1e-4;
+        let (tau_s, cs, gs, b, tau_ws) = (16e-3, 370e-12, 1300e-12, 200e-12, 100e-3);
+        let (tau_d, cd, gd, a, tau_wd) = (7e-3, 170e-12, 1200e-12, 13e-9, 30e-3);
+        let (el, ethr, tau_thr, ed, dd, zeta) = (-70e-3, -50e-3, 27e-3, -38e-3, 6e-3, 2600e-12);
+        let js = s.ges * (0.0 - s.vs) + s.gis * (-80e-3 - s.vs);
+        let jd = s.ged * (0.0 - s.vs) + s.gid * (-80e-3 - s.vs);
+        s.ges *= (-dt / 5e-3f64).exp();
+        s.ged *= (-dt / 5e-3f64).exp();
+        s.gis *= (-dt / 10e-3f64).exp();
+        s.gid *= (-dt / 10e-3f64).exp();
+        let f = 1.0 / (1.0 + (-(s.vd - ed) / dd).exp());
+        s.vs += dt / tau_s * (el - s.vs) + dt / cs * (-b) * s.ws + dt / cs * gs * f;
+        s.vd += dt / tau_d * (el - s.vd) + dt / cd * (-a) * s.wd + dt / cd * gd * f;
+        if s.c > 0 {
+            s.vd += dt * zeta / cd;
+            s.c -= 1;
+        }
+        s.vs += dt / tau_s * js;
+        s.vd += dt / tau_d * jd;
+        s.ws *= (-dt / tau_ws).exp();
+        s.wd += dt / tau_wd * ((s.vd - el) - s.wd);
+        s.thr += dt / tau_thr * (ethr - s.thr);
+        let spike = s.vs > s.thr;
+        if spike {
+            s.vs = -70e-3;
+            s.thr += 2e-3;
+            s.ws += 1.0;
+            s.c = 20;
+        }
+        // Device phase: injected currents after the threshold check (spec 0.2).
+        s.vs += dt * i_soma / cs;
+        s.vd += dt * i_dend / cd;
+        spike
+    }
+
+    fn one(vs_mv: f32) -> Pyramidal {
+        let mut p = Pyramidal::new(
+            1,
+            PyramidalParams::default(),
+            DendriticDrivingForce::Soma,
+            InitialVoltage::Rest,
+            0.1,
+            1,
+            0,
+        );
+        p.v_s[0] = vs_mv;
+        p
+    }
+
+    fn si_of(p: &Pyramidal) -> Si {
+        Si {
+            vs: p.v_s[0] as f64 * 1e-3,
+            vd: p.v_d[0] as f64 * 1e-3,
+            ws: p.w_s[0] as f64,
+            wd: p.w_d[0] as f64 * 1e-3,
+            thr: p.thr[0] as f64 * 1e-3,
+            ges: p.g_e_s[0] as f64,
+            gis: p.g_i_s[0] as f64,
+            ged: p.g_e_d[0] as f64,
+            gid: p.g_i_d[0] as f64,
+            c: p.bap[0],
+        }
+    }
+
+    fn assert_close(p: &Pyramidal, s: &Si, tol_mv: f64, what: &str) {
+        let pairs = [
+            ("V_s", p.v_s[0] as f64, s.vs * 1e3),
+            ("V_d", p.v_d[0] as f64, s.vd * 1e3),
+            ("w_d", p.w_d[0] as f64, s.wd * 1e3),
+            ("theta", p.thr[0] as f64, s.thr * 1e3),
+            ("w_s", p.w_s[0] as f64, s.ws),
+        ];
+        for (name, ours, theirs) in pairs {
+            assert!(
+                (ours - theirs).abs() < tol_mv,
+                "{what}: {name} = {ours}, expected {theirs}"
+            );
+        }
+        assert_eq!(p.bap[0], s.c, "{what}: bAP countdown");
+    }
+
+    #[test]
+    fn one_step_from_rest_by_hand() {
+        // From rest: f(-70) = 1/(1 + e^(32/6)) = 0.0048050; only the sigmoid drives move V.
+        let mut p = one(-70.0);
+        let mut spikes = vec![];
+        p.step(&mut spikes);
+        let f = 1.0 / (1.0 + (32.0f64 / 6.0).exp());
+        let vs = -70.0 + 0.1 / 370.0 * 1300.0 * f;
+        let vd = -70.0 - 0.1 / 170.0 * 13.0 * 0.1 + 0.1 / 170.0 * 1200.0 * f;
+        let wd = 0.1 + 0.1 / 30.0 * ((vd + 70.0) - 0.1);
+        assert!(spikes.is_empty());
+        assert!((p.v_s[0] as f64 - vs).abs() < 2e-5, "{} vs {vs}", p.v_s[0]);
+        assert!((p.v_d[0] as f64 - vd).abs() < 2e-5, "{} vs {vd}", p.v_d[0]);
+        assert!((p.w_d[0] as f64 - wd).abs() < 1e-6);
+        assert_eq!(p.thr[0], -50.0);
+    }
+
+    #[test]
+    fn synaptic_drive_uses_old_somatic_potential_for_both_compartments() {
+        // V_s = -60, V_d = -50, g_E,s 0.5, g_I,s 0.2, g_E,d 0.3, g_I,d 0.1 (units of g_L).
+        // J_s = 0.5 (0+60) + 0.2 (-80+60) = 26; J_d = 0.3 (60) + 0.1 (-20) = 16 with V_s (P1),
+        // or 0.3 (50) + 0.1 (-30) = 12 with V_d (clean variant).
+        for (force, jd) in [
+            (DendriticDrivingForce::Soma, 16.0),
+            (DendriticDrivingForce::Dendrite, 12.0),
+        ] {
+            let mut p = Pyramidal::new(1, PyramidalParams::default(), force, InitialVoltage::Rest, 0.1, 1, 0);
+            p.v_s[0] = -60.0;
+            p.v_d[0] = -50.0;
+            (p.g_e_s[0], p.g_i_s[0], p.g_e_d[0], p.g_i_d[0]) = (0.5, 0.2, 0.3, 0.1);
+            p.step(&mut vec![]);
+            let f = 1.0 / (1.0 + (12.0f64 / 6.0).exp()); // f(-50)
+            let vs = -60.0 + 0.1 / 16.0 * (-10.0) + 0.1 / 370.0 * 1300.0 * f + 0.1 / 16.0 * 26.0;
+            let vd = -50.0 + 0.1 / 7.0 * (-20.0) - 0.1 / 170.0 * 13.0 * 0.1 + 0.1 / 170.0 * 1200.0 * f + 0.1 / 7.0 * jd;
+            assert!((p.v_s[0] as f64 - vs).abs() < 2e-5, "V_s {} vs {vs}", p.v_s[0]);
+            assert!(
+                (p.v_d[0] as f64 - vd).abs() < 2e-5,
+                "{force:?}: V_d {} vs {vd}",
+                p.v_d[0]
+            );
+            // Conductances decay by exp(-dt/tau) after use.
+            assert!((p.g_e_s[0] as f64 - 0.5 * (-0.1f64 / 5.0).exp()).abs() < 1e-7);
+            assert!((p.g_i_d[0] as f64 - 0.1 * (-0.1f64 / 10.0).exp()).abs() < 1e-7);
+        }
+    }
+
+    #[test]
+    fn spike_resets_soma_jumps_threshold_adapts_and_starts_a_20_step_bap_box() {
+        let mut p = one(-40.0);
+        let mut spikes = vec![];
+        p.step(&mut spikes);
+        assert_eq!(spikes, vec![0]);
+        assert_eq!(p.v_s[0], -70.0, "reset to V_reset, no refractory clamp");
+        assert_eq!(p.thr[0], -48.0, "theta was at E_theta, then +2 mV");
+        assert_eq!(p.w_s[0], 1.0);
+        assert_eq!(p.bap[0], 20);
+        // Next step: the box adds dt c_d / C_d = 0.1 * 2600 / 170 = 1.5294 mV to V_d, the
+        // adaptation current takes dt b w_s / C_s = 0.1 * 200 * 1 / 370 mV from V_s
+        // (w_s is used before its decay), and theta relaxes by dt/27 ms of its 2 mV excess.
+        let (vd0, vs0, wd0) = (p.v_d[0] as f64, p.v_s[0] as f64, p.w_d[0] as f64);
+        p.step(&mut spikes);
+        let f = 1.0 / (1.0 + (-(vd0 + 38.0) / 6.0).exp());
+        let vd = vd0 + 0.1 / 7.0 * (-70.0 - vd0) - 0.1 / 170.0 * 13.0 * wd0 + 0.1 / 170.0 * 1200.0 * f;
+        assert!(
+            (p.v_d[0] as f64 - (vd + 0.1 * 2600.0 / 170.0)).abs() < 2e-5,
+            "bAP step: {} vs {}",
+            p.v_d[0],
+            vd + 1.5294
+        );
+        let vs = vs0 + 0.1 / 16.0 * (-70.0 - vs0) - 0.1 / 370.0 * 200.0 * 1.0 + 0.1 / 370.0 * 1300.0 * f;
+        assert!((p.v_s[0] as f64 - vs).abs() < 2e-5, "adaptation: {} vs {vs}", p.v_s[0]);
+        assert!((p.thr[0] as f64 - (-48.0 - 0.1 / 27.0 * 2.0)).abs() < 1e-5);
+        assert!((p.w_s[0] as f64 - (-0.1f64 / 100.0).exp()).abs() < 1e-7);
+        assert_eq!(p.bap[0], 19);
+    }
+
+    #[test]
+    fn multi_step_trajectory_matches_si_transcription_of_spec() {
+        // 600 steps (60 ms) of constant somatic (600 pA) and dendritic (300 pA) current plus an
+        // initial conductance kick: several spikes, bAP boxes, a dendritic plateau. Every variable
+        // stays within 0.01 mV of the f64 SI transcription (f32 state drifts by ~1e-4 mV).
+        let mut p = one(-65.0);
+        (p.g_e_s[0], p.g_i_s[0], p.g_e_d[0], p.g_i_d[0]) = (0.4, 0.1, 0.6, 0.05);
+        let mut s = si_of(&p);
+        let mut n_spikes = 0;
+        for k in 0..600 {
+            let mut spikes = vec![];
+            p.step(&mut spikes);
+            p.inject(false, 600.0);
+            p.inject(true, 300.0);
+            let si_spike = si_step(&mut s, 600e-12, 300e-12);
+            assert_eq!(!spikes.is_empty(), si_spike, "spike mismatch at step {k}");
+            n_spikes += spikes.len();
+            assert_close(&p, &s, 1e-2, &format!("step {k}"));
+        }
+        assert!(n_spikes >= 3, "the trajectory must exercise spikes ({n_spikes})");
     }
 }

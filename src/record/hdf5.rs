@@ -6,8 +6,8 @@
 use crate::engine::Network;
 use crate::model::OutputConfig;
 use crate::names as n;
-use hdf5_metno as h5;
 use h5::types::VarLenUnicode;
+use hdf5_metno as h5;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -63,11 +63,19 @@ impl SpikeSets {
     fn create(group: &h5::Group, sorting: Sorting, compress: bool) -> h5::Result<Self> {
         let ts = group.new_dataset::<f64>().chunk(CHUNK).shape(0..);
         let ts = if compress { ts.deflate(4) } else { ts }.create(n::TIMESTAMPS)?;
-        ts.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu("ms"))?;
+        ts.new_attr::<VarLenUnicode>()
+            .create(n::UNITS)?
+            .write_scalar(&vlu("ms"))?;
         let ids = group.new_dataset::<u64>().chunk(CHUNK).shape(0..);
         let ids = if compress { ids.deflate(4) } else { ids }.create(n::NODE_IDS)?;
         group.new_attr::<Sorting>().create(n::SORTING)?.write_scalar(&sorting)?;
-        Ok(SpikeSets { ts, ids, buf_t: Vec::with_capacity(CHUNK), buf_id: Vec::with_capacity(CHUNK), written: 0 })
+        Ok(SpikeSets {
+            ts,
+            ids,
+            buf_t: Vec::with_capacity(CHUNK),
+            buf_id: Vec::with_capacity(CHUNK),
+            written: 0,
+        })
     }
 
     fn push(&mut self, t_ms: f64, id: u32) {
@@ -124,7 +132,11 @@ impl Rates {
         let norm = 1000.0 / (bin_ms * n as f64);
         let er = self.events as f64 * norm;
         let br = self.bursts as f64 * norm;
-        let bp = if self.events > 0 { self.bursts as f64 / self.events as f64 } else { f64::NAN };
+        let bp = if self.events > 0 {
+            self.bursts as f64 / self.events as f64
+        } else {
+            f64::NAN
+        };
         let k = self.bins;
         for (d, v) in [(&self.time, t0_ms), (&self.er, er), (&self.br, br), (&self.bp, bp)] {
             d.resize(k + 1)?;
@@ -163,7 +175,14 @@ fn vlu(s: &str) -> VarLenUnicode {
 
 impl H5Recorder {
     /// Creates (truncates) the output file and its groups for the recorded populations.
-    pub fn create(path: &str, net: &Network, out: &OutputConfig, model_text: &str, seed: u64, duration_ms: f64) -> Result<Self, RecordError> {
+    pub fn create(
+        path: &str,
+        net: &Network,
+        out: &OutputConfig,
+        model_text: &str,
+        seed: u64,
+        duration_ms: f64,
+    ) -> Result<Self, RecordError> {
         let err = |what: &str| {
             let (file, what) = (path.to_string(), what.to_string());
             move |source| RecordError::Hdf5 { file, what, source }
@@ -171,16 +190,30 @@ impl H5Recorder {
         let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
         let init = || -> h5::Result<Vec<PopWriter>> {
             file.new_attr::<u32>().create("magic")?.write_scalar(&n::SONATA_MAGIC)?;
-            file.new_attr::<u32>().shape(2).create("version")?.write(&n::SONATA_VERSION)?;
-            file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(model_text))?;
+            file.new_attr::<u32>()
+                .shape(2)
+                .create("version")?
+                .write(&n::SONATA_VERSION)?;
+            file.new_attr::<VarLenUnicode>()
+                .create(n::ATTR_MODEL)?
+                .write_scalar(&vlu(model_text))?;
             file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&seed)?;
-            file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
+            file.new_attr::<VarLenUnicode>()
+                .create(n::ATTR_VERSION)?
+                .write_scalar(&vlu(crate::version()))?;
             file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms)?;
-            file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
+            file.new_attr::<f64>()
+                .create(n::ATTR_DURATION)?
+                .write_scalar(&duration_ms)?;
             file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
             let groups = |name: &str| file.create_group(name);
-            let (gs, ge, gb, gr) = (groups(n::SPIKES)?, groups(n::EVENTS)?, groups(n::BURSTS)?, groups(n::RATES)?);
+            let (gs, ge, gb, gr) = (
+                groups(n::SPIKES)?,
+                groups(n::EVENTS)?,
+                groups(n::BURSTS)?,
+                groups(n::RATES)?,
+            );
             let mut pops = Vec::new();
             for &p in &out.populations {
                 let slot = &net.populations[p];
@@ -203,7 +236,14 @@ impl H5Recorder {
                 } else {
                     (None, None, None)
                 };
-                pops.push(PopWriter { pop: p, n: size, spikes, events, bursts, rates });
+                pops.push(PopWriter {
+                    pop: p,
+                    n: size,
+                    spikes,
+                    events,
+                    bursts,
+                    rates,
+                });
             }
             Ok(pops)
         };

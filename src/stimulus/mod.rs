@@ -49,7 +49,12 @@ impl CurrentInput {
         }
         Some(match self.waveform {
             Waveform::Constant { current_pa } => current_pa,
-            Waveform::Sine { amplitude_pa, period_ms, phase_rad, offset_pa } => {
+            Waveform::Sine {
+                amplitude_pa,
+                period_ms,
+                phase_rad,
+                offset_pa,
+            } => {
                 let t = step as f64 * dt_ms;
                 offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin()
             }
@@ -66,7 +71,12 @@ mod tests {
         let c = CurrentInput {
             target: PopulationId(0),
             compartment: Compartment::Soma,
-            waveform: Waveform::Sine { amplitude_pa: 200.0, period_ms: 500.0, phase_rad: 0.0, offset_pa: 10.0 },
+            waveform: Waveform::Sine {
+                amplitude_pa: 200.0,
+                period_ms: 500.0,
+                phase_rad: 0.0,
+                offset_pa: 10.0,
+            },
             start_step: 10_000,
             stop_step: u64::MAX,
         };

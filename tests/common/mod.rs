@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use burstsim::model::{self, Model, Overrides};
+use burstsim::run::{self, RunOptions, RunSummary};
+use hdf5_metno as h5;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a model from models/.
+pub fn load_model(name: &str, ov: Overrides) -> Model {
+    model::load(&root().join("models").join(name), &ov).expect("model loads")
+}
+
+/// Runs a model quietly into `out`.
+pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
+    run::run(
+        m,
+        RunOptions {
+            out: Some(out.to_string_lossy().into_owned()),
+            threads: Some(threads),
+            quiet: true,
+            stop: None,
+        },
+    )
+    .expect("run succeeds")
+}
+
+/// Reads (timestamps, node_ids) of `group/pop`.
+pub fn read_spikes(file: &Path, group: &str, pop: &str) -> (Vec<f64>, Vec<u64>) {
+    let f = h5::File::open(file).expect("open");
+    let t = f
+        .dataset(&format!("{group}/{pop}/timestamps"))
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    let i = f
+        .dataset(&format!("{group}/{pop}/node_ids"))
+        .unwrap()
+        .read_raw::<u64>()
+        .unwrap();
+    (t, i)
+}
+
+/// Path to the built binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_burstsim")
+}

@@ -1,0 +1,189 @@
+//! The command line end to end: run, inspect, interruption, and reading the file with h5py.
+
+mod common;
+
+use common::*;
+use hdf5_metno as h5;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// `burstsim run` then `burstsim inspect`: the table reports what the file holds.
+#[test]
+fn run_then_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bg.h5");
+    let st = Command::new(bin())
+        .args([
+            "run",
+            "models/background.toml",
+            "--duration-ms",
+            "1000",
+            "--seed",
+            "9",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let (t, _) = read_spikes(&out, "spikes", "pyr");
+    let (e, _) = read_spikes(&out, "events", "pyr");
+    let ins = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
+    assert!(ins.status.success());
+    let text = String::from_utf8_lossy(&ins.stdout);
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("pyr "))
+        .expect("row for pyr")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[1], "1000");
+    assert_eq!(row[2], t.len().to_string());
+    // Event rate column = events / (1000 neurons x 1 s).
+    let er: f64 = row[4].parse().unwrap();
+    assert!((er - e.len() as f64 / 1000.0).abs() < 1e-3, "{er}");
+    // Root attributes: seed and the model text.
+    let f = h5::File::open(&out).unwrap();
+    assert_eq!(f.attr("seed").unwrap().read_scalar::<u64>().unwrap(), 9);
+    assert_eq!(f.attr("complete").unwrap().read_scalar::<u8>().unwrap(), 1);
+    let model: h5::types::VarLenUnicode = f.attr("model").unwrap().read_scalar().unwrap();
+    assert!(model.as_str().contains("bg_exc"));
+}
+
+/// `burstsim check` prints sizes, synapse counts and the schedule.
+#[test]
+fn check_prints_a_summary() {
+    let out = Command::new(bin())
+        .args(["check", "models/background.toml"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("51000 neurons and sources"), "{text}");
+    assert!(text.contains("synapses") && text.contains("estimated memory"));
+    for phase in ["integrate", "deliver", "currents", "relax", "clock"] {
+        assert!(text.contains(phase));
+    }
+}
+
+/// Starts a long run and waits until its file holds data from at least one flush.
+fn start_long_run(out: &std::path::Path) -> std::process::Child {
+    let child = Command::new(bin())
+        .args([
+            "run",
+            "models/background.toml",
+            "--duration-ms",
+            "3600000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The writer flushes once per wall second; wait for 2.5 s of running.
+    std::thread::sleep(Duration::from_millis(2500));
+    child
+}
+
+fn check_partial(out: &std::path::Path) -> (f64, usize) {
+    let f = h5::File::open(out).expect("an interrupted run leaves a readable HDF5 file");
+    let t_stop: f64 = f.attr("t_stop_ms").unwrap().read_scalar().unwrap();
+    let complete: u8 = f.attr("complete").unwrap().read_scalar().unwrap();
+    assert_eq!(complete, 0);
+    let (t, ids) = read_spikes(out, "spikes", "pyr");
+    assert_eq!(t.len(), ids.len());
+    assert!(t_stop > 0.0 && !t.is_empty(), "t_stop {t_stop}, {} spikes", t.len());
+    (t_stop, t.len())
+}
+
+/// SIGINT (Ctrl-C) stops the loop; the file is closed with everything recorded so far, marked
+/// incomplete, and the exit code is 130.
+#[test]
+fn interrupted_run_leaves_a_valid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("int.h5");
+    let child = start_long_run(&out);
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", String::from_utf8_lossy(&res.stderr));
+    let (t_stop, n) = check_partial(&out);
+    let (t, _) = read_spikes(&out, "spikes", "pyr");
+    // Everything up to t_stop is there: the last spike is within a few ms of the stop.
+    assert!(t.iter().all(|&x| x < t_stop));
+    assert!(t_stop - t.last().unwrap() < 5.0, "{t_stop} vs {}", t.last().unwrap());
+    assert!(n > 1000);
+}
+
+/// SIGKILL cannot be caught: the file still opens and holds the data of the last flush.
+#[test]
+fn killed_run_leaves_a_readable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("kill.h5");
+    let mut child = start_long_run(&out);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (t_stop, _) = check_partial(&out);
+    assert!(
+        t_stop >= 1000.0,
+        "at least one flush after a second of wall time: {t_stop}"
+    );
+    // inspect works on it too.
+    let ins = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
+    assert!(ins.status.success(), "{}", String::from_utf8_lossy(&ins.stderr));
+}
+
+/// h5py (what users will open the file with) reads the SONATA layout. Python and h5py are
+/// installed by the README's test command; set BURSTSIM_REQUIRE_H5PY=1 (as CI does) to turn a
+/// missing h5py into a failure rather than a skip.
+#[test]
+fn h5py_reads_the_sonata_layout() {
+    let has_h5py = Command::new("python3")
+        .args(["-c", "import h5py"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_h5py {
+        assert!(
+            std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(),
+            "h5py is required but not importable"
+        );
+        eprintln!("skipping: python3 with h5py not available");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("py.h5");
+    let st = Command::new(bin())
+        .args([
+            "run",
+            "models/background.toml",
+            "--duration-ms",
+            "2000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let py = Command::new("python3")
+        .arg(root().join("analysis/check_sonata.py"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&py.stdout);
+    assert!(py.status.success(), "{}{}", stdout, String::from_utf8_lossy(&py.stderr));
+    assert!(
+        stdout.contains("SONATA layout OK") && stdout.contains("pyr: "),
+        "{stdout}"
+    );
+}
