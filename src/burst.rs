@@ -72,6 +72,13 @@ impl BurstDetector {
         }
     }
 
+    /// Starts every neuron armed, as the reference's filtering and plastic connections do (they
+    /// store 0 = armed initially, spec 2.1); the monitor starts disarmed.
+    pub fn armed_at_start(mut self) -> Self {
+        self.armed.iter_mut().for_each(|a| *a = true);
+        self
+    }
+
     /// Classifies the spikes of this step (neuron indices, any order) and appends the neuron
     /// indices of events and bursts to `events` and `bursts`, and the onset step of each burst (the
     /// step of the event that began it) to `burst_onsets`. Must run after the populations'

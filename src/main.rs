@@ -5,6 +5,7 @@ use burstsim::engine::SCHEDULE;
 use burstsim::model::{self, Overrides};
 use burstsim::record::inspect;
 use burstsim::run::{self, RunOptions};
+use burstsim::synapse::Transmit;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,12 +150,25 @@ fn check_summary(m: &model::Model) -> String {
     }
     s += "projections:\n";
     for p in &net.projections {
+        let c = &p.cfg;
+        let stp = match &c.stp {
+            None => String::new(),
+            Some(s) => format!(
+                ", stp U {} f {} tau_D {} ms tau_F {} ms u0 {}",
+                s.u, s.f, s.tau_d_ms, s.tau_f_ms, s.u_init
+            ),
+        };
+        let transmit = match c.transmit {
+            Transmit::All => "",
+            Transmit::Events => ", events only",
+            Transmit::Bursts => ", bursts only",
+        };
         s += &format!(
-            "  {:<48} {:>10} synapses, w {}, delay {} steps\n",
-            p.name,
+            "  {:<48} {:>10} synapses, w {}, delay {} steps{stp}{transmit}\n",
+            p.name(),
             p.n_synapses(),
-            p.weight,
-            p.delay_steps
+            c.weight,
+            c.delay_steps
         );
     }
     s += &format!("currents: {}\n", net.currents.len());

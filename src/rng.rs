@@ -26,6 +26,8 @@ pub enum Stream {
     Wiring = 2,
     /// Initial membrane potentials (labels: population).
     InitialState = 3,
+    /// Burst draws of a stochastic-burst population (labels: population, chunk).
+    BurstDraws = 4,
 }
 
 /// A generator for `stream` with the given labels under the run `seed`.

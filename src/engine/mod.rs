@@ -30,8 +30,10 @@ pub const SCHEDULE: [Phase; 5] = [
     },
     Phase {
         name: "deliver",
-        what: "every projection (file order) adds its weight to the target conductances for the \
-               spikes emitted delay steps ago (0.8 ms = 8 steps by default); they first move V next step",
+        what: "every projection (file order) adds weight x release to the target conductances for the \
+               spikes emitted delay steps ago (0.8 ms = 8 steps by default; 0 for event/burst filters, \
+               which classify and STP projections, which compute the release, at emission); they first \
+               move V next step",
     },
     Phase {
         name: "currents",
@@ -40,7 +42,8 @@ pub const SCHEDULE: [Phase; 5] = [
     },
     Phase {
         name: "relax",
-        what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms)",
+        what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms); STP x and u \
+               relax (Euler); event/burst filters' presynaptic traces take the spikes of 0.8 ms ago",
     },
     Phase {
         name: "clock",
@@ -97,6 +100,7 @@ pub struct Network {
     /// Current inputs in file order.
     pub currents: Vec<CurrentInput>,
     step: u64,
+    synaptic_events: u64,
 }
 
 impl Network {
@@ -113,12 +117,18 @@ impl Network {
             projections,
             currents,
             step: 0,
+            synaptic_events: 0,
         }
     }
 
     /// Steps done so far (the clock).
     pub fn steps_done(&self) -> u64 {
         self.step
+    }
+
+    /// Synaptic events delivered so far (one per synapse per transmitted spike).
+    pub fn synaptic_events(&self) -> u64 {
+        self.synaptic_events
     }
 
     /// Time of the clock, ms.
@@ -154,37 +164,33 @@ impl Network {
         }
         // Phase "deliver": must run after every population has integrated this step, so that a
         // delivered conductance first acts at the next step (spec 0.3).
-        for proj in &self.projections {
-            let (from, to) = (proj.from.0 as usize, proj.to.0 as usize);
-            if from == to {
+        for proj in &mut self.projections {
+            let (from, to) = (proj.cfg.from.0 as usize, proj.cfg.to.0 as usize);
+            let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
+            self.synaptic_events += if from == to {
                 // Recurrent: the delay buffer and the conductances are different fields.
                 let PopulationSlot { history, pop, .. } = &mut self.populations[to];
-                let g = pop
-                    .conductance_mut(proj.target, proj.receptor)
-                    .expect("validated target");
-                proj.deliver(history.delayed(step, proj.delay_steps), g);
+                let g = pop.conductance_mut(target, receptor).expect("validated target");
+                proj.propagate(step, history, g)
             } else {
                 let (src, dst) = two_mut(&mut self.populations, from, to);
-                let g = dst
-                    .pop
-                    .conductance_mut(proj.target, proj.receptor)
-                    .expect("validated target");
-                proj.deliver(src.history.delayed(step, proj.delay_steps), g);
-            }
+                let g = dst.pop.conductance_mut(target, receptor).expect("validated target");
+                proj.propagate(step, &src.history, g)
+            };
         }
         // Phase "currents": after this step's threshold check (spec 0.2 step 3).
         for c in &self.currents {
-            if let Some(i) = c.current_at(step, self.dt_ms) {
-                self.populations[c.target.0 as usize]
-                    .pop
-                    .inject(c.compartment, i as f32);
-            }
+            c.apply(step, self.dt_ms, &mut self.populations[c.target.0 as usize].pop);
         }
-        // Phase "relax": detector traces take this step's spikes, then decay.
+        // Phase "relax": detector traces take this step's spikes, then decay; STP variables and
+        // the filters' presynaptic traces relax.
         for slot in &mut self.populations {
             if let Some(det) = &mut slot.detector {
                 det.relax(slot.history.at(step));
             }
+        }
+        for proj in &mut self.projections {
+            proj.relax(step, &self.populations[proj.cfg.from.0 as usize].history);
         }
         // Phase "clock".
         self.step += 1;

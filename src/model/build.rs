@@ -5,14 +5,17 @@ use super::error::{hint_for, ModelError};
 use super::schema::{InputSpec, KindName, ModelFile, PopulationSpec, ProjectionSpec};
 use crate::burst::{BurstDetector, BurstRule};
 use crate::engine::{Network, PopulationSlot, SpikeHistory};
+use crate::neuron::adex::{AdexParams, ExpKind};
+use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::pyramidal::{DendriticDrivingForce, InitialVoltage, PyramidalParams};
-use crate::neuron::{Compartment, Poisson, Population, Pyramidal, Receptor};
+use crate::neuron::{Adex, BurstPoisson, Compartment, Poisson, Population, Pyramidal, Receptor};
 use crate::rng::{stream_rng, Stream};
-use crate::stimulus::{CurrentInput, Waveform};
+use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
 use crate::synapse::projection::Csr;
-use crate::synapse::{Connect, Projection};
+use crate::synapse::{Connect, Projection, ProjectionConfig, StpParams, Transmit};
 use crate::PopulationId;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// Default axonal delay of ordinary projections, ms (spec 0.3: MINDELAY = 8 steps).
 pub const DEFAULT_DELAY_MS: f64 = 0.8;
@@ -70,6 +73,8 @@ pub struct Model {
 
 struct Ctx<'a> {
     file: &'a str,
+    /// Folder against which stimulus files are resolved (the model file's).
+    base: PathBuf,
 }
 
 impl Ctx<'_> {
@@ -134,7 +139,8 @@ fn number(v: &toml::Value) -> Option<f64> {
 
 /// Builds the network from the parsed file.
 pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides) -> Result<Model, ModelError> {
-    let cx = Ctx { file };
+    let base = Path::new(file).parent().map(Path::to_path_buf).unwrap_or_default();
+    let cx = Ctx { file, base };
     let sim = &raw.simulation;
     let dt = cx.positive("[simulation]", "dt_ms", sim.dt_ms, "time step in ms")?;
     if dt > 10.0 {
@@ -266,6 +272,87 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stop_step,
                 });
             }
+            InputSpec::FileCurrent {
+                target,
+                compartment,
+                file: stim,
+                loop_ms,
+                scale,
+                start_ms,
+                stop_ms,
+            } => {
+                let section = format!("input {k} (file_current -> {target})");
+                let t = lookup(&names, &section, "target", target)?;
+                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                let scale = cx.finite(&section, "scale", scale.unwrap_or(1.0), "factor")?;
+                let mut series =
+                    stimfile::read_piecewise(&cx.base.join(stim), *loop_ms).map_err(|e| ModelError::Stimulus {
+                        file: file.to_string(),
+                        section: section.clone(),
+                        source: e,
+                    })?;
+                series.values_pa.iter_mut().for_each(|v| *v *= scale);
+                currents.push(CurrentInput {
+                    target: PopulationId(t as u32),
+                    compartment: *compartment,
+                    waveform: Waveform::Piecewise(series),
+                    start_step,
+                    stop_step,
+                });
+            }
+            InputSpec::NeuronCurrents {
+                target,
+                compartment,
+                values_pa,
+                file: stim,
+                start_ms,
+                stop_ms,
+            } => {
+                let section = format!("input {k} (neuron_currents -> {target})");
+                let t = lookup(&names, &section, "target", target)?;
+                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                let n = slots[t].pop.len();
+                let values = match (values_pa, stim) {
+                    (Some(v), None) => {
+                        if v.len() != n {
+                            return Err(cx.invalid(
+                                &section,
+                                "values_pa",
+                                format!("{} values", v.len()),
+                                format!("one current per neuron ({n})"),
+                            ));
+                        }
+                        if let Some(x) = v.iter().find(|x| !x.is_finite()) {
+                            return Err(cx.invalid(&section, "values_pa", x, "finite currents in pA"));
+                        }
+                        v.iter().map(|&x| x as f32).collect()
+                    }
+                    (None, Some(f)) => {
+                        stimfile::read_per_neuron(&cx.base.join(f), n).map_err(|e| ModelError::Stimulus {
+                            file: file.to_string(),
+                            section: section.clone(),
+                            source: e,
+                        })?
+                    }
+                    _ => {
+                        return Err(cx.invalid(
+                            &section,
+                            "values_pa",
+                            "(both or neither given)",
+                            "either values_pa or file",
+                        ))
+                    }
+                };
+                currents.push(CurrentInput {
+                    target: PopulationId(t as u32),
+                    compartment: *compartment,
+                    waveform: Waveform::PerNeuron(values),
+                    start_step,
+                    stop_step,
+                });
+            }
             InputSpec::Poisson {
                 name,
                 target,
@@ -306,6 +393,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     connect: toml::Value::String("one_to_one".into()),
                     weight: *weight,
                     delay_ms: *delay_ms,
+                    stp: None,
+                    transmit: None,
+                    transmit_trace: None,
                 };
                 let pk = raw.projections.len() as u64 + k as u64;
                 projections.push(build_projection(
@@ -487,7 +577,50 @@ fn build_projection(
             "a conductance >= 0 in units of the target's leak conductance (the receptor sets the sign)",
         ));
     }
-    let delay_ms = spec.delay_ms.unwrap_or(DEFAULT_DELAY_MS);
+    let transmit = match spec.transmit.as_deref() {
+        None | Some("all") => Transmit::All,
+        Some("events") => Transmit::Events,
+        Some("bursts") => Transmit::Bursts,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "transmit",
+                format!("\"{o}\""),
+                "\"all\", \"events\" or \"bursts\"",
+            ))
+        }
+    };
+    let filter_trace_delay = match spec.transmit_trace.as_deref() {
+        None | Some("delayed") => (DEFAULT_DELAY_MS / dt).round() as u32,
+        Some("immediate") => 0,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "transmit_trace",
+                format!("\"{o}\""),
+                "\"delayed\" (reference, P7) or \"immediate\"",
+            ))
+        }
+    };
+    let stp = match &spec.stp {
+        None => None,
+        Some(v) => Some(parse_stp(cx, section, v)?),
+    };
+    if stp.is_some() && transmit != Transmit::All {
+        return Err(cx.invalid(
+            section,
+            "transmit",
+            format!("\"{}\"", spec.transmit.as_deref().unwrap_or("")),
+            "\"all\" when stp is set (the reference filters static synapses only)",
+        ));
+    }
+    // Filtered projections read the immediate spike list: zero delay (spec 0.3, P7).
+    let default_delay = if transmit == Transmit::All {
+        DEFAULT_DELAY_MS
+    } else {
+        0.0
+    };
+    let delay_ms = spec.delay_ms.unwrap_or(default_delay);
     if delay_ms > MAX_DELAY_MS {
         return Err(cx.invalid(
             section,
@@ -537,9 +670,15 @@ fn build_projection(
     }
     let mut rng = stream_rng(seed, Stream::Wiring, &[index]);
     let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
-    // The source keeps spikes long enough for its longest outgoing delay.
-    if slots[from].history_depth() < delay {
-        slots[from].history = SpikeHistory::new(delay);
+    // The source keeps spikes long enough for its longest outgoing delay (and, for filters, for
+    // the delayed feed of their presynaptic trace).
+    let depth = if transmit == Transmit::All {
+        delay
+    } else {
+        delay.max(filter_trace_delay)
+    };
+    if slots[from].history_depth() < depth {
+        slots[from].history = SpikeHistory::new(depth);
     }
     let name = spec.name.clone().unwrap_or_else(|| {
         format!(
@@ -550,7 +689,7 @@ fn build_projection(
             rec_name(spec.receptor)
         )
     });
-    Ok(Projection {
+    let cfg = ProjectionConfig {
         name,
         from: PopulationId(from as u32),
         to: PopulationId(to as u32),
@@ -558,8 +697,86 @@ fn build_projection(
         receptor: spec.receptor,
         weight: weight as f32,
         delay_steps: delay,
-        csr,
-    })
+        transmit,
+        stp,
+        filter_trace_delay,
+    };
+    Ok(Projection::new(cfg, csr, n_pre, dt))
+}
+
+/// `stp = "depressing" | "facilitating" | { u, f, tau_d_ms, tau_f_ms, u_init } |
+/// { preset = "...", u_init = ... }`.
+fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, ModelError> {
+    let expected = "\"depressing\", \"facilitating\", { u, f, tau_d_ms, tau_f_ms, u_init } or { preset, u_init }";
+    let preset = |name: &str| match name {
+        "depressing" => Ok(StpParams::depressing()),
+        "facilitating" => Ok(StpParams::facilitating()),
+        o => Err(cx.invalid(section, "stp", format!("\"{o}\""), expected)),
+    };
+    let table = match v {
+        toml::Value::String(s) => return preset(s),
+        toml::Value::Table(t) => t,
+        o => return Err(cx.invalid(section, "stp", o, expected)),
+    };
+    let allowed = ["preset", "u", "f", "tau_d_ms", "tau_f_ms", "u_init"];
+    if let Some(k) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ModelError::UnknownKey {
+            file: cx.file.to_string(),
+            section: format!("{section}: stp"),
+            key: k.clone(),
+            allowed: allowed.join(", "),
+            hint: hint_for(k, &allowed),
+        });
+    }
+    let num = |key: &str| -> Result<Option<f64>, ModelError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(x) => number(x)
+                .map(Some)
+                .ok_or_else(|| cx.invalid(section, &format!("stp.{key}"), x, "a number")),
+        }
+    };
+    let mut p = match table.get("preset") {
+        Some(toml::Value::String(s)) => preset(s)?,
+        Some(o) => return Err(cx.invalid(section, "stp.preset", o, "\"depressing\" or \"facilitating\"")),
+        None => {
+            let missing = ["u", "f", "tau_d_ms", "tau_f_ms"]
+                .into_iter()
+                .find(|k| !table.contains_key(*k));
+            if let Some(k) = missing {
+                return Err(cx.invalid(
+                    section,
+                    &format!("stp.{k}"),
+                    "(missing)",
+                    "explicit STP needs u, f, tau_d_ms and tau_f_ms",
+                ));
+            }
+            StpParams::depressing()
+        }
+    };
+    let unit = |key: &str, x: f64| -> Result<f64, ModelError> {
+        if (0.0..=1.0).contains(&x) {
+            Ok(x)
+        } else {
+            Err(cx.invalid(section, &format!("stp.{key}"), x, "a fraction between 0 and 1"))
+        }
+    };
+    if let Some(x) = num("u")? {
+        p.u = unit("u", x)?;
+    }
+    if let Some(x) = num("f")? {
+        p.f = unit("f", x)?;
+    }
+    if let Some(x) = num("tau_d_ms")? {
+        p.tau_d_ms = cx.positive(section, "stp.tau_d_ms", x, "time constant in ms")?;
+    }
+    if let Some(x) = num("tau_f_ms")? {
+        p.tau_f_ms = cx.positive(section, "stp.tau_f_ms", x, "time constant in ms")?;
+    }
+    if let Some(x) = num("u_init")? {
+        p.u_init = unit("u_init", x)?;
+    }
+    Ok(p)
 }
 
 /// Builds one declared population: the single registration point of population kinds.
@@ -579,21 +796,30 @@ fn build_population(
         used: Vec::new(),
     };
     let pop = match spec.kind {
-        KindName::Pyramidal => {
-            let mut params = PyramidalParams::default();
-            for (key, value) in &spec.rest {
-                let Some(v) = number(value) else {
-                    if PyramidalParams::KEYS.contains(&key.as_str()) {
-                        return Err(cx.invalid(section, key, value, "a number"));
-                    }
-                    continue;
-                };
-                match params.set(key, v) {
-                    Ok(true) => rest.used.push(key.clone()),
-                    Ok(false) => {}
-                    Err(expected) => return Err(cx.invalid(section, key, v, expected)),
+        KindName::Pyramidal | KindName::BurstPoisson => {
+            let bursty = spec.kind == KindName::BurstPoisson;
+            let mut params = if bursty {
+                burst_poisson::default_params()
+            } else {
+                PyramidalParams::default()
+            };
+            // Terms the stochastic-burst cell does not have (spec 1.7): refuse rather than ignore.
+            let unused: &[&str] = if bursty {
+                &["g_s_pa", "g_d_pa", "c_bap_pa", "bap_ms"]
+            } else {
+                &[]
+            };
+            for key in unused {
+                if spec.rest.contains_key(*key) {
+                    return Err(cx.invalid(
+                        section,
+                        key,
+                        &spec.rest[*key],
+                        "no value: kind burst_poisson has no such term (spec 1.7)",
+                    ));
                 }
             }
+            rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
             let driving_force = match rest.string("dendritic_driving_force")?.as_deref() {
                 None | Some("soma") => DendriticDrivingForce::Soma,
                 Some("dendrite") => DendriticDrivingForce::Dendrite,
@@ -606,49 +832,77 @@ fn build_population(
                     ))
                 }
             };
-            let sd = rest.number("v_init_sd_mv")?;
-            let mean = rest.number("v_init_mean_mv")?.unwrap_or(params.e_l_mv);
-            cx.finite(section, "v_init_mean_mv", mean, "potential in mV")?;
-            let fixed = match rest.string("v_init_seed")?.as_deref() {
-                None | Some("fixed") => true,
-                Some("run") => false,
-                Some(o) => {
-                    return Err(cx.invalid(
-                        section,
-                        "v_init_seed",
-                        format!("\"{o}\""),
-                        "\"fixed\" (reference seed 42, P13) or \"run\"",
-                    ))
-                }
-            };
-            let v_init = match sd {
-                None => InitialVoltage::Gaussian {
-                    mean_mv: mean,
-                    sd_mv: 0.0,
-                    fixed_seed: fixed,
-                },
-                Some(sd) => {
-                    cx.non_negative(section, "v_init_sd_mv", sd, "standard deviation in mV")?;
-                    InitialVoltage::Gaussian {
-                        mean_mv: mean,
-                        sd_mv: sd,
-                        fixed_seed: fixed,
-                    }
-                }
-            };
-            let extra = [
+            let (mean, sd, fixed) = rest.v_init(params.e_l_mv)?;
+            let mut extra = vec![
                 "dendritic_driving_force",
                 "v_init_mean_mv",
                 "v_init_sd_mv",
                 "v_init_seed",
             ];
-            let allowed: Vec<&str> = ["name", "kind", "size"]
-                .into_iter()
-                .chain(extra)
-                .chain(PyramidalParams::KEYS.iter().copied())
-                .collect();
-            rest.finish(&allowed)?;
-            Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
+            if bursty {
+                let mut t = BurstTiming::default();
+                if let Some(x) = rest.number("refractory_ms")? {
+                    t.refractory_ms = cx.non_negative(section, "refractory_ms", x, "time in ms")?;
+                }
+                if let Some(x) = rest.number("burst_delay_min_ms")? {
+                    t.burst_delay_min_ms = cx.positive(section, "burst_delay_min_ms", x, "time in ms")?;
+                }
+                if let Some(x) = rest.number("burst_delay_span_ms")? {
+                    t.burst_delay_span_ms = cx.non_negative(section, "burst_delay_span_ms", x, "time in ms")?;
+                }
+                extra.extend(["refractory_ms", "burst_delay_min_ms", "burst_delay_span_ms"]);
+                let keys: Vec<&str> = PyramidalParams::KEYS
+                    .iter()
+                    .copied()
+                    .filter(|k| !unused.contains(k))
+                    .collect();
+                rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
+                Population::BurstPoisson(BurstPoisson::new(
+                    n,
+                    params,
+                    t,
+                    driving_force,
+                    (mean, sd, fixed),
+                    dt,
+                    seed,
+                    index,
+                ))
+            } else {
+                rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
+                let v_init = InitialVoltage::Gaussian {
+                    mean_mv: mean,
+                    sd_mv: sd,
+                    fixed_seed: fixed,
+                };
+                Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
+            }
+        }
+        KindName::Pv | KindName::Sst | KindName::Adex => {
+            let mut params = if spec.kind == KindName::Sst {
+                AdexParams::sst()
+            } else {
+                AdexParams::pv()
+            };
+            rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
+            let exp_kind = match rest.string("exp")?.as_deref() {
+                None | Some("fast") => ExpKind::Fast,
+                Some("exact") => ExpKind::Exact,
+                Some(o) => {
+                    return Err(cx.invalid(
+                        section,
+                        "exp",
+                        format!("\"{o}\""),
+                        "\"fast\" (reference (1 + x/256)^256, P5) or \"exact\"",
+                    ))
+                }
+            };
+            let (mean, sd, fixed) = rest.v_init(params.e_l_mv)?;
+            let extra = ["exp", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
+            rest.finish(&[&["name", "kind", "size"], &extra[..], AdexParams::KEYS].concat())?;
+            if params.v_min_mv >= params.v_max_mv {
+                return Err(cx.invalid(section, "v_min_mv", params.v_min_mv, "a lower clip below v_max_mv"));
+            }
+            Population::Adex(Adex::new(n, params, exp_kind, mean, sd, fixed, dt, seed, index))
         }
         KindName::Poisson => {
             let rate = rest
@@ -671,6 +925,52 @@ struct Keys<'a> {
 }
 
 impl Keys<'_> {
+    /// Applies every numeric key that `set` knows (a parameter table), checking its value.
+    fn params(
+        &mut self,
+        mut set: impl FnMut(&str, f64) -> Result<bool, &'static str>,
+        keys: &[&str],
+    ) -> Result<(), ModelError> {
+        for (key, value) in self.map {
+            let Some(v) = number(value) else {
+                if keys.contains(&key.as_str()) {
+                    return Err(self.cx.invalid(self.section, key, value, "a number"));
+                }
+                continue;
+            };
+            match set(key, v) {
+                Ok(true) => self.used.push(key.clone()),
+                Ok(false) => {}
+                Err(expected) => return Err(self.cx.invalid(self.section, key, v, expected)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Initial somatic potential: (mean, sd, fixed seed 42?) from v_init_mean_mv (default E_L),
+    /// v_init_sd_mv (default 0) and v_init_seed = "fixed" (reference, P13) | "run".
+    fn v_init(&mut self, e_l: f64) -> Result<(f64, f64, bool), ModelError> {
+        let mean = self.number("v_init_mean_mv")?.unwrap_or(e_l);
+        self.cx
+            .finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
+        let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
+        self.cx
+            .non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+        let fixed = match self.string("v_init_seed")?.as_deref() {
+            None | Some("fixed") => true,
+            Some("run") => false,
+            Some(o) => {
+                return Err(self.cx.invalid(
+                    self.section,
+                    "v_init_seed",
+                    format!("\"{o}\""),
+                    "\"fixed\" (reference seed 42, P13) or \"run\"",
+                ))
+            }
+        };
+        Ok((mean, sd, fixed))
+    }
+
     fn number(&mut self, key: &str) -> Result<Option<f64>, ModelError> {
         match self.map.get(key) {
             None => Ok(None),

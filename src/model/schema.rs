@@ -58,6 +58,14 @@ fn default_seed() -> u64 {
 pub enum KindName {
     /// Naud two-compartment pyramidal neuron.
     Pyramidal,
+    /// Stochastic-burst pyramidal neuron (spec 1.7).
+    BurstPoisson,
+    /// AdEx with the PV column of spec 3.1.
+    Pv,
+    /// AdEx with the SOM column of spec 3.1.
+    Sst,
+    /// AdEx, every parameter explicit (defaults: PV).
+    Adex,
     /// Poisson sources.
     Poisson,
 }
@@ -96,9 +104,20 @@ pub struct ProjectionSpec {
     pub connect: toml::Value,
     /// Weight in units of the target compartment's leak conductance.
     pub weight: f64,
-    /// Axonal delay, ms (default 0.8, spec 0.3).
+    /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections).
     #[serde(default)]
     pub delay_ms: Option<f64>,
+    /// `"depressing"`, `"facilitating"`, or `{ u, f, tau_d_ms, tau_f_ms, u_init }` (or
+    /// `{ preset = "...", u_init = ... }`).
+    #[serde(default)]
+    pub stp: Option<toml::Value>,
+    /// `"all"` (default), `"events"` or `"bursts"`.
+    #[serde(default)]
+    pub transmit: Option<String>,
+    /// Which spikes feed the filter's presynaptic trace: `"delayed"` (reference: 0.8 ms late,
+    /// threshold 16.8 ms, P7) or `"immediate"` (threshold 16 ms).
+    #[serde(default)]
+    pub transmit_trace: Option<String>,
 }
 
 /// `[[input]]`: currents and private Poisson drives.
@@ -136,6 +155,46 @@ pub enum InputSpec {
         /// Offset, pA (default 0).
         #[serde(default)]
         offset_pa: Option<f64>,
+        /// Switch-on time, ms (default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Switch-off time, ms (default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
+    /// A piecewise-linear current from a stimulus file (time in ms, current in pA).
+    FileCurrent {
+        /// Target population.
+        target: String,
+        /// Compartment.
+        compartment: Compartment,
+        /// CSV file, relative to the model file's folder.
+        file: String,
+        /// Repeat the series with this period, ms (default: hold the last value).
+        #[serde(default)]
+        loop_ms: Option<f64>,
+        /// Multiply every value (default 1).
+        #[serde(default)]
+        scale: Option<f64>,
+        /// Switch-on time, ms (default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Switch-off time, ms (default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
+    /// A constant current per neuron, inline (`values_pa`) or from a file (one value per line).
+    NeuronCurrents {
+        /// Target population.
+        target: String,
+        /// Compartment.
+        compartment: Compartment,
+        /// One current per neuron, pA.
+        #[serde(default)]
+        values_pa: Option<Vec<f64>>,
+        /// Or a file with one current per line, relative to the model file's folder.
+        #[serde(default)]
+        file: Option<String>,
         /// Switch-on time, ms (default 0).
         #[serde(default)]
         start_ms: Option<f64>,

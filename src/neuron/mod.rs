@@ -2,10 +2,14 @@
 //! else knows its equations. Adding a kind: its file, one variant of [`Population`], one arm in each
 //! match below, and one arm in `model::build`.
 
+pub mod adex;
+pub mod burst_poisson;
 pub mod params;
 pub mod poisson;
 pub mod pyramidal;
 
+pub use adex::Adex;
+pub use burst_poisson::BurstPoisson;
 pub use poisson::Poisson;
 pub use pyramidal::Pyramidal;
 
@@ -36,6 +40,10 @@ pub enum Receptor {
 pub enum Population {
     /// Naud two-compartment pyramidal neurons (spec 1.1-1.6).
     Pyramidal(Pyramidal),
+    /// Stochastic-burst pyramidal neurons (spec 1.7).
+    BurstPoisson(BurstPoisson),
+    /// AdEx interneurons (spec 3.1): `pv`, `sst` and generic `adex` populations.
+    Adex(Adex),
     /// Independent Poisson sources (spec 6).
     Poisson(Poisson),
 }
@@ -45,6 +53,8 @@ impl Population {
     pub fn len(&self) -> usize {
         match self {
             Population::Pyramidal(p) => p.len(),
+            Population::BurstPoisson(p) => p.len(),
+            Population::Adex(p) => p.len(),
             Population::Poisson(p) => p.len(),
         }
     }
@@ -58,6 +68,8 @@ impl Population {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Population::Pyramidal(_) => "pyramidal",
+            Population::BurstPoisson(_) => "burst_poisson",
+            Population::Adex(_) => "adex",
             Population::Poisson(_) => "poisson",
         }
     }
@@ -66,6 +78,8 @@ impl Population {
     pub fn step(&mut self, spikes: &mut Vec<u32>) {
         match self {
             Population::Pyramidal(p) => p.step(spikes),
+            Population::BurstPoisson(p) => p.step(spikes),
+            Population::Adex(p) => p.step(spikes),
             Population::Poisson(p) => p.step(spikes),
         }
     }
@@ -80,6 +94,17 @@ impl Population {
                 (Compartment::Dendrite, Receptor::Exc) => &mut p.g_e_d,
                 (Compartment::Dendrite, Receptor::Inh) => &mut p.g_i_d,
             }),
+            Population::BurstPoisson(p) => Some(match (c, r) {
+                (Compartment::Soma, Receptor::Exc) => &mut p.g_e_s,
+                (Compartment::Soma, Receptor::Inh) => &mut p.g_i_s,
+                (Compartment::Dendrite, Receptor::Exc) => &mut p.g_e_d,
+                (Compartment::Dendrite, Receptor::Inh) => &mut p.g_i_d,
+            }),
+            Population::Adex(p) => match (c, r) {
+                (Compartment::Soma, Receptor::Exc) => Some(&mut p.g_e),
+                (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
+                (Compartment::Dendrite, _) => None,
+            },
             Population::Poisson(_) => None,
         }
     }
@@ -87,11 +112,9 @@ impl Population {
     /// True when currents can be injected into compartment `c`.
     pub fn accepts_current(&self, c: Compartment) -> bool {
         match self {
-            Population::Pyramidal(_) => true,
-            Population::Poisson(_) => {
-                let _ = c;
-                false
-            }
+            Population::Pyramidal(_) | Population::BurstPoisson(_) => true,
+            Population::Adex(_) => c == Compartment::Soma,
+            Population::Poisson(_) => false,
         }
     }
 
@@ -99,6 +122,18 @@ impl Population {
     pub fn inject(&mut self, c: Compartment, current_pa: f32) {
         match self {
             Population::Pyramidal(p) => p.inject(c == Compartment::Dendrite, current_pa),
+            Population::BurstPoisson(p) => p.inject(c == Compartment::Dendrite, current_pa),
+            Population::Adex(p) => p.inject(current_pa),
+            Population::Poisson(_) => {}
+        }
+    }
+
+    /// Device phase: inject one current per neuron (pA) into compartment `c`.
+    pub fn inject_each(&mut self, c: Compartment, currents_pa: &[f32]) {
+        match self {
+            Population::Pyramidal(p) => p.inject_each(c == Compartment::Dendrite, currents_pa),
+            Population::BurstPoisson(p) => p.inject_each(c == Compartment::Dendrite, currents_pa),
+            Population::Adex(p) => p.inject_each(currents_pa),
             Population::Poisson(_) => {}
         }
     }
@@ -107,6 +142,8 @@ impl Population {
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
         match self {
             Population::Pyramidal(p) => p.first_non_finite(),
+            Population::BurstPoisson(p) => p.first_non_finite(),
+            Population::Adex(p) => p.first_non_finite(),
             Population::Poisson(_) => None,
         }
     }
@@ -115,6 +152,8 @@ impl Population {
     pub fn state_bytes(&self) -> usize {
         match self {
             Population::Pyramidal(p) => p.len() * 10 * 4,
+            Population::BurstPoisson(p) => p.len() * 11 * 4,
+            Population::Adex(p) => p.len() * 5 * 4,
             Population::Poisson(p) => p.chunk_bytes(),
         }
     }

@@ -282,6 +282,18 @@ impl Pyramidal {
         }
     }
 
+    /// Device phase, one current per neuron (pA).
+    pub fn inject_each(&mut self, dendrite: bool, currents_pa: &[f32]) {
+        let (v, k) = if dendrite {
+            (&mut self.v_d, self.d.dt_c_d)
+        } else {
+            (&mut self.v_s, self.d.dt_c_s)
+        };
+        for (x, &i) in v.iter_mut().zip(currents_pa) {
+            *x += k * i;
+        }
+    }
+
     /// The first non-finite state variable, as (neuron, variable, value).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
         for (name, v) in [

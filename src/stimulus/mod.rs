@@ -1,11 +1,14 @@
 //! Injected currents (spec 6: `CurrentInjector`, `SineCurrentInjector`). They act in the device phase
 //! (spec 0.2 step 3), after this step's threshold check: V += dt I / C.
 
-use crate::neuron::Compartment;
+pub mod file;
+
+use crate::neuron::{Compartment, Population};
 use crate::PopulationId;
+pub use file::{Piecewise, StimulusError};
 
 /// Time course of an injected current.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Waveform {
     /// I(t) = current_pa.
     Constant {
@@ -24,6 +27,10 @@ pub enum Waveform {
         /// Constant offset, pA.
         offset_pa: f64,
     },
+    /// A piecewise-linear time series read from a stimulus file (optionally looping).
+    Piecewise(Piecewise),
+    /// A constant current per neuron, pA (e.g. a teacher signal, or heterogeneous offsets).
+    PerNeuron(Vec<f32>),
 }
 
 /// A current injected into one compartment of every neuron of a population, between two times.
@@ -42,23 +49,40 @@ pub struct CurrentInput {
 }
 
 impl CurrentInput {
-    /// The current at `step` (dt in ms), or `None` outside [start, stop).
+    /// The current shared by all neurons at `step` (dt in ms), or `None` outside [start, stop)
+    /// or for per-neuron currents.
     pub fn current_at(&self, step: u64, dt_ms: f64) -> Option<f64> {
         if step < self.start_step || step >= self.stop_step {
             return None;
         }
-        Some(match self.waveform {
-            Waveform::Constant { current_pa } => current_pa,
+        let t = step as f64 * dt_ms;
+        match &self.waveform {
+            Waveform::Constant { current_pa } => Some(*current_pa),
             Waveform::Sine {
                 amplitude_pa,
                 period_ms,
                 phase_rad,
                 offset_pa,
-            } => {
-                let t = step as f64 * dt_ms;
-                offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin()
+            } => Some(offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin()),
+            Waveform::Piecewise(p) => Some(p.at(t)),
+            Waveform::PerNeuron(_) => None,
+        }
+    }
+
+    /// Device phase: injects this input's current at `step` into its population.
+    pub fn apply(&self, step: u64, dt_ms: f64, pop: &mut Population) {
+        match &self.waveform {
+            Waveform::PerNeuron(values) => {
+                if step >= self.start_step && step < self.stop_step {
+                    pop.inject_each(self.compartment, values);
+                }
             }
-        })
+            _ => {
+                if let Some(i) = self.current_at(step, dt_ms) {
+                    pop.inject(self.compartment, i as f32);
+                }
+            }
+        }
     }
 }
 

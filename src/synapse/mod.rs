@@ -1,5 +1,8 @@
-//! Synapses: projections between populations (sparse connectivity, delays, targets).
+//! Synapses: projections between populations (sparse connectivity, delays, targets), short-term
+//! plasticity and event/burst transmission filters.
 
 pub mod projection;
+pub mod stp;
 
-pub use projection::{Connect, Projection};
+pub use projection::{Connect, Projection, ProjectionConfig, Transmit};
+pub use stp::{Stp, StpParams};

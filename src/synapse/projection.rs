@@ -6,6 +6,9 @@
 //! (dt/tau) g (E - V). Connectivity is stored as CSR by presynaptic neuron (u32 targets), so
 //! delivery walks one contiguous row per spike.
 
+use super::stp::{Stp, StpParams};
+use crate::burst::{BurstDetector, BurstRule, SpikeClass};
+use crate::engine::SpikeHistory;
 use crate::neuron::{Compartment, Receptor};
 use crate::rng::{uniform_open0, Rng};
 use crate::PopulationId;
@@ -97,10 +100,22 @@ fn skip(rng: &mut Rng, ln_q: f64) -> u64 {
     }
 }
 
-/// A projection between two populations.
+/// Which presynaptic spikes a projection transmits (spec 4.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Transmit {
+    /// Every spike.
+    #[default]
+    All,
+    /// Only events (isolated spikes and the first spike of each burst): `TransmitEvent`.
+    Events,
+    /// Only the second spike of each burst: `TransmitBurst`.
+    Bursts,
+}
+
+/// Settings of a projection (everything but its connectivity).
 #[derive(Clone, Debug)]
-pub struct Projection {
-    /// Name (for messages and recording), e.g. "exc_bg->pyr.soma".
+pub struct ProjectionConfig {
+    /// Name (for messages and recording), e.g. "bg_exc->pyr.soma.exc".
     pub name: String,
     /// Source population.
     pub from: PopulationId,
@@ -112,28 +127,141 @@ pub struct Projection {
     pub receptor: Receptor,
     /// Weight, in units of the target compartment's leak conductance.
     pub weight: f32,
-    /// Axonal delay in steps (8 = 0.8 ms, spec 0.3).
+    /// Delay from emission to delivery, steps (8 = 0.8 ms for ordinary projections, 0 for
+    /// event/burst-filtered ones, spec 0.3).
     pub delay_steps: u32,
+    /// Spike filter.
+    pub transmit: Transmit,
+    /// Short-term plasticity.
+    pub stp: Option<StpParams>,
+    /// Delay of the spikes feeding the filter's presynaptic trace, steps: the reference's pre
+    /// trace sees spikes 0.8 ms late, so its event threshold is 16.8 ms (spec 2.1, P7); 0 gives
+    /// the clean 16 ms.
+    pub filter_trace_delay: u32,
+}
+
+/// A projection between two populations.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    /// Settings.
+    pub cfg: ProjectionConfig,
     /// Connectivity.
     pub csr: Csr,
+    /// Short-term plasticity state.
+    pub stp: Option<Stp>,
+    /// The filter's own presynaptic detector (starts armed, as the reference's connections).
+    filter: Option<BurstDetector>,
+    /// Spikes selected at emission with their release factors, waiting for their delay: one
+    /// list per step in a ring of delay + 1 (empty for plain projections, which read the
+    /// source's delay buffer directly).
+    pending: Vec<Vec<(u32, f32)>>,
 }
 
 impl Projection {
+    /// A projection from `n_pre` neurons with connectivity `csr`.
+    pub fn new(cfg: ProjectionConfig, csr: Csr, n_pre: usize, dt_ms: f64) -> Self {
+        let stp = cfg.stp.map(|p| Stp::new(n_pre, p, dt_ms));
+        let filter = match cfg.transmit {
+            Transmit::All => None,
+            _ => Some(
+                BurstDetector::new(n_pre, crate::model::build::BURST_TAU_MS, dt_ms, BurstRule::Trace).armed_at_start(),
+            ),
+        };
+        let plain = stp.is_none() && filter.is_none();
+        let pending = if plain {
+            Vec::new()
+        } else {
+            vec![Vec::new(); cfg.delay_steps as usize + 1]
+        };
+        Projection {
+            cfg,
+            csr,
+            stp,
+            filter,
+            pending,
+        }
+    }
+
+    /// The projection's name.
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
     /// Number of synapses.
     pub fn n_synapses(&self) -> usize {
         self.csr.targets.len()
     }
 
-    /// Propagate phase (spec 0.2 step 2): adds `weight` to `g` of the targets of each spike.
-    /// Must run after the target population's integration of this step (the conductance first
-    /// moves the voltage in the next step, spec 0.3).
-    pub fn deliver(&self, spikes: &[u32], g: &mut [f32]) {
-        let w = self.weight;
-        for &i in spikes {
-            for &j in self.csr.row(i) {
-                g[j as usize] += w;
+    /// Propagate phase (spec 0.2 step 2). Plain projections deliver the source's spikes of
+    /// `delay` steps ago. Filtered or STP projections first select this step's spikes (the
+    /// filter classifies each with its own presynaptic trace; STP computes each release from
+    /// the state before the spike), queue them with their factors, then deliver the queue of
+    /// `delay` steps ago. Must run after every population's integration of this step (the
+    /// conductance first moves V at the next step, spec 0.3). Returns the synaptic events
+    /// delivered.
+    pub fn propagate(&mut self, step: u64, history: &SpikeHistory, g: &mut [f32]) -> u64 {
+        let w = self.cfg.weight;
+        if self.pending.is_empty() {
+            let spikes = history.delayed(step, self.cfg.delay_steps);
+            let mut n = 0;
+            for &i in spikes {
+                let row = self.csr.row(i);
+                n += row.len() as u64;
+                for &j in row {
+                    g[j as usize] += w;
+                }
+            }
+            return n;
+        }
+        let ring = self.pending.len() as u64;
+        let slot = &mut self.pending[(step % ring) as usize];
+        slot.clear();
+        for &i in history.at(step) {
+            let keep = match (&mut self.filter, self.cfg.transmit) {
+                (Some(det), Transmit::Events) => det.classify_one(step, i as usize) == SpikeClass::Event,
+                (Some(det), Transmit::Bursts) => det.classify_one(step, i as usize) == SpikeClass::Burst,
+                _ => true,
+            };
+            if keep {
+                let factor = match &mut self.stp {
+                    Some(stp) => stp.release(i),
+                    None => 1.0,
+                };
+                slot.push((i, factor));
             }
         }
+        let Some(src_step) = step.checked_sub(self.cfg.delay_steps as u64) else {
+            return 0;
+        };
+        let mut n = 0;
+        for &(i, factor) in &self.pending[(src_step % ring) as usize] {
+            let row = self.csr.row(i);
+            n += row.len() as u64;
+            let wr = w * factor;
+            for &j in row {
+                g[j as usize] += wr;
+            }
+        }
+        n
+    }
+
+    /// Relax phase (spec 0.2 step 4): STP variables relax; the filter's presynaptic trace takes
+    /// the spikes of `filter_trace_delay` steps ago, then decays.
+    pub fn relax(&mut self, step: u64, history: &SpikeHistory) {
+        if let Some(stp) = &mut self.stp {
+            stp.relax();
+        }
+        if let Some(det) = &mut self.filter {
+            det.relax(history.delayed(step, self.cfg.filter_trace_delay));
+        }
+    }
+
+    /// Bytes of connectivity and state.
+    pub fn bytes(&self) -> usize {
+        self.csr.targets.len() * 4
+            + self.csr.row_start.len() * 8
+            + self.stp.as_ref().map_or(0, |s| s.x.len() * 8)
+            + self.filter.as_ref().map_or(0, |d| d.bytes())
     }
 }
 
@@ -180,25 +308,126 @@ mod tests {
         assert!(p0.targets.is_empty() && p0.row_start.len() == 31);
     }
 
-    fn a_to_a(n: u32) -> Vec<u32> {
-        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i)).collect()
-    }
-
-    #[test]
-    fn deliver_adds_weight_once_per_synapse_per_spike() {
-        let p = Projection {
+    fn cfg(transmit: Transmit, stp: Option<StpParams>, delay: u32) -> ProjectionConfig {
+        ProjectionConfig {
             name: "t".into(),
             from: PopulationId(0),
             to: PopulationId(1),
             target: Compartment::Soma,
             receptor: Receptor::Exc,
             weight: 0.25,
-            delay_steps: 8,
-            csr: Csr::generate(Connect::AllToAll, 2, 3, false, &mut rng()),
-        };
+            delay_steps: delay,
+            transmit,
+            stp,
+            filter_trace_delay: 8,
+        }
+    }
+
+    /// One presynaptic neuron firing at the given steps (0.1 ms), one-to-one onto one target;
+    /// returns the conductance added at each step.
+    fn deliveries(transmit: Transmit, stp: Option<StpParams>, spike_steps: &[u64], steps: u64) -> Vec<f32> {
+        let mut p = Projection::new(
+            cfg(transmit, stp, 0),
+            Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng()),
+            1,
+            0.1,
+        );
+        let mut h = SpikeHistory::new(8);
+        let mut out = vec![];
+        for s in 0..steps {
+            let list = h.begin(s);
+            if spike_steps.contains(&s) {
+                list.push(0);
+            }
+            let mut g = vec![0.0];
+            p.propagate(s, &h, &mut g);
+            out.push(g[0]);
+            p.relax(s, &h);
+        }
+        out
+    }
+
+    #[test]
+    fn events_only_and_bursts_only_split_a_burst() {
+        // An isolated spike, then a burst (two spikes 5 ms apart) 100 ms later.
+        let spikes = [0, 1000, 1050];
+        let ev = deliveries(Transmit::Events, None, &spikes, 1200);
+        let bu = deliveries(Transmit::Bursts, None, &spikes, 1200);
+        assert_eq!((ev[0], ev[1000], ev[1050]), (0.25, 0.25, 0.0));
+        assert_eq!((bu[0], bu[1000], bu[1050]), (0.0, 0.0, 0.25));
+        // Zero delay: delivered in the emission step, and nowhere else.
+        assert_eq!(ev.iter().filter(|&&g| g > 0.0).count(), 2);
+        assert_eq!(bu.iter().filter(|&&g| g > 0.0).count(), 1);
+    }
+
+    #[test]
+    fn presynaptic_trace_sees_spikes_0_8_ms_late() {
+        // The reference's pre trace is fed with 0.8 ms delayed spikes (P7): a second spike
+        // 16.5 ms after a first one still finds x = e^(-15.7/16) > e^-1 and makes a burst; at
+        // 17 ms x = e^(-16.2/16) < e^-1 and it is an event.
+        let bu = deliveries(Transmit::Bursts, None, &[0, 165], 300);
+        assert_eq!(bu[165], 0.25);
+        let ev = deliveries(Transmit::Events, None, &[0, 170], 300);
+        assert_eq!((ev[0], ev[170]), (0.25, 0.25));
+        let ev = deliveries(Transmit::Events, None, &[0, 165], 300);
+        assert_eq!(ev[165], 0.0);
+    }
+
+    #[test]
+    fn stp_release_travels_with_the_spike_through_the_delay() {
+        let mut d = StpParams::depressing();
+        d.u_init = d.u;
+        let mut p = Projection::new(
+            cfg(Transmit::All, Some(d), 8),
+            Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng()),
+            1,
+            0.1,
+        );
+        let mut h = SpikeHistory::new(8);
+        let mut got = vec![];
+        for s in 0..70u64 {
+            let l = h.begin(s);
+            if s == 0 || s == 50 {
+                l.push(0);
+            }
+            let mut g = vec![0.0];
+            p.propagate(s, &h, &mut g);
+            got.push(g[0]);
+            p.relax(s, &h);
+        }
+        // Releases 0.9 and 0.2726 (spec 4.4 paired pulse at 5 ms) times w = 0.25, 8 steps late.
+        assert!((got[8] - 0.25 * 0.9).abs() < 1e-6);
+        assert!((got[58] - 0.25 * 0.2726).abs() < 3e-4, "{}", got[58]);
+        assert_eq!(got.iter().filter(|&&g| g > 0.0).count(), 2);
+    }
+
+    fn a_to_a(n: u32) -> Vec<u32> {
+        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i)).collect()
+    }
+
+    #[test]
+    fn deliver_adds_weight_once_per_synapse_per_spike() {
+        let csr = Csr::generate(Connect::AllToAll, 2, 3, false, &mut rng());
+        let mut p = Projection::new(cfg(Transmit::All, None, 8), csr, 2, 0.1);
+        let mut h = SpikeHistory::new(8);
         let mut g = vec![0.0; 3];
-        p.deliver(&[0, 1], &mut g);
-        p.deliver(&[1], &mut g);
-        assert_eq!(g, vec![0.75; 3]);
+        for step in 0..=9u64 {
+            let l = h.begin(step);
+            match step {
+                0 => l.extend([0, 1]),
+                1 => l.push(1),
+                _ => {}
+            }
+            let n = p.propagate(step, &h, &mut g);
+            match step {
+                8 => assert_eq!((n, g.clone()), (6, vec![0.5; 3]), "spikes of step 0 arrive at step 8"),
+                9 => assert_eq!((n, g.clone()), (3, vec![0.75; 3])),
+                _ => assert_eq!(
+                    (n, g.clone()),
+                    (0, vec![0.0; 3]),
+                    "nothing before the delay (step {step})"
+                ),
+            }
+        }
     }
 }

@@ -1,0 +1,321 @@
+//! Adaptive exponential integrate-and-fire interneurons (spec 3.1, the reference's Auryn
+//! `AdExGroup`), with the PV-like (soma-targeting) and SST/SOM-like (dendrite-targeting) parameter
+//! columns of spec 3.1 as presets.
+//!
+//! Continuous form, V in mV, w in mV (current / g_L), g in units of g_L:
+//! ```text
+//! tau_m dV/dt = (E_L - V) + Delta_T exp((V - V_T)/Delta_T) + g_E (E_E - V) + g_I (E_I - V) - w
+//! tau_w dw/dt = (a/g_L)(V - E_L) - w
+//! ```
+//! Reference quirks kept by default (pitfall P5): the exponential is (1 + x/256)^256; V is clipped to
+//! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
+//! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
+
+use crate::param_table;
+use crate::rng::{stream_rng, Stream};
+use rand_distr::{Distribution, Normal};
+
+param_table! {
+    /// AdEx parameters. Defaults are the PV column of spec 3.1; [`AdexParams::sst`] gives SOM.
+    pub struct AdexParams {
+        /// Leak conductance g_L, nS.
+        g_l_ns: positive = 10.0,
+        /// Capacitance C, pF (tau_m = C / g_L).
+        c_pf: positive = 100.0,
+        /// Leak reversal E_L, mV.
+        e_l_mv: finite = -70.0,
+        /// Slope factor Delta_T, mV.
+        delta_t_mv: positive = 2.0,
+        /// Exponential threshold V_T, mV (PV: 200 pA / 10 nS + E_L + Delta_T = -48 mV).
+        v_t_mv: finite = -48.0,
+        /// Subthreshold adaptation a, nS.
+        a_ns: finite = 0.0,
+        /// Spike-triggered adaptation b, pA.
+        b_pa: finite = 0.0,
+        /// Adaptation time constant tau_w, ms.
+        tau_w_ms: positive = 5.0,
+        /// Reset potential, mV (acts for one step, then V is clamped to E_L; P5).
+        v_reset_mv: finite = -55.0,
+        /// Refractory period, ms (truncated to whole steps).
+        t_ref_ms: non_negative = 1.0,
+        /// Spike cut-off, mV (0 in the reference).
+        v_spike_mv: finite = 0.0,
+        /// Lower clip of V, mV.
+        v_min_mv: finite = -80.0,
+        /// Upper clip of V, mV.
+        v_max_mv: finite = 20.0,
+        /// AMPA time constant, ms.
+        tau_ampa_ms: positive = 5.0,
+        /// AMPA reversal, mV.
+        e_exc_mv: finite = 0.0,
+        /// GABA time constant, ms.
+        tau_gaba_ms: positive = 10.0,
+        /// GABA reversal, mV.
+        e_inh_mv: finite = -80.0,
+    }
+}
+
+impl AdexParams {
+    /// PV-like soma-targeting interneuron (spec 3.1 PV column; `fix_parameters_pv_neurons`).
+    pub fn pv() -> Self {
+        AdexParams::default()
+    }
+
+    /// SST/SOM-like dendrite-targeting interneuron (spec 3.1 SOM column). V_T from a target
+    /// rheobase of 25 pA: I_rh/(g_L + a) + E_L + Delta_T - Delta_T ln(1 + a/g_L) = -61.84 mV.
+    pub fn sst() -> Self {
+        let (g_l, a, d_t, e_l, i_rh) = (5.0f64, 0.5f64, 4.0f64, -70.0f64, 25.0f64);
+        AdexParams {
+            g_l_ns: g_l,
+            c_pf: 100.0,
+            delta_t_mv: d_t,
+            v_t_mv: i_rh / (g_l + a) + e_l + d_t - d_t * (1.0 + a / g_l).ln(),
+            a_ns: a,
+            b_pa: 10.0,
+            tau_w_ms: 500.0,
+            v_reset_mv: -65.0,
+            t_ref_ms: 2.0,
+            ..AdexParams::default()
+        }
+    }
+}
+
+/// How exp is evaluated in the spike-generating term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExpKind {
+    /// The reference's fast approximation (1 + x/256)^256 (P5).
+    #[default]
+    Fast,
+    /// The exact exponential.
+    Exact,
+}
+
+/// (1 + x/256)^256 by eight squarings, as Auryn's `fast_exp`.
+#[inline]
+pub fn fast_exp(x: f32) -> f32 {
+    let mut y = 1.0 + x / 256.0;
+    for _ in 0..8 {
+        y *= y;
+    }
+    y
+}
+
+/// A population of AdEx neurons (structure of arrays).
+#[derive(Clone, Debug)]
+pub struct Adex {
+    /// Validated parameters.
+    pub params: AdexParams,
+    /// Exponential evaluation.
+    pub exp_kind: ExpKind,
+    dt_tau_m: f32,
+    dt_tau_w: f32,
+    dt_c: f32,
+    decay_ampa: f32,
+    decay_gaba: f32,
+    ref_steps: u32,
+    /// Membrane potential, mV.
+    pub v: Vec<f32>,
+    /// Adaptation, mV (current / g_L).
+    pub w: Vec<f32>,
+    /// Remaining refractory steps.
+    pub refractory: Vec<u32>,
+    /// AMPA conductance, units of g_L.
+    pub g_e: Vec<f32>,
+    /// GABA conductance, units of g_L.
+    pub g_i: Vec<f32>,
+}
+
+impl Adex {
+    /// `n` neurons; initial V ~ Gaussian(mean, sd) from the fixed seed 42 when `fixed_seed` (the
+    /// reference's `random_mem`, P13), else from (`seed`, `pop_index`); sd = 0 puts all at the mean.
+    #[allow(clippy::too_many_arguments)] // mirrors Pyramidal::new; all are plain settings
+    pub fn new(
+        n: usize,
+        params: AdexParams,
+        exp_kind: ExpKind,
+        v_mean_mv: f64,
+        v_sd_mv: f64,
+        fixed_seed: bool,
+        dt_ms: f64,
+        seed: u64,
+        pop_index: u64,
+    ) -> Self {
+        let p = &params;
+        let mut rng = if fixed_seed {
+            stream_rng(42, Stream::InitialState, &[])
+        } else {
+            stream_rng(seed, Stream::InitialState, &[pop_index])
+        };
+        let normal = Normal::new(v_mean_mv, v_sd_mv.max(0.0)).expect("validated sd");
+        let v = (0..n).map(|_| normal.sample(&mut rng) as f32).collect();
+        Adex {
+            dt_tau_m: (dt_ms * p.g_l_ns / p.c_pf) as f32,
+            dt_tau_w: (dt_ms / p.tau_w_ms) as f32,
+            dt_c: (dt_ms / p.c_pf) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32,
+            v,
+            w: vec![0.0; n],
+            refractory: vec![0; n],
+            g_e: vec![0.0; n],
+            g_i: vec![0.0; n],
+            params,
+            exp_kind,
+        }
+    }
+
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    /// True for size zero.
+    pub fn is_empty(&self) -> bool {
+        self.v.is_empty()
+    }
+
+    /// Evolve phase: the per-step update of spec 3.1, appending spiking indices in order.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        let p = &self.params;
+        let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
+        let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
+        let (v_min, v_max, v_spike, v_reset) = (
+            p.v_min_mv as f32,
+            p.v_max_mv as f32,
+            p.v_spike_mv as f32,
+            p.v_reset_mv as f32,
+        );
+        let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
+        let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
+        let fast = self.exp_kind == ExpKind::Fast;
+        for i in 0..self.v.len() {
+            let mut v = self.v[i];
+            // 1. Euler step of the membrane (conductances in units of g_L, w in mV).
+            let x = (v - v_t) / d_t;
+            let ex = if fast { fast_exp(x) } else { x.exp() };
+            v += self.dt_tau_m * ((e_l - v) + d_t * ex + self.g_e[i] * (e_e - v) + self.g_i[i] * (e_i - v) - self.w[i]);
+            // 2. Clip (P5).
+            v = v.clamp(v_min, v_max);
+            // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at
+            //    E_L (not V_reset, P5).
+            if self.refractory[i] == 0 {
+                if v > v_spike {
+                    spikes.push(i as u32);
+                    v = v_reset;
+                    self.w[i] += b_over_gl;
+                    self.refractory[i] = self.ref_steps;
+                }
+            } else {
+                self.refractory[i] -= 1;
+                v = e_l;
+            }
+            // 4. Adaptation with the new V.
+            self.w[i] += self.dt_tau_w * (a_over_gl * (v - e_l) - self.w[i]);
+            // 5. Conductances decay.
+            self.g_e[i] *= self.decay_ampa;
+            self.g_i[i] *= self.decay_gaba;
+            self.v[i] = v;
+        }
+    }
+
+    /// Device phase: V += dt I / C.
+    pub fn inject(&mut self, current_pa: f32) {
+        let dv = self.dt_c * current_pa;
+        for v in &mut self.v {
+            *v += dv;
+        }
+    }
+
+    /// Device phase, one current per neuron (pA).
+    pub fn inject_each(&mut self, currents_pa: &[f32]) {
+        for (v, &i) in self.v.iter_mut().zip(currents_pa) {
+            *v += self.dt_c * i;
+        }
+    }
+
+    /// The first non-finite state variable.
+    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
+        for (name, v) in [("V", &self.v), ("w", &self.w)] {
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Some((i, name, v[i]));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(params: AdexParams, current_pa: f32, ms: f64) -> (f64, Adex) {
+        let mut a = Adex::new(1, params, ExpKind::Fast, -70.0, 0.0, true, 0.1, 1, 0);
+        let steps = (ms / 0.1) as usize;
+        let mut n = 0;
+        for _ in 0..steps {
+            let mut s = vec![];
+            a.step(&mut s);
+            n += s.len();
+            a.inject(current_pa);
+        }
+        (n as f64 / (ms * 1e-3), a)
+    }
+
+    #[test]
+    fn presets_match_spec_table() {
+        let s = AdexParams::sst();
+        assert!((s.v_t_mv - (-61.84)).abs() < 0.01, "{}", s.v_t_mv);
+        assert_eq!((s.g_l_ns, s.a_ns / s.g_l_ns, s.b_pa / s.g_l_ns), (5.0, 0.1, 2.0));
+        let p = AdexParams::pv();
+        assert_eq!(
+            (p.v_t_mv, p.v_reset_mv, p.t_ref_ms, p.c_pf / p.g_l_ns),
+            (-48.0, -55.0, 1.0, 10.0)
+        );
+    }
+
+    #[test]
+    fn fast_exp_is_the_reference_approximation() {
+        // (1 + x/256)^256 equals exp(x) to 0.2 % near threshold and undershoots for large x.
+        for x in [-2.0f32, 0.0, 1.0, 3.0] {
+            assert!((fast_exp(x) / x.exp() - 1.0).abs() < 0.02, "{x}");
+        }
+        assert_eq!(fast_exp(0.0), 1.0);
+        assert!((fast_exp(1.0) - (1.0f32 + 1.0 / 256.0).powi(256)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn f_i_points_around_rheobase() {
+        // Rheobase by design: PV 200 pA, SOM 25 pA (spec 3.1). 10 % below: silent; 20 % above:
+        // firing. Constant current, noiseless, 1 s.
+        assert_eq!(rate(AdexParams::pv(), 180.0, 1000.0).0, 0.0);
+        assert!(rate(AdexParams::pv(), 240.0, 1000.0).0 > 5.0);
+        assert_eq!(rate(AdexParams::sst(), 22.0, 1000.0).0, 0.0);
+        assert!(rate(AdexParams::sst(), 30.0, 1000.0).0 > 1.0);
+        // Strong drive: the refractory period caps the rate below 1/t_ref.
+        let (r, _) = rate(AdexParams::pv(), 5000.0, 200.0);
+        assert!(r < 1000.0 && r > 300.0, "{r}");
+    }
+
+    #[test]
+    fn reset_then_clamp_to_rest_for_the_refractory_period() {
+        let mut a = Adex::new(1, AdexParams::sst(), ExpKind::Fast, -70.0, 0.0, true, 0.1, 1, 0);
+        a.v[0] = 10.0; // above the 0 mV cut-off after one Euler step
+        let mut s = vec![];
+        a.step(&mut s);
+        assert_eq!(s, vec![0]);
+        assert_eq!(a.v[0], -65.0, "V_reset for the spike step");
+        assert_eq!(a.refractory[0], 20, "2 ms");
+        // b/g_L = 2 mV jump, then one adaptation step: w += dt/tau_w (a/g_L (V - E_L) - w).
+        let w_expected = 2.0 + 0.1 / 500.0 * (0.1 * 5.0 - 2.0);
+        assert!((a.w[0] as f64 - w_expected).abs() < 1e-6, "{}", a.w[0]);
+        for k in 0..20 {
+            a.step(&mut s);
+            assert_eq!(a.v[0], -70.0, "clamped to E_L during refractory step {k}");
+        }
+        assert_eq!(a.refractory[0], 0);
+        a.step(&mut s);
+        assert!(a.v[0] != -70.0, "free again");
+        assert_eq!(s.len(), 1);
+    }
+}
