@@ -11,6 +11,7 @@ pub mod engine;
 pub mod model;
 pub mod names;
 pub mod neuron;
+pub mod plasticity;
 pub mod record;
 pub mod rng;
 pub mod run;
