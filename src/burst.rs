@@ -209,16 +209,10 @@ mod tests {
         // it an event, while the cumulative trace still holds e^(-25/16) + e^(-20/16) = 0.496 > e^-1
         // and, being disarmed, calls it nothing (spec 2.1, P10).
         assert_eq!(classes(&[10.0, 15.0, 35.0], BurstRule::Isi), vec![Event, Burst, Event]);
-        assert_eq!(
-            classes(&[10.0, 15.0, 35.0], BurstRule::Trace),
-            vec![Event, Burst, Other]
-        );
+        assert_eq!(classes(&[10.0, 15.0, 35.0], BurstRule::Trace), vec![Event, Burst, Other]);
         // Long after the burst both rules see an event again, and a new doublet is a new burst.
         for rule in [BurstRule::Trace, BurstRule::Isi] {
-            assert_eq!(
-                classes(&[10.0, 15.0, 100.0, 104.0], rule),
-                vec![Event, Burst, Event, Burst]
-            );
+            assert_eq!(classes(&[10.0, 15.0, 100.0, 104.0], rule), vec![Event, Burst, Event, Burst]);
         }
     }
 

@@ -12,11 +12,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
-#[command(
-    name = "burstsim",
-    version,
-    about = "Simulator for cortical circuits that learn with bursts"
-)]
+#[command(name = "burstsim", version, about = "Simulator for cortical circuits that learn with bursts")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -71,29 +67,14 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run {
-            model: path,
-            out,
-            seed,
-            duration_ms,
-            threads,
-            quiet,
-        } => {
+        Command::Run { model: path, out, seed, duration_ms, threads, quiet } => {
             if threads == Some(0) {
                 anyhow::bail!("--threads must be at least 1");
             }
             let m = model::load(&path, &Overrides { seed, duration_ms })?;
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let summary = run::run(
-                m,
-                RunOptions {
-                    out,
-                    threads,
-                    quiet,
-                    stop: Some(&STOP),
-                },
-            )?;
+            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP) })?;
             if !quiet {
                 eprintln!(
                     "{}: {:.1} ms simulated in {:.2} s ({:.3} x real time){}",
@@ -104,11 +85,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                     if summary.complete { "" } else { ", interrupted" }
                 );
             }
-            Ok(if summary.complete {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(130)
-            })
+            Ok(if summary.complete { ExitCode::SUCCESS } else { ExitCode::from(130) })
         }
         Command::Check { model: path } => {
             let m = model::load(&path, &Overrides::default())?;
@@ -129,13 +106,7 @@ fn check_summary(m: &model::Model) -> String {
     if let Some(t) = &m.title {
         s += &format!("{t}\n");
     }
-    s += &format!(
-        "dt {} ms, {} steps ({} ms), seed {}\n",
-        net.dt_ms,
-        m.n_steps,
-        m.n_steps as f64 * net.dt_ms,
-        m.seed
-    );
+    s += &format!("dt {} ms, {} steps ({} ms), seed {}\n", net.dt_ms, m.n_steps, m.n_steps as f64 * net.dt_ms, m.seed);
     s += "populations:\n";
     let mut neurons = 0;
     for p in &net.populations {
@@ -153,10 +124,9 @@ fn check_summary(m: &model::Model) -> String {
         let c = &p.cfg;
         let stp = match &c.stp {
             None => String::new(),
-            Some(s) => format!(
-                ", stp U {} f {} tau_D {} ms tau_F {} ms u0 {}",
-                s.u, s.f, s.tau_d_ms, s.tau_f_ms, s.u_init
-            ),
+            Some(s) => {
+                format!(", stp U {} f {} tau_D {} ms tau_F {} ms u0 {}", s.u, s.f, s.tau_d_ms, s.tau_f_ms, s.u_init)
+            }
         };
         let transmit = match c.transmit {
             Transmit::All => "",
@@ -172,15 +142,8 @@ fn check_summary(m: &model::Model) -> String {
         );
     }
     s += &format!("currents: {}\n", net.currents.len());
-    s += &format!(
-        "total: {} neurons and sources, {} synapses\n",
-        neurons,
-        net.n_synapses()
-    );
-    s += &format!(
-        "estimated memory: {:.1} MiB\n",
-        net.state_bytes() as f64 / (1 << 20) as f64
-    );
+    s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
+    s += &format!("estimated memory: {:.1} MiB\n", net.state_bytes() as f64 / (1 << 20) as f64);
     s += "schedule of one step:\n";
     for (i, ph) in SCHEDULE.iter().enumerate() {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name, ph.what);

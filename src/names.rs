@@ -37,6 +37,27 @@ pub const BURST_PROB: &str = "burst_prob";
 /// Attribute on `/rates/<population>`: bin width in ms.
 pub const BIN_MS: &str = "bin_ms";
 
+/// Weight snapshots: `/weights/<projection>/{time_ms, mean}` and optionally `values` (snapshot x
+/// synapse) with `pre`, `post` (the synapse list), and `estimate_ids`, `p_bar`, `event_rate_hz`,
+/// `burst_rate_hz` (snapshot x neuron) of the plasticity rule's moving averages.
+pub const WEIGHTS: &str = "weights";
+/// Mean weight at each snapshot.
+pub const WEIGHT_MEAN: &str = "mean";
+/// Every synapse's weight at each snapshot (snapshot x synapse).
+pub const WEIGHT_VALUES: &str = "values";
+/// Presynaptic index of each synapse.
+pub const WEIGHT_PRE: &str = "pre";
+/// Postsynaptic index of each synapse.
+pub const WEIGHT_POST: &str = "post";
+/// Postsynaptic neurons whose estimates are recorded.
+pub const ESTIMATE_IDS: &str = "estimate_ids";
+/// P_bar = Bbar / Ebar of the recorded neurons (snapshot x neuron).
+pub const P_BAR: &str = "p_bar";
+/// Ebar / tau_avg, Hz.
+pub const E_BAR: &str = "event_rate_hz";
+/// Bbar / tau_avg, Hz.
+pub const B_BAR: &str = "burst_rate_hz";
+
 /// Root attributes.
 pub const ATTR_MODEL: &str = "model";
 /// Root attribute: seed used.

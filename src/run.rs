@@ -63,28 +63,17 @@ const CHECK_EVERY: u64 = 1000;
 
 /// Runs `model` to its end (or until `opts.stop` is set), writing the HDF5 output.
 pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
-    let threads = opts
-        .threads
-        .or(model.threads)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        opts.threads.or(model.threads).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Threads {
-            threads,
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| RunError::Threads { threads, reason: e.to_string() })?;
     let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
     let dt = model.network.dt_ms;
     let n_steps = model.n_steps;
-    let mut rec = H5Recorder::create(
-        &path,
-        &model.network,
-        &model.output,
-        &model.text,
-        model.seed,
-        n_steps as f64 * dt,
-    )?;
+    let mut rec =
+        H5Recorder::create(&path, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
     let mut counts = vec![0u64; model.output.populations.len()];
     let start = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
@@ -127,11 +116,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         t_ms,
         wall_s: start.elapsed().as_secs_f64(),
         complete,
-        spikes: recorded
-            .iter()
-            .zip(&counts)
-            .map(|(&p, &c)| (net.populations[p].name.clone(), c))
-            .collect(),
+        spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.populations[p].name.clone(), c)).collect(),
     })
 }
 

@@ -17,17 +17,7 @@ fn background_event_rate_and_burst_probability_match_reference() {
     let dir = tempfile::tempdir().unwrap();
     for seed in [1u64, 2] {
         let out = dir.path().join(format!("bg{seed}.h5"));
-        run_to(
-            load_model(
-                "background.toml",
-                Overrides {
-                    seed: Some(seed),
-                    duration_ms: None,
-                },
-            ),
-            &out,
-            1,
-        );
+        run_to(load_model("background.toml", Overrides { seed: Some(seed), duration_ms: None }), &out, 1);
         let stats = inspect(out.to_str().unwrap()).unwrap();
         let pyr = stats.iter().find(|s| s.name == "pyr").expect("pyr recorded");
         let er = pyr.event_rate_hz().unwrap();
@@ -46,10 +36,7 @@ fn background_event_rate_and_burst_probability_match_reference() {
 #[test]
 fn same_seed_same_spikes_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
-    let ov = |seed| Overrides {
-        seed: Some(seed),
-        duration_ms: Some(2000.0),
-    };
+    let ov = |seed| Overrides { seed: Some(seed), duration_ms: Some(2000.0) };
     let a = dir.path().join("a.h5");
     let b = dir.path().join("b.h5");
     let c = dir.path().join("c.h5");
@@ -60,10 +47,7 @@ fn same_seed_same_spikes_whatever_the_thread_count() {
     let (tb, ib) = read_spikes(&b, "spikes", "pyr");
     let (tc, _) = read_spikes(&c, "spikes", "pyr");
     assert!(ta.len() > 1000);
-    assert_eq!(
-        ta.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-        tb.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
-    );
+    assert_eq!(ta.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), tb.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     assert_eq!(ia, ib);
     assert_ne!(ta, tc);
     for g in ["events", "bursts"] {
@@ -77,43 +61,22 @@ fn same_seed_same_spikes_whatever_the_thread_count() {
 fn output_invariants() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.h5");
-    run_to(
-        load_model(
-            "background.toml",
-            Overrides {
-                seed: Some(5),
-                duration_ms: Some(3000.0),
-            },
-        ),
-        &out,
-        1,
-    );
+    run_to(load_model("background.toml", Overrides { seed: Some(5), duration_ms: Some(3000.0) }), &out, 1);
     let (t, ids) = read_spikes(&out, "spikes", "pyr");
     assert!(t.windows(2).all(|w| w[0] <= w[1]));
-    assert!(t
-        .iter()
-        .all(|&x| ((x / 0.1) - (x / 0.1).round()).abs() < 1e-6 && x < 3000.0));
+    assert!(t.iter().all(|&x| ((x / 0.1) - (x / 0.1).round()).abs() < 1e-6 && x < 3000.0));
     assert!(ids.iter().all(|&i| i < 1000));
     let (et, ei) = read_spikes(&out, "events", "pyr");
     let (bt, bi) = read_spikes(&out, "bursts", "pyr");
-    let events: std::collections::HashSet<(u64, u64)> = et
-        .iter()
-        .zip(&ei)
-        .map(|(&t, &i)| ((t * 10.0).round() as u64, i))
-        .collect();
+    let events: std::collections::HashSet<(u64, u64)> =
+        et.iter().zip(&ei).map(|(&t, &i)| ((t * 10.0).round() as u64, i)).collect();
     assert!(!bt.is_empty());
     for (&t, &i) in bt.iter().zip(&bi) {
-        assert!(
-            events.contains(&((t * 10.0).round() as u64, i)),
-            "burst onset {t} of {i} is not an event"
-        );
+        assert!(events.contains(&((t * 10.0).round() as u64, i)), "burst onset {t} of {i} is not an event");
     }
     // Events are a subset of spikes.
-    let spikes: std::collections::HashSet<(u64, u64)> = t
-        .iter()
-        .zip(&ids)
-        .map(|(&t, &i)| ((t * 10.0).round() as u64, i))
-        .collect();
+    let spikes: std::collections::HashSet<(u64, u64)> =
+        t.iter().zip(&ids).map(|(&t, &i)| ((t * 10.0).round() as u64, i)).collect();
     assert!(events.iter().all(|e| spikes.contains(e)));
     // Binned rates agree with the counts: sum over bins of ER * bin * N = number of events.
     let f = hdf5_metno::File::open(&out).unwrap();

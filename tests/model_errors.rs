@@ -44,10 +44,7 @@ fn with(from: &str, to: &str) -> String {
 
 fn expect(text: &str, parts: &[&str]) {
     let msg = err(text);
-    assert!(
-        msg.starts_with("models/bad.toml"),
-        "message does not name the file: {msg}"
-    );
+    assert!(msg.starts_with("models/bad.toml"), "message does not name the file: {msg}");
     for p in parts {
         assert!(msg.contains(p), "message lacks `{p}`: {msg}");
     }
@@ -63,98 +60,46 @@ fn the_good_model_builds() {
 
 #[test]
 fn unknown_keys() {
-    expect(
-        &with("[simulation]", "[simulaton]"),
-        &["unknown field `simulaton`", "simulation"],
-    );
-    expect(
-        &with("duration_ms = 100.0", "duration_ms = 100.0\nduration_s = 1"),
-        &["duration_s", "dt_ms"],
-    );
+    expect(&with("[simulation]", "[simulaton]"), &["unknown field `simulaton`", "simulation"]);
+    expect(&with("duration_ms = 100.0", "duration_ms = 100.0\nduration_s = 1"), &["duration_s", "dt_ms"]);
     // A parameter without its unit gets a hint.
     expect(
         &with("size = 10\n", "size = 10\ntau_s = 16\n"),
-        &[
-            "population 0 (\"pyr\")",
-            "unknown key `tau_s`",
-            "did you mean `tau_s_ms`",
-        ],
+        &["population 0 (\"pyr\")", "unknown key `tau_s`", "did you mean `tau_s_ms`"],
     );
     expect(
         &with("rate_hz = 5.0", "rate_hz = 5.0\ntau_s_ms = 3"),
         &["population 1 (\"bg\")", "unknown key `tau_s_ms`", "rate_hz"],
     );
-    expect(
-        &with("weight = 0.2", "weight = 0.2\nwieght = 1"),
-        &["projection[0]", "wieght"],
-    );
-    expect(
-        &with("{ p = 0.5 }", "{ q = 0.5 }"),
-        &["connect", "unknown key `q`", "p"],
-    );
+    expect(&with("weight = 0.2", "weight = 0.2\nwieght = 1"), &["projection[0]", "wieght"]);
+    expect(&with("{ p = 0.5 }", "{ q = 0.5 }"), &["connect", "unknown key `q`", "p"]);
 }
 
 #[test]
 fn missing_fields() {
     expect(&with("size = 10\n", ""), &["population[0]", "missing field `size`"]);
-    expect(
-        &with("duration_ms = 100.0", ""),
-        &["simulation", "missing field `duration_ms`"],
-    );
+    expect(&with("duration_ms = 100.0", ""), &["simulation", "missing field `duration_ms`"]);
     expect(&with("weight = 0.2", ""), &["projection[0]", "missing field `weight`"]);
-    expect(
-        &with("rate_hz = 5.0", ""),
-        &["population 1 (\"bg\")", "rate_hz", "a rate in Hz"],
-    );
+    expect(&with("rate_hz = 5.0", ""), &["population 1 (\"bg\")", "rate_hz", "a rate in Hz"]);
 }
 
 #[test]
 fn wrong_types() {
-    expect(
-        &with("size = 10\n", "size = \"many\"\n"),
-        &["population[0].size", "invalid type", "line"],
-    );
-    expect(
-        &with("size = 10\n", "size = 10\nc_s_pf = \"big\"\n"),
-        &["c_s_pf", "expected a number"],
-    );
-    expect(
-        &with("weight = 0.2", "weight = \"0.2\""),
-        &["projection[0].weight", "invalid type"],
-    );
-    expect(
-        &with("kind = \"pyramidal\"", "kind = \"pyramidl\""),
-        &["kind", "unknown variant `pyramidl`", "pyramidal"],
-    );
-    expect(
-        &with("target = \"soma\"", "target = \"axon\""),
-        &["target", "unknown variant `axon`", "dendrite"],
-    );
+    expect(&with("size = 10\n", "size = \"many\"\n"), &["population[0].size", "invalid type", "line"]);
+    expect(&with("size = 10\n", "size = 10\nc_s_pf = \"big\"\n"), &["c_s_pf", "expected a number"]);
+    expect(&with("weight = 0.2", "weight = \"0.2\""), &["projection[0].weight", "invalid type"]);
+    expect(&with("kind = \"pyramidal\"", "kind = \"pyramidl\""), &["kind", "unknown variant `pyramidl`", "pyramidal"]);
+    expect(&with("target = \"soma\"", "target = \"axon\""), &["target", "unknown variant `axon`", "dendrite"]);
 }
 
 #[test]
 fn non_positive_time_constants_and_sizes() {
-    expect(
-        &with("size = 10\n", "size = 10\ntau_s_ms = -16\n"),
-        &["`tau_s_ms` = -16", "expected a positive number"],
-    );
-    expect(
-        &with("size = 10\n", "size = 10\ntau_d_ms = 0\n"),
-        &["`tau_d_ms` = 0", "positive"],
-    );
-    expect(
-        &with("size = 10\n", "size = 0\n"),
-        &["`size` = 0", "a positive number of neurons"],
-    );
+    expect(&with("size = 10\n", "size = 10\ntau_s_ms = -16\n"), &["`tau_s_ms` = -16", "expected a positive number"]);
+    expect(&with("size = 10\n", "size = 10\ntau_d_ms = 0\n"), &["`tau_d_ms` = 0", "positive"]);
+    expect(&with("size = 10\n", "size = 0\n"), &["`size` = 0", "a positive number of neurons"]);
     expect(&with("size = 10\n", "size = -3\n"), &["`size` = -3", "positive"]);
-    expect(
-        &with("duration_ms = 100.0", "duration_ms = 0.0"),
-        &["duration_ms", "a positive duration"],
-    );
-    expect(
-        &with("duration_ms = 100.0", "duration_ms = 100.0\ndt_ms = -0.1"),
-        &["dt_ms", "positive time step"],
-    );
+    expect(&with("duration_ms = 100.0", "duration_ms = 0.0"), &["duration_ms", "a positive duration"]);
+    expect(&with("duration_ms = 100.0", "duration_ms = 100.0\ndt_ms = -0.1"), &["dt_ms", "positive time step"]);
 }
 
 #[test]
@@ -168,60 +113,34 @@ fn references_to_unknown_populations() {
         "{GOOD}\n[[input]]\nkind = \"constant_current\"\ntarget = \"px\"\ncompartment = \"soma\"\ncurrent_pa = 5\n"
     );
     expect(&input, &["input 0", "`target` = \"px\""]);
-    expect(
-        &format!("{GOOD}\n[output]\npopulations = [\"ghost\"]\n"),
-        &["[output]", "`populations` = \"ghost\""],
-    );
+    expect(&format!("{GOOD}\n[output]\npopulations = [\"ghost\"]\n"), &["[output]", "`populations` = \"ghost\""]);
 }
 
 #[test]
 fn probabilities_and_other_ranges() {
-    expect(
-        &with("{ p = 0.5 }", "{ p = 1.5 }"),
-        &["`connect.p` = 1.5", "between 0 and 1"],
-    );
+    expect(&with("{ p = 0.5 }", "{ p = 1.5 }"), &["`connect.p` = 1.5", "between 0 and 1"]);
     expect(&with("{ p = 0.5 }", "{ p = -0.1 }"), &["`connect.p` = -0.1"]);
     expect(&with("{ p = 0.5 }", "\"some\""), &["`connect`", "one_to_one"]);
-    expect(
-        &with("weight = 0.2", "weight = -0.2"),
-        &["`weight` = -0.2", "receptor sets the sign"],
-    );
-    expect(
-        &with("weight = 0.2", "weight = 0.2\ndelay_ms = 0.85"),
-        &["`delay_ms` = 0.85", "multiple of dt"],
-    );
-    expect(
-        &with("rate_hz = 5.0", "rate_hz = -5.0"),
-        &["`rate_hz` = -5", "rate in Hz >= 0"],
-    );
-    expect(
-        &with("rate_hz = 5.0", "rate_hz = 20000.0"),
-        &["`rate_hz` = 20000", "below 1/dt"],
-    );
+    expect(&with("weight = 0.2", "weight = -0.2"), &["`weight` = -0.2", "receptor sets the sign"]);
+    expect(&with("weight = 0.2", "weight = 0.2\ndelay_ms = 0.85"), &["`delay_ms` = 0.85", "multiple of dt"]);
+    expect(&with("rate_hz = 5.0", "rate_hz = -5.0"), &["`rate_hz` = -5", "rate in Hz >= 0"]);
+    expect(&with("rate_hz = 5.0", "rate_hz = 20000.0"), &["`rate_hz` = 20000", "below 1/dt"]);
     // Structural mismatches.
     expect(
         &with("size = 10\n", "size = 11\n").replacen("{ p = 0.5 }", "\"one_to_one\"", 1),
         &["one_to_one", "equal size"],
     );
-    expect(
-        &with("to = \"pyr\"", "to = \"bg\""),
-        &["`target` = \"soma\"", "kind poisson"],
-    );
+    expect(&with("to = \"pyr\"", "to = \"bg\""), &["`target` = \"soma\"", "kind poisson"]);
     let input = format!("{GOOD}\n[[input]]\nkind = \"sine_current\"\ntarget = \"pyr\"\ncompartment = \"soma\"\namplitude_pa = 5\nperiod_ms = 0\n");
     expect(&input, &["`period_ms` = 0", "positive"]);
-    expect(
-        &with("name = \"bg\"", "name = \"pyr\""),
-        &["`name` = \"pyr\"", "not used by another population"],
-    );
+    expect(&with("name = \"bg\"", "name = \"pyr\""), &["`name` = \"pyr\"", "not used by another population"]);
 }
 
 #[test]
 fn not_toml_and_unreadable_files() {
     expect("[[population]\nname = ", &["line 1"]);
     expect("\u{feff}garbage = = 3", &["models/bad.toml"]);
-    let e = model::load(std::path::Path::new("no/such/model.toml"), &Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let e = model::load(std::path::Path::new("no/such/model.toml"), &Overrides::default()).unwrap_err().to_string();
     assert!(e.starts_with("no/such/model.toml: cannot read the model file"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("binary.toml");
@@ -236,23 +155,13 @@ fn the_cli_reports_errors_without_panicking() {
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, with("size = 10\n", "size = 10\ntau_s_ms = -1\n")).unwrap();
     for sub in ["run", "check"] {
-        let out = std::process::Command::new(common::bin())
-            .arg(sub)
-            .arg(&bad)
-            .output()
-            .unwrap();
+        let out = std::process::Command::new(common::bin()).arg(sub).arg(&bad).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{sub}: {stderr}");
-        assert!(
-            stderr.contains("bad.toml") && stderr.contains("`tau_s_ms` = -1"),
-            "{stderr}"
-        );
+        assert!(stderr.contains("bad.toml") && stderr.contains("`tau_s_ms` = -1"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
-    let out = std::process::Command::new(common::bin())
-        .args(["inspect", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(common::bin()).args(["inspect", bad.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open as HDF5"));
 }

@@ -13,16 +13,7 @@ fn run_then_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bg.h5");
     let st = Command::new(bin())
-        .args([
-            "run",
-            "models/background.toml",
-            "--duration-ms",
-            "1000",
-            "--seed",
-            "9",
-            "--quiet",
-            "--out",
-        ])
+        .args(["run", "models/background.toml", "--duration-ms", "1000", "--seed", "9", "--quiet", "--out"])
         .arg(&out)
         .current_dir(root())
         .output()
@@ -33,12 +24,8 @@ fn run_then_inspect() {
     let ins = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
     assert!(ins.status.success());
     let text = String::from_utf8_lossy(&ins.stdout);
-    let row: Vec<&str> = text
-        .lines()
-        .find(|l| l.starts_with("pyr "))
-        .expect("row for pyr")
-        .split_whitespace()
-        .collect();
+    let row: Vec<&str> =
+        text.lines().find(|l| l.starts_with("pyr ")).expect("row for pyr").split_whitespace().collect();
     assert_eq!(row[1], "1000");
     assert_eq!(row[2], t.len().to_string());
     // Event rate column = events / (1000 neurons x 1 s).
@@ -55,11 +42,7 @@ fn run_then_inspect() {
 /// `burstsim check` prints sizes, synapse counts and the schedule.
 #[test]
 fn check_prints_a_summary() {
-    let out = Command::new(bin())
-        .args(["check", "models/background.toml"])
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let out = Command::new(bin()).args(["check", "models/background.toml"]).current_dir(root()).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("51000 neurons and sources"), "{text}");
@@ -72,14 +55,7 @@ fn check_prints_a_summary() {
 /// Starts a long run and waits until its file holds data from at least one flush.
 fn start_long_run(out: &std::path::Path) -> std::process::Child {
     let child = Command::new(bin())
-        .args([
-            "run",
-            "models/background.toml",
-            "--duration-ms",
-            "3600000",
-            "--quiet",
-            "--out",
-        ])
+        .args(["run", "models/background.toml", "--duration-ms", "3600000", "--quiet", "--out"])
         .arg(out)
         .current_dir(root())
         .stdin(Stdio::null())
@@ -109,10 +85,7 @@ fn interrupted_run_leaves_a_valid_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("int.h5");
     let child = start_long_run(&out);
-    let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(st.success());
     let res = child.wait_with_output().unwrap();
     assert_eq!(res.status.code(), Some(130), "{}", String::from_utf8_lossy(&res.stderr));
@@ -133,10 +106,7 @@ fn killed_run_leaves_a_readable_file() {
     child.kill().unwrap();
     child.wait().unwrap();
     let (t_stop, _) = check_partial(&out);
-    assert!(
-        t_stop >= 1000.0,
-        "at least one flush after a second of wall time: {t_stop}"
-    );
+    assert!(t_stop >= 1000.0, "at least one flush after a second of wall time: {t_stop}");
     // inspect works on it too.
     let ins = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
     assert!(ins.status.success(), "{}", String::from_utf8_lossy(&ins.stderr));
@@ -147,43 +117,23 @@ fn killed_run_leaves_a_readable_file() {
 /// missing h5py into a failure rather than a skip.
 #[test]
 fn h5py_reads_the_sonata_layout() {
-    let has_h5py = Command::new("python3")
-        .args(["-c", "import h5py"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let has_h5py = Command::new("python3").args(["-c", "import h5py"]).status().is_ok_and(|s| s.success());
     if !has_h5py {
-        assert!(
-            std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(),
-            "h5py is required but not importable"
-        );
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "h5py is required but not importable");
         eprintln!("skipping: python3 with h5py not available");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("py.h5");
     let st = Command::new(bin())
-        .args([
-            "run",
-            "models/background.toml",
-            "--duration-ms",
-            "2000",
-            "--quiet",
-            "--out",
-        ])
+        .args(["run", "models/background.toml", "--duration-ms", "2000", "--quiet", "--out"])
         .arg(&out)
         .current_dir(root())
         .status()
         .unwrap();
     assert!(st.success());
-    let py = Command::new("python3")
-        .arg(root().join("analysis/check_sonata.py"))
-        .arg(&out)
-        .output()
-        .unwrap();
+    let py = Command::new("python3").arg(root().join("analysis/check_sonata.py")).arg(&out).output().unwrap();
     let stdout = String::from_utf8_lossy(&py.stdout);
     assert!(py.status.success(), "{}{}", stdout, String::from_utf8_lossy(&py.stderr));
-    assert!(
-        stdout.contains("SONATA layout OK") && stdout.contains("pyr: "),
-        "{stdout}"
-    );
+    assert!(stdout.contains("SONATA layout OK") && stdout.contains("pyr: "), "{stdout}");
 }

@@ -48,10 +48,7 @@ fn all_to_all(n_pre: usize, n_post: usize) -> (Vec<usize>, Vec<u32>) {
 #[track_caller]
 fn assert_w(actual: f32, expected: f64) {
     let tol = expected.abs() * f32::EPSILON as f64 + 1e-12;
-    assert!(
-        (actual as f64 - expected).abs() <= tol,
-        "weight {actual} != expected {expected} (tolerance {tol:e})"
-    );
+    assert!((actual as f64 - expected).abs() <= tol, "weight {actual} != expected {expected} (tolerance {tol:e})");
 }
 
 /// `a` equals `b` to 1e-12 relative (f64 traces: product of decays vs closed form).
@@ -139,10 +136,7 @@ fn burst_gives_event_depression_then_full_potentiation() {
     assert!(w[0] > W0);
     // The estimate after the burst: Bbar = 5 d^15 + 1, Ebar = 25 d^15 + d^5.
     let d15 = d_avg.powi(k_b as i32);
-    assert_close(
-        r.p_bar(0),
-        (5.0 * d15 + 1.0) / (25.0 * d15 + d_avg.powi((k_b - k_ev) as i32)),
-    );
+    assert_close(r.p_bar(0), (5.0 * d15 + 1.0) / (25.0 * d15 + d_avg.powi((k_b - k_ev) as i32)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,16 +475,10 @@ fn burst_poisson_protocol_sign_flips_where_p_crosses_the_estimate() {
         let predicted = n_ev * e_pre * gain * (p - 0.2);
         println!("p {p:.2}: dW/eta {mean:8.3} +- {se:.3} (predicted {predicted:8.3}), {n_ev:.0} events/neuron");
         if p <= 0.1 + 1e-9 {
-            assert!(
-                mean + 4.0 * se < 0.0,
-                "p = {p}: dW/eta = {mean} +- {se} should be clearly < 0"
-            );
+            assert!(mean + 4.0 * se < 0.0, "p = {p}: dW/eta = {mean} +- {se} should be clearly < 0");
         }
         if p >= 0.3 - 1e-9 {
-            assert!(
-                mean - 4.0 * se > 0.0,
-                "p = {p}: dW/eta = {mean} +- {se} should be clearly > 0"
-            );
+            assert!(mean - 4.0 * se > 0.0, "p = {p}: dW/eta = {mean} +- {se} should be clearly > 0");
         }
         // The magnitude follows the expectation above (4 standard errors, plus 10% for the
         // approximations: Ebar drifts slightly because the cumulative-trace detector drops a few

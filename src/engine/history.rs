@@ -10,9 +10,7 @@ pub struct SpikeHistory {
 impl SpikeHistory {
     /// Keeps the spikes of the current step and the `max_delay` steps before it.
     pub fn new(max_delay: u32) -> Self {
-        SpikeHistory {
-            slots: vec![Vec::new(); max_delay as usize + 1],
-        }
+        SpikeHistory { slots: vec![Vec::new(); max_delay as usize + 1] }
     }
 
     /// The (cleared) list for `step`, to be filled by the population's integration.

@@ -5,12 +5,14 @@
 //! [`Network::step`], and follows the reference's `System::run` (spec 0.2).
 
 pub mod history;
+pub mod protocol;
 
 use crate::burst::BurstDetector;
 use crate::neuron::Population;
 use crate::stimulus::CurrentInput;
-use crate::synapse::Projection;
+use crate::synapse::{PostSpikes, Projection};
 pub use history::SpikeHistory;
+pub use protocol::{Action, Protocol};
 
 /// One phase of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +24,11 @@ pub struct Phase {
 }
 
 /// The schedule of one step (spec 0.2), printed by `burstsim check`.
-pub const SCHEDULE: [Phase; 5] = [
+pub const SCHEDULE: [Phase; 6] = [
+    Phase {
+        name: "protocol",
+        what: "[[phase]] changes due at this step take effect (plasticity on/off, weights, rates, currents)",
+    },
     Phase {
         name: "integrate",
         what: "every population integrates its dynamics and threshold-checks (registration order); \
@@ -45,10 +51,7 @@ pub const SCHEDULE: [Phase; 5] = [
         what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms); STP x and u \
                relax (Euler); event/burst filters' presynaptic traces take the spikes of 0.8 ms ago",
     },
-    Phase {
-        name: "clock",
-        what: "step <- step + 1; t = step * dt",
-    },
+    Phase { name: "clock", what: "step <- step + 1; t = step * dt" },
 ];
 
 /// A population with its name and event/burst detector.
@@ -99,6 +102,8 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// Current inputs in file order.
     pub currents: Vec<CurrentInput>,
+    /// Timed changes.
+    pub protocol: Protocol,
     step: u64,
     synaptic_events: u64,
 }
@@ -116,6 +121,7 @@ impl Network {
             populations,
             projections,
             currents,
+            protocol: Protocol::default(),
             step: 0,
             synaptic_events: 0,
         }
@@ -144,6 +150,12 @@ impl Network {
     /// Advances the network by one step, in the order of [`SCHEDULE`].
     pub fn step(&mut self) {
         let step = self.step;
+        // Phase "protocol": changes take effect before anything else of this step.
+        if !self.protocol.is_empty() {
+            for action in self.protocol.due(step) {
+                self.apply(&action);
+            }
+        }
         // Phase "integrate": each population integrates and threshold-checks; the detector
         // classifies the new spikes *before* its trace takes them (relax, below).
         for slot in &mut self.populations {
@@ -153,13 +165,7 @@ impl Network {
             slot.bursts.clear();
             slot.burst_onsets.clear();
             if let Some(det) = &mut slot.detector {
-                det.classify(
-                    step,
-                    slot.history.at(step),
-                    &mut slot.events,
-                    &mut slot.bursts,
-                    &mut slot.burst_onsets,
-                );
+                det.classify(step, slot.history.at(step), &mut slot.events, &mut slot.bursts, &mut slot.burst_onsets);
             }
         }
         // Phase "deliver": must run after every population has integrated this step, so that a
@@ -169,13 +175,16 @@ impl Network {
             let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
             self.synaptic_events += if from == to {
                 // Recurrent: the delay buffer and the conductances are different fields.
-                let PopulationSlot { history, pop, .. } = &mut self.populations[to];
+                let PopulationSlot { history, pop, events, bursts, .. } = &mut self.populations[to];
+                let post = PostSpikes { spikes: history.at(step), events, bursts };
                 let g = pop.conductance_mut(target, receptor).expect("validated target");
-                proj.propagate(step, history, g)
+                proj.propagate(step, history, g, post)
             } else {
                 let (src, dst) = two_mut(&mut self.populations, from, to);
-                let g = dst.pop.conductance_mut(target, receptor).expect("validated target");
-                proj.propagate(step, &src.history, g)
+                let PopulationSlot { history, pop, events, bursts, .. } = dst;
+                let post = PostSpikes { spikes: history.at(step), events, bursts };
+                let g = pop.conductance_mut(target, receptor).expect("validated target");
+                proj.propagate(step, &src.history, g, post)
             };
         }
         // Phase "currents": after this step's threshold check (spec 0.2 step 3).
@@ -190,7 +199,8 @@ impl Network {
             }
         }
         for proj in &mut self.projections {
-            proj.relax(step, &self.populations[proj.cfg.from.0 as usize].history);
+            let post = self.populations[proj.cfg.to.0 as usize].history.at(step);
+            proj.relax(step, &self.populations[proj.cfg.from.0 as usize].history, post);
         }
         // Phase "clock".
         self.step += 1;
@@ -200,13 +210,7 @@ impl Network {
     pub fn check_finite(&self) -> Result<(), Instability> {
         for slot in &self.populations {
             if let Some((neuron, variable, value)) = slot.pop.first_non_finite() {
-                return Err(Instability {
-                    population: slot.name.clone(),
-                    neuron,
-                    variable,
-                    value,
-                    t_ms: self.t_ms(),
-                });
+                return Err(Instability { population: slot.name.clone(), neuron, variable, value, t_ms: self.t_ms() });
             }
         }
         Ok(())
@@ -224,11 +228,7 @@ impl Network {
             .iter()
             .map(|s| s.pop.state_bytes() + s.history.bytes() + s.detector.as_ref().map_or(0, |d| d.bytes()))
             .sum();
-        let syn: usize = self
-            .projections
-            .iter()
-            .map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8)
-            .sum();
+        let syn: usize = self.projections.iter().map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8).sum();
         pops + syn
     }
 }

@@ -2,13 +2,14 @@
 //! each failure naming the file, the section, the key, the value and what was expected.
 
 use super::error::{hint_for, ModelError};
-use super::schema::{InputSpec, KindName, ModelFile, PopulationSpec, ProjectionSpec};
+use super::schema::{InputSpec, KindName, ModelFile, PhaseSpec, PopulationSpec, ProjectionSpec, ProtocolFile};
 use crate::burst::{BurstDetector, BurstRule};
-use crate::engine::{Network, PopulationSlot, SpikeHistory};
+use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::pyramidal::{DendriticDrivingForce, InitialVoltage, PyramidalParams};
 use crate::neuron::{Adex, BurstPoisson, Compartment, Poisson, Population, Pyramidal, Receptor};
+use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
 use crate::synapse::projection::Csr;
@@ -50,6 +51,42 @@ pub struct OutputConfig {
     pub rate_bin_steps: u64,
     /// Deflate compression.
     pub compression: bool,
+    /// Weight snapshots.
+    pub weights: Option<WeightsConfig>,
+}
+
+/// What `[output.weights]` asks for, resolved.
+#[derive(Clone, Debug)]
+pub struct WeightsConfig {
+    /// Snapshot period, steps.
+    pub every_steps: u64,
+    /// Projection indices.
+    pub projections: Vec<usize>,
+    /// Every synapse's weight at each snapshot.
+    pub full: bool,
+    /// Record the plasticity estimates of the first N postsynaptic neurons.
+    pub estimates_of_first: usize,
+}
+
+/// Adds a named current input to the names table.
+fn register_input(
+    cx: &Ctx,
+    names: &mut BTreeMap<String, usize>,
+    name: &Option<String>,
+    index: usize,
+    k: usize,
+) -> Result<(), ModelError> {
+    if let Some(n) = name {
+        if names.insert(n.clone(), index).is_some() {
+            return Err(cx.invalid(
+                &format!("input {k}"),
+                "name",
+                format!("\"{n}\""),
+                "a name not used by another input",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A built model: the network plus run settings.
@@ -144,19 +181,10 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     let sim = &raw.simulation;
     let dt = cx.positive("[simulation]", "dt_ms", sim.dt_ms, "time step in ms")?;
     if dt > 10.0 {
-        return Err(cx.invalid(
-            "[simulation]",
-            "dt_ms",
-            dt,
-            "a time step in ms of at most 10 (0.1 in the reference)",
-        ));
+        return Err(cx.invalid("[simulation]", "dt_ms", dt, "a time step in ms of at most 10 (0.1 in the reference)"));
     }
     let duration = ov.duration_ms.unwrap_or(sim.duration_ms);
-    let dkey = if ov.duration_ms.is_some() {
-        "--duration-ms"
-    } else {
-        "duration_ms"
-    };
+    let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
     cx.positive("[simulation]", dkey, duration, "duration in ms")?;
     let n_steps = (duration / dt).round() as u64;
     let seed = ov.seed.unwrap_or(sim.seed);
@@ -214,27 +242,21 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         let from = lookup(&names, &section, "from", &spec.from)?;
         let to = lookup(&names, &section, "to", &spec.to)?;
         let connect = parse_connect(&cx, &section, &spec.connect)?;
-        projections.push(build_projection(
-            &cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64,
-        )?);
+        projections.push(build_projection(&cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64)?);
     }
 
     // Inputs.
     let mut currents = Vec::new();
+    let mut input_names: BTreeMap<String, usize> = BTreeMap::new();
     for (k, spec) in raw.inputs.iter().enumerate() {
         match spec {
-            InputSpec::ConstantCurrent {
-                target,
-                compartment,
-                current_pa,
-                start_ms,
-                stop_ms,
-            } => {
+            InputSpec::ConstantCurrent { name, target, compartment, current_pa, start_ms, stop_ms } => {
                 let section = format!("input {k} (constant_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
                 let current_pa = cx.finite(&section, "current_pa", *current_pa, "current in pA")?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                register_input(&cx, &mut input_names, name, currents.len(), k)?;
                 currents.push(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
@@ -244,6 +266,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                 });
             }
             InputSpec::SineCurrent {
+                name,
                 target,
                 compartment,
                 amplitude_pa,
@@ -257,6 +280,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
+                register_input(&cx, &mut input_names, name, currents.len(), k)?;
                 currents.push(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
@@ -272,27 +296,17 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stop_step,
                 });
             }
-            InputSpec::FileCurrent {
-                target,
-                compartment,
-                file: stim,
-                loop_ms,
-                scale,
-                start_ms,
-                stop_ms,
-            } => {
+            InputSpec::FileCurrent { name, target, compartment, file: stim, loop_ms, scale, start_ms, stop_ms } => {
                 let section = format!("input {k} (file_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
                 let scale = cx.finite(&section, "scale", scale.unwrap_or(1.0), "factor")?;
-                let mut series =
-                    stimfile::read_piecewise(&cx.base.join(stim), *loop_ms).map_err(|e| ModelError::Stimulus {
-                        file: file.to_string(),
-                        section: section.clone(),
-                        source: e,
-                    })?;
+                let mut series = stimfile::read_piecewise(&cx.base.join(stim), *loop_ms).map_err(|e| {
+                    ModelError::Stimulus { file: file.to_string(), section: section.clone(), source: e }
+                })?;
                 series.values_pa.iter_mut().for_each(|v| *v *= scale);
+                register_input(&cx, &mut input_names, name, currents.len(), k)?;
                 currents.push(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
@@ -301,14 +315,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stop_step,
                 });
             }
-            InputSpec::NeuronCurrents {
-                target,
-                compartment,
-                values_pa,
-                file: stim,
-                start_ms,
-                stop_ms,
-            } => {
+            InputSpec::NeuronCurrents { name, target, compartment, values_pa, file: stim, start_ms, stop_ms } => {
                 let section = format!("input {k} (neuron_currents -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
@@ -329,13 +336,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                         }
                         v.iter().map(|&x| x as f32).collect()
                     }
-                    (None, Some(f)) => {
-                        stimfile::read_per_neuron(&cx.base.join(f), n).map_err(|e| ModelError::Stimulus {
-                            file: file.to_string(),
-                            section: section.clone(),
-                            source: e,
-                        })?
-                    }
+                    (None, Some(f)) => stimfile::read_per_neuron(&cx.base.join(f), n).map_err(|e| {
+                        ModelError::Stimulus { file: file.to_string(), section: section.clone(), source: e }
+                    })?,
                     _ => {
                         return Err(cx.invalid(
                             &section,
@@ -345,6 +348,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                         ))
                     }
                 };
+                register_input(&cx, &mut input_names, name, currents.len(), k)?;
                 currents.push(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
@@ -353,15 +357,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stop_step,
                 });
             }
-            InputSpec::Poisson {
-                name,
-                target,
-                compartment,
-                receptor,
-                rate_hz,
-                weight,
-                delay_ms,
-            } => {
+            InputSpec::Poisson { name, target, compartment, receptor, rate_hz, weight, delay_ms } => {
                 let section = format!("input {k} (poisson -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 let rate = poisson_rate(&cx, &section, *rate_hz, dt)?;
@@ -396,6 +392,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     stp: None,
                     transmit: None,
                     transmit_trace: None,
+                    plasticity: None,
                 };
                 let pk = raw.projections.len() as u64 + k as u64;
                 projections.push(build_projection(
@@ -424,9 +421,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             }
             v
         }
-        None => (0..n_declared)
-            .filter(|&i| !matches!(slots[i].pop, Population::Poisson(_)))
-            .collect(),
+        None => (0..n_declared).filter(|&i| !matches!(slots[i].pop, Population::Poisson(_))).collect(),
     };
     let bin = out.rate_bin_ms.unwrap_or(DEFAULT_RATE_BIN_MS);
     cx.positive("[output]", "rate_bin_ms", bin, "bin in ms")?;
@@ -443,17 +438,141 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         events_bursts: out.events_bursts.unwrap_or(true),
         rate_bin_steps,
         compression: out.compression.unwrap_or(false),
+        weights: None,
     };
-    let network = Network::new(dt, slots, projections, currents);
-    Ok(Model {
-        network,
-        n_steps,
-        seed,
-        threads,
-        title: sim.title.clone(),
-        output,
-        text: text.to_string(),
-    })
+    // Weight snapshots.
+    let weights = match &out.weights {
+        None => None,
+        Some(w) => {
+            let sec = "[output.weights]";
+            let every_steps =
+                cx.steps(sec, "every_ms", cx.positive(sec, "every_ms", w.every_ms, "period in ms")?, dt)?;
+            let proj_names: BTreeMap<&str, usize> =
+                projections.iter().enumerate().map(|(i, p)| (p.name(), i)).collect();
+            let list = match &w.projections {
+                Some(list) => {
+                    let mut v = Vec::new();
+                    for n in list {
+                        v.push(*proj_names.get(n.as_str()).ok_or_else(|| {
+                            cx.invalid(
+                                sec,
+                                "projections",
+                                format!("\"{n}\""),
+                                format!(
+                                    "a projection name (known: {})",
+                                    proj_names.keys().cloned().collect::<Vec<_>>().join(", ")
+                                ),
+                            )
+                        })?);
+                    }
+                    v
+                }
+                None => (0..projections.len()).filter(|&i| projections[i].rule.is_some()).collect(),
+            };
+            let first = w.estimates_of_first.unwrap_or(0);
+            if first < 0 {
+                return Err(cx.invalid(sec, "estimates_of_first", first, "a number of neurons >= 0"));
+            }
+            Some(WeightsConfig {
+                every_steps,
+                projections: list,
+                full: w.full.unwrap_or(false),
+                estimates_of_first: first as usize,
+            })
+        }
+    };
+    // Protocol: the model's [[phase]] entries, then those of the protocol file.
+    let mut phases: Vec<(String, PhaseSpec)> = raw.phases.iter().map(|p| (file.to_string(), p.clone())).collect();
+    if let Some(pf) = &sim.protocol_file {
+        let path = cx.base.join(pf);
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Read {
+            file: label.clone(),
+            reason: format!("cannot read the protocol file: {e}"),
+        })?;
+        let de = toml::Deserializer::new(&text);
+        let pfile: ProtocolFile = serde_path_to_error::deserialize(de).map_err(|e| ModelError::Parse {
+            file: label.clone(),
+            line: String::new(),
+            key: format!("{}: ", e.path()),
+            message: e.into_inner().message().trim().to_string(),
+        })?;
+        phases.extend(pfile.phases.into_iter().map(|p| (label.clone(), p)));
+    }
+    let pop_names = names.clone();
+    let mut actions = Vec::new();
+    for (k, (src, ph)) in phases.iter().enumerate() {
+        let pcx = Ctx { file: src, base: cx.base.clone() };
+        let sec = format!("phase {k} (at {} ms)", ph.at_ms);
+        let step = pcx.steps(&sec, "at_ms", ph.at_ms, dt)?;
+        let proj_index = |key: &str, name: &str| -> Result<usize, ModelError> {
+            projections.iter().position(|p| p.name() == name).ok_or_else(|| {
+                pcx.invalid(
+                    &sec,
+                    key,
+                    format!("\"{name}\""),
+                    format!(
+                        "a projection name (known: {})",
+                        projections.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+        };
+        for (name, &on) in &ph.plasticity {
+            let i = proj_index("plasticity", name)?;
+            if projections[i].rule.is_none() {
+                return Err(pcx.invalid(&sec, "plasticity", format!("\"{name}\""), "a plastic projection"));
+            }
+            actions.push((step, Action::Plasticity { projection: i, on }));
+        }
+        for (name, &scale) in &ph.weight_scale {
+            let i = proj_index("weight_scale", name)?;
+            pcx.non_negative(&sec, &format!("weight_scale.{name}"), scale, "factor")?;
+            if projections[i].rule.is_some() {
+                return Err(pcx.invalid(
+                    &sec,
+                    "weight_scale",
+                    format!("\"{name}\""),
+                    "a static projection (plastic weights belong to the rule)",
+                ));
+            }
+            actions.push((step, Action::WeightScale { projection: i, scale }));
+        }
+        for (name, &hz) in &ph.rate_hz {
+            let Some(&i) = pop_names.get(name).filter(|&&i| matches!(slots[i].pop, Population::Poisson(_))) else {
+                return Err(pcx.invalid(
+                    &sec,
+                    "rate_hz",
+                    format!("\"{name}\""),
+                    "the name of a Poisson population or of a Poisson [[input]]",
+                ));
+            };
+            poisson_rate(&pcx, &sec, hz, dt)?;
+            actions.push((step, Action::Rate { population: i, hz }));
+        }
+        for (name, &pa) in &ph.current_pa {
+            let Some(&i) = input_names.get(name) else {
+                return Err(pcx.invalid(
+                    &sec,
+                    "current_pa",
+                    format!("\"{name}\""),
+                    format!(
+                        "the name of a constant or sine current [[input]] (known: {})",
+                        input_names.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            };
+            if !matches!(currents[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
+                return Err(pcx.invalid(&sec, "current_pa", format!("\"{name}\""), "a constant or sine current"));
+            }
+            pcx.finite(&sec, &format!("current_pa.{name}"), pa, "current in pA")?;
+            actions.push((step, Action::Current { input: i, pa }));
+        }
+    }
+    let output = OutputConfig { weights, ..output };
+    let mut network = Network::new(dt, slots, projections, currents);
+    network.protocol = Protocol::new(actions);
+    Ok(Model { network, n_steps, seed, threads, title: sim.title.clone(), output, text: text.to_string() })
 }
 
 fn comp_name(c: Compartment) -> &'static str {
@@ -490,12 +609,7 @@ fn new_slot(name: String, generated: bool, pop: Population, dt: f64, rule: Burst
 fn poisson_rate(cx: &Ctx, section: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
     let max = 1000.0 / dt;
     if !(rate.is_finite() && rate >= 0.0 && rate < max) {
-        return Err(cx.invalid(
-            section,
-            "rate_hz",
-            rate,
-            format!("a rate in Hz >= 0 and below 1/dt = {max} Hz"),
-        ));
+        return Err(cx.invalid(section, "rate_hz", rate, format!("a rate in Hz >= 0 and below 1/dt = {max} Hz")));
     }
     Ok(rate)
 }
@@ -577,17 +691,26 @@ fn build_projection(
             "a conductance >= 0 in units of the target's leak conductance (the receptor sets the sign)",
         ));
     }
+    let plasticity = match &spec.plasticity {
+        None => None,
+        Some(v) => Some(parse_plasticity(cx, section, v, weight)?),
+    };
     let transmit = match spec.transmit.as_deref() {
+        // Plastic projections transmit events only (the reference's AdaptiveEBCP, P7).
+        None if plasticity.is_some() => Transmit::Events,
+        Some(t) if plasticity.is_some() && t != "events" => {
+            return Err(cx.invalid(
+                section,
+                "transmit",
+                format!("\"{t}\""),
+                "\"events\" (or nothing): plastic projections transmit events only (spec 5.1, P7)",
+            ))
+        }
         None | Some("all") => Transmit::All,
         Some("events") => Transmit::Events,
         Some("bursts") => Transmit::Bursts,
         Some(o) => {
-            return Err(cx.invalid(
-                section,
-                "transmit",
-                format!("\"{o}\""),
-                "\"all\", \"events\" or \"bursts\"",
-            ))
+            return Err(cx.invalid(section, "transmit", format!("\"{o}\""), "\"all\", \"events\" or \"bursts\""))
         }
     };
     let filter_trace_delay = match spec.transmit_trace.as_deref() {
@@ -615,21 +738,15 @@ fn build_projection(
         ));
     }
     // Filtered projections read the immediate spike list: zero delay (spec 0.3, P7).
-    let default_delay = if transmit == Transmit::All {
-        DEFAULT_DELAY_MS
-    } else {
-        0.0
-    };
+    let default_delay = if transmit == Transmit::All { DEFAULT_DELAY_MS } else { 0.0 };
     let delay_ms = spec.delay_ms.unwrap_or(default_delay);
     if delay_ms > MAX_DELAY_MS {
-        return Err(cx.invalid(
-            section,
-            "delay_ms",
-            delay_ms,
-            format!("a delay of at most {MAX_DELAY_MS} ms"),
-        ));
+        return Err(cx.invalid(section, "delay_ms", delay_ms, format!("a delay of at most {MAX_DELAY_MS} ms")));
     }
     let delay = cx.steps(section, "delay_ms", delay_ms, dt)? as u32;
+    if plasticity.is_some() && delay != 0 {
+        return Err(cx.invalid(section, "delay_ms", delay_ms, "0 (plastic projections act in the emission step, P7)"));
+    }
     if slots[to].pop.conductance_mut(spec.target, spec.receptor).is_none() {
         return Err(cx.invalid(
             section,
@@ -672,22 +789,12 @@ fn build_projection(
     let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
     // The source keeps spikes long enough for its longest outgoing delay (and, for filters, for
     // the delayed feed of their presynaptic trace).
-    let depth = if transmit == Transmit::All {
-        delay
-    } else {
-        delay.max(filter_trace_delay)
-    };
+    let depth = if transmit == Transmit::All { delay } else { delay.max(filter_trace_delay) };
     if slots[from].history_depth() < depth {
         slots[from].history = SpikeHistory::new(depth);
     }
     let name = spec.name.clone().unwrap_or_else(|| {
-        format!(
-            "{}->{}.{}.{}",
-            spec.from,
-            spec.to,
-            comp_name(spec.target),
-            rec_name(spec.receptor)
-        )
+        format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
     });
     let cfg = ProjectionConfig {
         name,
@@ -700,8 +807,130 @@ fn build_projection(
         transmit,
         stp,
         filter_trace_delay,
+        plasticity_on: plasticity.as_ref().is_some_and(|p| p.1),
+        plasticity: plasticity.map(|p| p.0),
     };
-    Ok(Projection::new(cfg, csr, n_pre, dt))
+    Ok(Projection::new(cfg, csr, n_pre, n_post, dt))
+}
+
+/// `plasticity = { rule = "burst", eta, tau_pre_ms, tau_avg_ms, w_min, w_max, theta_min_hz,
+/// theta_max_hz, tau_hom_ms, r_hom_init_hz, homeostasis, empty_estimate, on }`: the rule's parameters
+/// (defaults: the reference's constants, spec 5.1) and whether it starts on.
+fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(BurstRuleParams, bool), ModelError> {
+    let toml::Value::Table(t) = v else {
+        return Err(cx.invalid(
+            section,
+            "plasticity",
+            v,
+            "a table { rule = \"burst\", eta = .., tau_pre_ms = .., tau_avg_ms = .. }",
+        ));
+    };
+    let allowed = [
+        "rule",
+        "eta",
+        "tau_pre_ms",
+        "tau_avg_ms",
+        "w_min",
+        "w_max",
+        "theta_min_hz",
+        "theta_max_hz",
+        "tau_hom_ms",
+        "r_hom_init_hz",
+        "homeostasis",
+        "empty_estimate",
+        "on",
+    ];
+    if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ModelError::UnknownKey {
+            file: cx.file.to_string(),
+            section: format!("{section}: plasticity"),
+            key: k.clone(),
+            allowed: allowed.join(", "),
+            hint: hint_for(k, &allowed),
+        });
+    }
+    match t.get("rule") {
+        Some(toml::Value::String(r)) if r == "burst" => {}
+        Some(o) => return Err(cx.invalid(section, "plasticity.rule", o, "\"burst\" (spec 5.1)")),
+        None => return Err(cx.invalid(section, "plasticity.rule", "(missing)", "\"burst\" (spec 5.1)")),
+    }
+    let num = |key: &str| -> Result<Option<f64>, ModelError> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(x) => {
+                number(x).map(Some).ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), x, "a number"))
+            }
+        }
+    };
+    let need = |key: &str| -> Result<f64, ModelError> {
+        num(key)?.ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), "(missing)", "a number"))
+    };
+    let eta = need("eta")?;
+    cx.non_negative(section, "plasticity.eta", eta, "learning rate")?;
+    let tau_pre = cx.positive(section, "plasticity.tau_pre_ms", need("tau_pre_ms")?, "time constant in ms")?;
+    let tau_avg = cx.positive(section, "plasticity.tau_avg_ms", need("tau_avg_ms")?, "time constant in ms")?;
+    let mut p = BurstRuleParams::reference(eta, tau_pre, tau_avg);
+    if let Some(x) = num("w_min")? {
+        p.w_min = cx.finite(section, "plasticity.w_min", x, "weight")?;
+    }
+    if let Some(x) = num("w_max")? {
+        p.w_max = cx.finite(section, "plasticity.w_max", x, "weight")?;
+    }
+    if !(p.w_min <= w0 && w0 <= p.w_max) {
+        return Err(cx.invalid(
+            section,
+            "weight",
+            w0,
+            format!("an initial weight within [w_min, w_max] = [{}, {}]", p.w_min, p.w_max),
+        ));
+    }
+    if let Some(x) = num("theta_min_hz")? {
+        p.theta_min_hz = cx.non_negative(section, "plasticity.theta_min_hz", x, "rate in Hz")?;
+    }
+    if let Some(x) = num("theta_max_hz")? {
+        p.theta_max_hz = cx.positive(section, "plasticity.theta_max_hz", x, "rate in Hz")?;
+    }
+    if let Some(x) = num("tau_hom_ms")? {
+        p.tau_hom_ms = cx.positive(section, "plasticity.tau_hom_ms", x, "time constant in ms")?;
+    }
+    if let Some(x) = num("r_hom_init_hz")? {
+        p.r_hom_init_hz = cx.non_negative(section, "plasticity.r_hom_init_hz", x, "rate in Hz")?;
+    }
+    let string = |key: &str| match t.get(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.as_str())),
+        Some(o) => Err(cx.invalid(section, &format!("plasticity.{key}"), o, "a string")),
+    };
+    p.homeostasis = match string("homeostasis")? {
+        None | Some("reference") => Homeostasis::Reference,
+        Some("event_rate") => Homeostasis::EventRate,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "plasticity.homeostasis",
+                format!("\"{o}\""),
+                "\"reference\" (P8) or \"event_rate\"",
+            ))
+        }
+    };
+    p.empty_estimate = match string("empty_estimate")? {
+        None | Some("reference") => EmptyEstimate::Reference,
+        Some("skip") => EmptyEstimate::Skip,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "plasticity.empty_estimate",
+                format!("\"{o}\""),
+                "\"reference\" (P9) or \"skip\"",
+            ))
+        }
+    };
+    let on = match t.get("on") {
+        None => true,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(o) => return Err(cx.invalid(section, "plasticity.on", o, "true or false")),
+    };
+    Ok((p, on))
 }
 
 /// `stp = "depressing" | "facilitating" | { u, f, tau_d_ms, tau_f_ms, u_init } |
@@ -731,18 +960,14 @@ fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, Mode
     let num = |key: &str| -> Result<Option<f64>, ModelError> {
         match table.get(key) {
             None => Ok(None),
-            Some(x) => number(x)
-                .map(Some)
-                .ok_or_else(|| cx.invalid(section, &format!("stp.{key}"), x, "a number")),
+            Some(x) => number(x).map(Some).ok_or_else(|| cx.invalid(section, &format!("stp.{key}"), x, "a number")),
         }
     };
     let mut p = match table.get("preset") {
         Some(toml::Value::String(s)) => preset(s)?,
         Some(o) => return Err(cx.invalid(section, "stp.preset", o, "\"depressing\" or \"facilitating\"")),
         None => {
-            let missing = ["u", "f", "tau_d_ms", "tau_f_ms"]
-                .into_iter()
-                .find(|k| !table.contains_key(*k));
+            let missing = ["u", "f", "tau_d_ms", "tau_f_ms"].into_iter().find(|k| !table.contains_key(*k));
             if let Some(k) = missing {
                 return Err(cx.invalid(
                     section,
@@ -789,26 +1014,13 @@ fn build_population(
     index: u64,
 ) -> Result<Population, ModelError> {
     let n = spec.size as usize;
-    let mut rest = Keys {
-        cx,
-        section,
-        map: &spec.rest,
-        used: Vec::new(),
-    };
+    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new() };
     let pop = match spec.kind {
         KindName::Pyramidal | KindName::BurstPoisson => {
             let bursty = spec.kind == KindName::BurstPoisson;
-            let mut params = if bursty {
-                burst_poisson::default_params()
-            } else {
-                PyramidalParams::default()
-            };
+            let mut params = if bursty { burst_poisson::default_params() } else { PyramidalParams::default() };
             // Terms the stochastic-burst cell does not have (spec 1.7): refuse rather than ignore.
-            let unused: &[&str] = if bursty {
-                &["g_s_pa", "g_d_pa", "c_bap_pa", "bap_ms"]
-            } else {
-                &[]
-            };
+            let unused: &[&str] = if bursty { &["g_s_pa", "g_d_pa", "c_bap_pa", "bap_ms"] } else { &[] };
             for key in unused {
                 if spec.rest.contains_key(*key) {
                     return Err(cx.invalid(
@@ -833,12 +1045,7 @@ fn build_population(
                 }
             };
             let (mean, sd, fixed) = rest.v_init(params.e_l_mv)?;
-            let mut extra = vec![
-                "dendritic_driving_force",
-                "v_init_mean_mv",
-                "v_init_sd_mv",
-                "v_init_seed",
-            ];
+            let mut extra = vec!["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
             if bursty {
                 let mut t = BurstTiming::default();
                 if let Some(x) = rest.number("refractory_ms")? {
@@ -851,11 +1058,7 @@ fn build_population(
                     t.burst_delay_span_ms = cx.non_negative(section, "burst_delay_span_ms", x, "time in ms")?;
                 }
                 extra.extend(["refractory_ms", "burst_delay_min_ms", "burst_delay_span_ms"]);
-                let keys: Vec<&str> = PyramidalParams::KEYS
-                    .iter()
-                    .copied()
-                    .filter(|k| !unused.contains(k))
-                    .collect();
+                let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
                 rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
                 Population::BurstPoisson(BurstPoisson::new(
                     n,
@@ -869,20 +1072,12 @@ fn build_population(
                 ))
             } else {
                 rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
-                let v_init = InitialVoltage::Gaussian {
-                    mean_mv: mean,
-                    sd_mv: sd,
-                    fixed_seed: fixed,
-                };
+                let v_init = InitialVoltage::Gaussian { mean_mv: mean, sd_mv: sd, fixed_seed: fixed };
                 Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
             }
         }
         KindName::Pv | KindName::Sst | KindName::Adex => {
-            let mut params = if spec.kind == KindName::Sst {
-                AdexParams::sst()
-            } else {
-                AdexParams::pv()
-            };
+            let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
             rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
             let exp_kind = match rest.string("exp")?.as_deref() {
                 None | Some("fast") => ExpKind::Fast,
@@ -905,9 +1100,8 @@ fn build_population(
             Population::Adex(Adex::new(n, params, exp_kind, mean, sd, fixed, dt, seed, index))
         }
         KindName::Poisson => {
-            let rate = rest
-                .number("rate_hz")?
-                .ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
+            let rate =
+                rest.number("rate_hz")?.ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
             let rate = poisson_rate(cx, section, rate, dt)?;
             rest.finish(&["name", "kind", "size", "rate_hz"])?;
             Population::Poisson(Poisson::new(n, rate, dt, seed, index))
@@ -951,11 +1145,9 @@ impl Keys<'_> {
     /// v_init_sd_mv (default 0) and v_init_seed = "fixed" (reference, P13) | "run".
     fn v_init(&mut self, e_l: f64) -> Result<(f64, f64, bool), ModelError> {
         let mean = self.number("v_init_mean_mv")?.unwrap_or(e_l);
-        self.cx
-            .finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
+        self.cx.finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
         let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
-        self.cx
-            .non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+        self.cx.non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
         let fixed = match self.string("v_init_seed")?.as_deref() {
             None | Some("fixed") => true,
             Some("run") => false,
@@ -976,9 +1168,7 @@ impl Keys<'_> {
             None => Ok(None),
             Some(v) => {
                 self.used.push(key.into());
-                number(v)
-                    .map(Some)
-                    .ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
+                number(v).map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
             }
         }
     }

@@ -14,18 +14,10 @@ use std::path::Path;
 /// Reads, validates and builds the model in `path`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Model, ModelError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ModelError::Read {
-        file: file.clone(),
-        reason: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| ModelError::Read {
-        file: file.clone(),
-        reason: "the file is not UTF-8 text".into(),
-    })?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
+    let bytes = std::fs::read(path).map_err(|e| ModelError::Read { file: file.clone(), reason: e.to_string() })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ModelError::Read { file: file.clone(), reason: "the file is not UTF-8 text".into() })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
     from_str(&text, &file, &stem, overrides)
 }
 
@@ -47,16 +39,7 @@ pub fn parse(text: &str, file: &str) -> Result<schema::ModelFile, ModelError> {
             .span()
             .map(|s| format!(", line {}", text[..s.start.min(text.len())].matches('\n').count() + 1))
             .unwrap_or_default();
-        let key = if path.is_empty() || path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
-        };
-        ModelError::Parse {
-            file: file.to_string(),
-            line,
-            key,
-            message: inner.message().trim().to_string(),
-        }
+        let key = if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") };
+        ModelError::Parse { file: file.to_string(), line, key, message: inner.message().trim().to_string() }
     })
 }

@@ -23,6 +23,38 @@ pub struct ModelFile {
     /// `[output]`.
     #[serde(default)]
     pub output: OutputSpec,
+    /// `[[phase]]` entries: timed changes (a protocol).
+    #[serde(default, rename = "phase")]
+    pub phases: Vec<PhaseSpec>,
+}
+
+/// A protocol file: `[[phase]]` entries only (referenced by `[simulation] protocol_file`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolFile {
+    /// The entries.
+    #[serde(default, rename = "phase")]
+    pub phases: Vec<PhaseSpec>,
+}
+
+/// `[[phase]]`: at `at_ms`, apply every change listed (tables keyed by name).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// When, ms.
+    pub at_ms: f64,
+    /// Projection name -> plasticity on (true) or off (false).
+    #[serde(default)]
+    pub plasticity: BTreeMap<String, bool>,
+    /// Projection name -> factor on the weight given in the file (static projections).
+    #[serde(default)]
+    pub weight_scale: BTreeMap<String, f64>,
+    /// Poisson population (or named Poisson `[[input]]`) -> new rate, Hz.
+    #[serde(default)]
+    pub rate_hz: BTreeMap<String, f64>,
+    /// Named current `[[input]]` -> new current (constant) or amplitude (sine), pA.
+    #[serde(default)]
+    pub current_pa: BTreeMap<String, f64>,
 }
 
 /// `[simulation]`.
@@ -43,6 +75,10 @@ pub struct SimulationSpec {
     /// Worker threads (default: all cores).
     #[serde(default)]
     pub threads: Option<i64>,
+    /// A TOML file of `[[phase]]` entries, relative to the model file's folder, added to the
+    /// model's own.
+    #[serde(default)]
+    pub protocol_file: Option<String>,
 }
 
 fn default_dt() -> f64 {
@@ -118,6 +154,9 @@ pub struct ProjectionSpec {
     /// threshold 16.8 ms, P7) or `"immediate"` (threshold 16 ms).
     #[serde(default)]
     pub transmit_trace: Option<String>,
+    /// `{ rule = "burst", eta, tau_pre_ms, tau_avg_ms, ... }`: burst-dependent plasticity (5.1).
+    #[serde(default)]
+    pub plasticity: Option<toml::Value>,
 }
 
 /// `[[input]]`: currents and private Poisson drives.
@@ -126,6 +165,9 @@ pub struct ProjectionSpec {
 pub enum InputSpec {
     /// A constant current into one compartment of every neuron.
     ConstantCurrent {
+        /// Name, for `[[phase]]` changes.
+        #[serde(default)]
+        name: Option<String>,
         /// Target population.
         target: String,
         /// Compartment.
@@ -141,6 +183,9 @@ pub enum InputSpec {
     },
     /// offset + amplitude sin(2 pi t / period + phase), absolute time t.
     SineCurrent {
+        /// Name, for `[[phase]]` changes.
+        #[serde(default)]
+        name: Option<String>,
         /// Target population.
         target: String,
         /// Compartment.
@@ -164,6 +209,9 @@ pub enum InputSpec {
     },
     /// A piecewise-linear current from a stimulus file (time in ms, current in pA).
     FileCurrent {
+        /// Name, for `[[phase]]` changes.
+        #[serde(default)]
+        name: Option<String>,
         /// Target population.
         target: String,
         /// Compartment.
@@ -185,6 +233,9 @@ pub enum InputSpec {
     },
     /// A constant current per neuron, inline (`values_pa`) or from a file (one value per line).
     NeuronCurrents {
+        /// Name, for `[[phase]]` changes.
+        #[serde(default)]
+        name: Option<String>,
         /// Target population.
         target: String,
         /// Compartment.
@@ -248,4 +299,24 @@ pub struct OutputSpec {
     /// "trace" (the reference's 16 ms cumulative trace, default) or "isi".
     #[serde(default)]
     pub burst_rule: Option<String>,
+    /// Weight snapshots of plastic (or any) projections.
+    #[serde(default)]
+    pub weights: Option<WeightsSpec>,
+}
+
+/// `[output.weights]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsSpec {
+    /// Snapshot period, ms.
+    pub every_ms: f64,
+    /// Projections to record (default: every plastic projection).
+    #[serde(default)]
+    pub projections: Option<Vec<String>>,
+    /// Also write every synapse's weight at each snapshot (small projections only).
+    #[serde(default)]
+    pub full: Option<bool>,
+    /// Record P_bar, Ebar and Bbar (as rates) of the first N postsynaptic neurons.
+    #[serde(default)]
+    pub estimates_of_first: Option<i64>,
 }

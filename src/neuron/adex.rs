@@ -180,12 +180,8 @@ impl Adex {
         let p = &self.params;
         let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
         let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
-        let (v_min, v_max, v_spike, v_reset) = (
-            p.v_min_mv as f32,
-            p.v_max_mv as f32,
-            p.v_spike_mv as f32,
-            p.v_reset_mv as f32,
-        );
+        let (v_min, v_max, v_spike, v_reset) =
+            (p.v_min_mv as f32, p.v_max_mv as f32, p.v_spike_mv as f32, p.v_reset_mv as f32);
         let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
         let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
         let fast = self.exp_kind == ExpKind::Fast;
@@ -268,10 +264,7 @@ mod tests {
         assert!((s.v_t_mv - (-61.84)).abs() < 0.01, "{}", s.v_t_mv);
         assert_eq!((s.g_l_ns, s.a_ns / s.g_l_ns, s.b_pa / s.g_l_ns), (5.0, 0.1, 2.0));
         let p = AdexParams::pv();
-        assert_eq!(
-            (p.v_t_mv, p.v_reset_mv, p.t_ref_ms, p.c_pf / p.g_l_ns),
-            (-48.0, -55.0, 1.0, 10.0)
-        );
+        assert_eq!((p.v_t_mv, p.v_reset_mv, p.t_ref_ms, p.c_pf / p.g_l_ns), (-48.0, -55.0, 1.0, 10.0));
     }
 
     #[test]

@@ -33,20 +33,13 @@ pub struct BurstTiming {
 
 impl Default for BurstTiming {
     fn default() -> Self {
-        BurstTiming {
-            refractory_ms: 20.0,
-            burst_delay_min_ms: 5.0,
-            burst_delay_span_ms: 10.0,
-        }
+        BurstTiming { refractory_ms: 20.0, burst_delay_min_ms: 5.0, burst_delay_span_ms: 10.0 }
     }
 }
 
 /// The reference's parameters for this kind: Naud's, with E_d = -57 mV.
 pub fn default_params() -> PyramidalParams {
-    PyramidalParams {
-        e_d_mv: -57.0,
-        ..PyramidalParams::default()
-    }
+    PyramidalParams { e_d_mv: -57.0, ..PyramidalParams::default() }
 }
 
 /// A population of stochastic-burst pyramidal neurons.
@@ -198,11 +191,7 @@ impl BurstPoisson {
 
     /// Device phase: V += dt I / C on the soma or the dendrite.
     pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
-        let (v, c) = if dendrite {
-            (&mut self.v_d, self.params.c_d_pf)
-        } else {
-            (&mut self.v_s, self.params.c_s_pf)
-        };
+        let (v, c) = if dendrite { (&mut self.v_d, self.params.c_d_pf) } else { (&mut self.v_s, self.params.c_s_pf) };
         let dv = (self.dt_ms / c) as f32 * current_pa;
         for x in v.iter_mut() {
             *x += dv;
@@ -211,11 +200,7 @@ impl BurstPoisson {
 
     /// Device phase, one current per neuron (pA).
     pub fn inject_each(&mut self, dendrite: bool, currents_pa: &[f32]) {
-        let (v, c) = if dendrite {
-            (&mut self.v_d, self.params.c_d_pf)
-        } else {
-            (&mut self.v_s, self.params.c_s_pf)
-        };
+        let (v, c) = if dendrite { (&mut self.v_d, self.params.c_d_pf) } else { (&mut self.v_s, self.params.c_s_pf) };
         let k = (self.dt_ms / c) as f32;
         for (x, &i) in v.iter_mut().zip(currents_pa) {
             *x += k * i;
@@ -224,12 +209,7 @@ impl BurstPoisson {
 
     /// The first non-finite state variable.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in [
-            ("V_s", &self.v_s),
-            ("V_d", &self.v_d),
-            ("w_d", &self.w_d),
-            ("theta", &self.thr),
-        ] {
+        for (name, v) in [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_d", &self.w_d), ("theta", &self.thr)] {
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Some((i, name, v[i]));
             }
@@ -292,16 +272,10 @@ mod tests {
             let n = events as f64;
             let sd = (n * p * (1.0 - p)).sqrt();
             assert!(events > 1000, "{events}");
-            assert!(
-                (bursts as f64 - n * p).abs() < 3.0 * sd,
-                "v_d {v_d}: {bursts} bursts of {events} events, p {p}"
-            );
+            assert!((bursts as f64 - n * p).abs() < 3.0 * sd, "v_d {v_d}: {bursts} bursts of {events} events, p {p}");
             // Delay N - 1 steps with N = floor((5 + 10 U) / 0.1) in 50..149: 49..148 steps.
             let (lo, hi) = (*delays.iter().min().unwrap(), *delays.iter().max().unwrap());
-            assert!(
-                (49..=148).contains(&lo) && (49..=148).contains(&hi),
-                "delays {lo}..{hi}"
-            );
+            assert!((49..=148).contains(&lo) && (49..=148).contains(&hi), "delays {lo}..{hi}");
             // ~100 equally likely values and hundreds of bursts: both ends are reached.
             assert!(lo < 53 && hi > 144, "delays {lo}..{hi}");
         }

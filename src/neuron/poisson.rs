@@ -45,12 +45,7 @@ impl Poisson {
                 }
             })
             .collect();
-        let mut p = Poisson {
-            rate_hz: 0.0,
-            mean_extra: f64::INFINITY,
-            chunks,
-            dt_ms,
-        };
+        let mut p = Poisson { rate_hz: 0.0, mean_extra: f64::INFINITY, chunks, dt_ms };
         p.set_rate(rate_hz);
         p
     }
@@ -80,18 +75,10 @@ impl Poisson {
     pub fn set_rate(&mut self, rate_hz: f64) {
         self.rate_hz = rate_hz;
         let p_step = rate_hz * self.dt_ms * 1e-3;
-        self.mean_extra = if p_step > 0.0 {
-            1.0 / p_step - 1.0
-        } else {
-            f64::INFINITY
-        };
+        self.mean_extra = if p_step > 0.0 { 1.0 / p_step - 1.0 } else { f64::INFINITY };
         let m = self.mean_extra;
         for c in &mut self.chunks {
-            c.next = if m.is_finite() {
-                draw_gap(&mut c.rng, m) - 1
-            } else {
-                u64::MAX
-            };
+            c.next = if m.is_finite() { draw_gap(&mut c.rng, m) - 1 } else { u64::MAX };
         }
     }
 
@@ -131,10 +118,7 @@ mod tests {
         for _ in 0..steps {
             s.clear();
             p.step(&mut s);
-            assert!(
-                s.windows(2).all(|w| w[0] < w[1]),
-                "at most one spike per source per step"
-            );
+            assert!(s.windows(2).all(|w| w[0] < w[1]), "at most one spike per source per step");
             total += s.len();
             for &i in &s {
                 per[i as usize] += 1;
@@ -147,10 +131,7 @@ mod tests {
     fn rate_within_three_sigma() {
         // 10 000 sources x 1 s at 5 Hz: 50 000 expected spikes, Poisson sd 224; 3 sigma = 671.
         let (total, per) = count(10_000, 5.0, 10_000, 7);
-        assert!(
-            (total as f64 - 50_000.0).abs() < 3.0 * 50_000f64.sqrt(),
-            "total {total}"
-        );
+        assert!((total as f64 - 50_000.0).abs() < 3.0 * 50_000f64.sqrt(), "total {total}");
         // Every chunk fires (no chunk left silent by an indexing slip).
         assert!(per[..4096].iter().sum::<u32>() > 0 && per[8192..].iter().sum::<u32>() > 0);
         // 500 Hz (the Fig. 3 private drive), 1000 sources x 1 s: 500 000 expected; the rounding
@@ -158,10 +139,7 @@ mod tests {
         // Spikes at most once per step make the count sub-Poisson, so 3 Poisson sigma is generous
         // only in the right direction.
         let (total, _) = count(1000, 500.0, 10_000, 8);
-        assert!(
-            (total as f64 - 500_000.0).abs() < 3.0 * 500_000f64.sqrt(),
-            "total {total}"
-        );
+        assert!((total as f64 - 500_000.0).abs() < 3.0 * 500_000f64.sqrt(), "total {total}");
     }
 
     #[test]

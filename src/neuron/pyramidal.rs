@@ -178,11 +178,7 @@ impl Pyramidal {
         let e_l = p.e_l_mv as f32;
         let v_s = match v_init {
             InitialVoltage::Rest => vec![e_l; n],
-            InitialVoltage::Gaussian {
-                mean_mv,
-                sd_mv,
-                fixed_seed,
-            } => {
+            InitialVoltage::Gaussian { mean_mv, sd_mv, fixed_seed } => {
                 let mut rng = if fixed_seed {
                     stream_rng(42, Stream::InitialState, &[])
                 } else {
@@ -284,11 +280,7 @@ impl Pyramidal {
 
     /// Device phase, one current per neuron (pA).
     pub fn inject_each(&mut self, dendrite: bool, currents_pa: &[f32]) {
-        let (v, k) = if dendrite {
-            (&mut self.v_d, self.d.dt_c_d)
-        } else {
-            (&mut self.v_s, self.d.dt_c_s)
-        };
+        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
         for (x, &i) in v.iter_mut().zip(currents_pa) {
             *x += k * i;
         }
@@ -296,13 +288,9 @@ impl Pyramidal {
 
     /// The first non-finite state variable, as (neuron, variable, value).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in [
-            ("V_s", &self.v_s),
-            ("V_d", &self.v_d),
-            ("w_s", &self.w_s),
-            ("w_d", &self.w_d),
-            ("theta", &self.thr),
-        ] {
+        for (name, v) in
+            [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)]
+        {
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Some((i, name, v[i]));
             }
@@ -313,11 +301,7 @@ impl Pyramidal {
     /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
     /// compartment, `current_pa` either one value for all neurons or one per neuron.
     pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
-        let (v, k) = if dendrite {
-            (&mut self.v_d, self.d.dt_c_d)
-        } else {
-            (&mut self.v_s, self.d.dt_c_s)
-        };
+        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
         let dv = k * current_pa;
         for x in v.iter_mut() {
             *x += dv;
@@ -384,15 +368,8 @@ mod tests {
     }
 
     fn one(vs_mv: f32) -> Pyramidal {
-        let mut p = Pyramidal::new(
-            1,
-            PyramidalParams::default(),
-            DendriticDrivingForce::Soma,
-            InitialVoltage::Rest,
-            0.1,
-            1,
-            0,
-        );
+        let mut p =
+            Pyramidal::new(1, PyramidalParams::default(), DendriticDrivingForce::Soma, InitialVoltage::Rest, 0.1, 1, 0);
         p.v_s[0] = vs_mv;
         p
     }
@@ -421,10 +398,7 @@ mod tests {
             ("w_s", p.w_s[0] as f64, s.ws),
         ];
         for (name, ours, theirs) in pairs {
-            assert!(
-                (ours - theirs).abs() < tol_mv,
-                "{what}: {name} = {ours}, expected {theirs}"
-            );
+            assert!((ours - theirs).abs() < tol_mv, "{what}: {name} = {ours}, expected {theirs}");
         }
         assert_eq!(p.bap[0], s.c, "{what}: bAP countdown");
     }
@@ -451,10 +425,7 @@ mod tests {
         // V_s = -60, V_d = -50, g_E,s 0.5, g_I,s 0.2, g_E,d 0.3, g_I,d 0.1 (units of g_L).
         // J_s = 0.5 (0+60) + 0.2 (-80+60) = 26; J_d = 0.3 (60) + 0.1 (-20) = 16 with V_s (P1),
         // or 0.3 (50) + 0.1 (-30) = 12 with V_d (clean variant).
-        for (force, jd) in [
-            (DendriticDrivingForce::Soma, 16.0),
-            (DendriticDrivingForce::Dendrite, 12.0),
-        ] {
+        for (force, jd) in [(DendriticDrivingForce::Soma, 16.0), (DendriticDrivingForce::Dendrite, 12.0)] {
             let mut p = Pyramidal::new(1, PyramidalParams::default(), force, InitialVoltage::Rest, 0.1, 1, 0);
             p.v_s[0] = -60.0;
             p.v_d[0] = -50.0;
@@ -464,11 +435,7 @@ mod tests {
             let vs = -60.0 + 0.1 / 16.0 * (-10.0) + 0.1 / 370.0 * 1300.0 * f + 0.1 / 16.0 * 26.0;
             let vd = -50.0 + 0.1 / 7.0 * (-20.0) - 0.1 / 170.0 * 13.0 * 0.1 + 0.1 / 170.0 * 1200.0 * f + 0.1 / 7.0 * jd;
             assert!((p.v_s[0] as f64 - vs).abs() < 2e-5, "V_s {} vs {vs}", p.v_s[0]);
-            assert!(
-                (p.v_d[0] as f64 - vd).abs() < 2e-5,
-                "{force:?}: V_d {} vs {vd}",
-                p.v_d[0]
-            );
+            assert!((p.v_d[0] as f64 - vd).abs() < 2e-5, "{force:?}: V_d {} vs {vd}", p.v_d[0]);
             // Conductances decay by exp(-dt/tau) after use.
             assert!((p.g_e_s[0] as f64 - 0.5 * (-0.1f64 / 5.0).exp()).abs() < 1e-7);
             assert!((p.g_i_d[0] as f64 - 0.1 * (-0.1f64 / 10.0).exp()).abs() < 1e-7);

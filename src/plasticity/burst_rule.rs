@@ -178,10 +178,7 @@ impl BurstRule {
         debug_assert!(targets.iter().all(|&i| (i as usize) < n_post));
         debug_assert!(params.eta.is_finite() && params.w_min <= params.w_max);
         debug_assert!(params.tau_pre_ms > 0.0 && params.tau_avg_ms > 0.0 && params.tau_hom_ms > 0.0 && dt_ms > 0.0);
-        assert!(
-            targets.len() <= u32::MAX as usize,
-            "a plastic projection holds at most 2^32 - 1 synapses"
-        );
+        assert!(targets.len() <= u32::MAX as usize, "a plastic projection holds at most 2^32 - 1 synapses");
         let n_pre = row_start.len().saturating_sub(1);
 
         // Counting sort of the synapses by target: CSC view of the CSR, pre increasing within a post.
@@ -309,11 +306,7 @@ impl BurstRule {
     fn update_incoming(&self, i: usize, v: f64, weights: &mut [f32]) {
         let p = &self.params;
         let rate = self.e_bar[i] / self.tau_avg_s;
-        let h = if rate > p.theta_max_hz {
-            -(rate - p.theta_max_hz) / rate
-        } else {
-            0.0
-        };
+        let h = if rate > p.theta_max_hz { -(rate - p.theta_max_hz) / rate } else { 0.0 };
         let a = p.eta * (v + h);
         if a == 0.0 {
             return; // nothing to add (weights are kept in bounds by every update)

@@ -63,19 +63,11 @@ impl SpikeSets {
     fn create(group: &h5::Group, sorting: Sorting, compress: bool) -> h5::Result<Self> {
         let ts = group.new_dataset::<f64>().chunk(CHUNK).shape(0..);
         let ts = if compress { ts.deflate(4) } else { ts }.create(n::TIMESTAMPS)?;
-        ts.new_attr::<VarLenUnicode>()
-            .create(n::UNITS)?
-            .write_scalar(&vlu("ms"))?;
+        ts.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu("ms"))?;
         let ids = group.new_dataset::<u64>().chunk(CHUNK).shape(0..);
         let ids = if compress { ids.deflate(4) } else { ids }.create(n::NODE_IDS)?;
         group.new_attr::<Sorting>().create(n::SORTING)?.write_scalar(&sorting)?;
-        Ok(SpikeSets {
-            ts,
-            ids,
-            buf_t: Vec::with_capacity(CHUNK),
-            buf_id: Vec::with_capacity(CHUNK),
-            written: 0,
-        })
+        Ok(SpikeSets { ts, ids, buf_t: Vec::with_capacity(CHUNK), buf_id: Vec::with_capacity(CHUNK), written: 0 })
     }
 
     fn push(&mut self, t_ms: f64, id: u32) {
@@ -132,11 +124,7 @@ impl Rates {
         let norm = 1000.0 / (bin_ms * n as f64);
         let er = self.events as f64 * norm;
         let br = self.bursts as f64 * norm;
-        let bp = if self.events > 0 {
-            self.bursts as f64 / self.events as f64
-        } else {
-            f64::NAN
-        };
+        let bp = if self.events > 0 { self.bursts as f64 / self.events as f64 } else { f64::NAN };
         let k = self.bins;
         for (d, v) in [(&self.time, t0_ms), (&self.er, er), (&self.br, br), (&self.bp, bp)] {
             d.resize(k + 1)?;
@@ -145,6 +133,76 @@ impl Rates {
         self.bins += 1;
         self.events = 0;
         self.bursts = 0;
+        Ok(())
+    }
+}
+
+/// Snapshots of one projection's weights (and of its rule's estimates for some neurons).
+struct WeightWriter {
+    proj: usize,
+    time: h5::Dataset,
+    mean: h5::Dataset,
+    values: Option<h5::Dataset>,
+    estimates: Option<(Vec<u32>, [h5::Dataset; 3])>,
+    snaps: usize,
+}
+
+impl WeightWriter {
+    fn create(group: &h5::Group, net: &Network, proj: usize, full: bool, first: usize) -> h5::Result<Self> {
+        let p = &net.projections[proj];
+        let mk = |name: &str| group.new_dataset::<f64>().chunk(1024).shape(0..).create(name);
+        let (time, mean) = (mk(n::TIME_MS)?, mk(n::WEIGHT_MEAN)?);
+        let n_syn = p.n_synapses();
+        let values = if full && n_syn > 0 {
+            // Synapse s goes from pre[s] to post[s]; values[k, s] is its weight at snapshot k.
+            let pre: Vec<u64> = (0..p.csr.row_start.len() - 1)
+                .flat_map(|j| std::iter::repeat_n(j as u64, p.csr.row_start[j + 1] - p.csr.row_start[j]))
+                .collect();
+            let post: Vec<u64> = p.csr.targets.iter().map(|&t| t as u64).collect();
+            group.new_dataset_builder().with_data(&pre).create(n::WEIGHT_PRE)?;
+            group.new_dataset_builder().with_data(&post).create(n::WEIGHT_POST)?;
+            Some(group.new_dataset::<f32>().chunk((1, n_syn)).shape((0.., n_syn)).create(n::WEIGHT_VALUES)?)
+        } else {
+            None
+        };
+        let estimates = match &p.rule {
+            Some(_) if first > 0 => {
+                let n_post = net.populations[p.cfg.to.0 as usize].pop.len();
+                let ids: Vec<u32> = (0..first.min(n_post) as u32).collect();
+                let k = ids.len();
+                let ids64: Vec<u64> = ids.iter().map(|&i| i as u64).collect();
+                group.new_dataset_builder().with_data(&ids64).create(n::ESTIMATE_IDS)?;
+                let mk2 = |name: &str| group.new_dataset::<f64>().chunk((1, k)).shape((0.., k)).create(name);
+                Some((ids, [mk2(n::P_BAR)?, mk2(n::E_BAR)?, mk2(n::B_BAR)?]))
+            }
+            _ => None,
+        };
+        Ok(WeightWriter { proj, time, mean, values, estimates, snaps: 0 })
+    }
+
+    fn snapshot(&mut self, net: &Network, t_ms: f64) -> h5::Result<()> {
+        let p = &net.projections[self.proj];
+        let k = self.snaps;
+        for (d, v) in [(&self.time, t_ms), (&self.mean, p.mean_weight())] {
+            d.resize(k + 1)?;
+            d.write_slice(&[v], k..k + 1)?;
+        }
+        if let (Some(d), Some(w)) = (&self.values, &p.weights) {
+            d.resize((k + 1, w.len()))?;
+            d.write_slice(w.as_slice(), (k, ..))?;
+        }
+        if let (Some((ids, ds)), Some(rule)) = (&self.estimates, &p.rule) {
+            let rows: [Vec<f64>; 3] = [
+                ids.iter().map(|&i| rule.p_bar(i)).collect(),
+                ids.iter().map(|&i| rule.event_rate_hz(i)).collect(),
+                ids.iter().map(|&i| rule.burst_rate_hz(i)).collect(),
+            ];
+            for (d, row) in ds.iter().zip(&rows) {
+                d.resize((k + 1, ids.len()))?;
+                d.write_slice(row.as_slice(), (k, ..))?;
+            }
+        }
+        self.snaps += 1;
         Ok(())
     }
 }
@@ -163,6 +221,8 @@ pub struct H5Recorder {
     file: h5::File,
     path: String,
     pops: Vec<PopWriter>,
+    weights: Vec<WeightWriter>,
+    weight_every: u64,
     dt_ms: f64,
     bin_steps: u64,
     bin_start: u64,
@@ -188,32 +248,26 @@ impl H5Recorder {
             move |source| RecordError::Hdf5 { file, what, source }
         };
         let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
-        let init = || -> h5::Result<Vec<PopWriter>> {
+        let mut weights = Vec::new();
+        let mut init = || -> h5::Result<Vec<PopWriter>> {
             file.new_attr::<u32>().create("magic")?.write_scalar(&n::SONATA_MAGIC)?;
-            file.new_attr::<u32>()
-                .shape(2)
-                .create("version")?
-                .write(&n::SONATA_VERSION)?;
-            file.new_attr::<VarLenUnicode>()
-                .create(n::ATTR_MODEL)?
-                .write_scalar(&vlu(model_text))?;
+            file.new_attr::<u32>().shape(2).create("version")?.write(&n::SONATA_VERSION)?;
+            file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(model_text))?;
             file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&seed)?;
-            file.new_attr::<VarLenUnicode>()
-                .create(n::ATTR_VERSION)?
-                .write_scalar(&vlu(crate::version()))?;
+            file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
             file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms)?;
-            file.new_attr::<f64>()
-                .create(n::ATTR_DURATION)?
-                .write_scalar(&duration_ms)?;
+            file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
             file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
             let groups = |name: &str| file.create_group(name);
-            let (gs, ge, gb, gr) = (
-                groups(n::SPIKES)?,
-                groups(n::EVENTS)?,
-                groups(n::BURSTS)?,
-                groups(n::RATES)?,
-            );
+            let (gs, ge, gb, gr) = (groups(n::SPIKES)?, groups(n::EVENTS)?, groups(n::BURSTS)?, groups(n::RATES)?);
+            if let Some(w) = &out.weights {
+                let gw = groups(n::WEIGHTS)?;
+                for &p in &w.projections {
+                    let g = gw.create_group(net.projections[p].name())?;
+                    weights.push(WeightWriter::create(&g, net, p, w.full, w.estimates_of_first)?);
+                }
+            }
             let mut pops = Vec::new();
             for &p in &out.populations {
                 let slot = &net.populations[p];
@@ -236,14 +290,7 @@ impl H5Recorder {
                 } else {
                     (None, None, None)
                 };
-                pops.push(PopWriter {
-                    pop: p,
-                    n: size,
-                    spikes,
-                    events,
-                    bursts,
-                    rates,
-                });
+                pops.push(PopWriter { pop: p, n: size, spikes, events, bursts, rates });
             }
             Ok(pops)
         };
@@ -252,11 +299,19 @@ impl H5Recorder {
             file,
             path: path.to_string(),
             pops,
+            weights,
+            weight_every: out.weights.as_ref().map_or(0, |w| w.every_steps),
             dt_ms: net.dt_ms,
             bin_steps: out.rate_bin_steps,
             bin_start: 0,
             last_flush: Instant::now(),
         };
+        for w in &mut rec.weights {
+            w.snapshot(net, 0.0).map_err({
+                let file = rec.path.clone();
+                move |source| RecordError::Hdf5 { file, what: "cannot write weights".into(), source }
+            })?;
+        }
         rec.flush()?;
         Ok(rec)
     }
@@ -310,6 +365,15 @@ impl H5Recorder {
                 }
             }
             self.bin_start = step + 1;
+        }
+        if self.weight_every > 0 && (step + 1).is_multiple_of(self.weight_every) {
+            let t_end = (step + 1) as f64 * dt;
+            for w in &mut self.weights {
+                w.snapshot(net, t_end).map_err({
+                    let file = self.path.clone();
+                    move |source| RecordError::Hdf5 { file, what: "cannot write weights".into(), source }
+                })?;
+            }
         }
         if full {
             self.write_buffers()?;

@@ -50,10 +50,7 @@ pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
         let (file, what) = (path.to_string(), what.to_string());
         move |source| RecordError::Hdf5 { file, what, source }
     };
-    let fmt = |what: String| RecordError::Format {
-        file: path.to_string(),
-        what,
-    };
+    let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
     let file = h5::File::open(path).map_err(herr("cannot open as HDF5"))?;
     let magic: u32 = file
         .attr("magic")
@@ -68,9 +65,7 @@ pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
         .map_err(|_| fmt(format!("no `{}` attribute: not written by burstsim", n::ATTR_T_STOP)))?;
     let spikes = file.group(n::SPIKES).map_err(herr("no /spikes group"))?;
     let count = |group: &str, pop: &str| -> Option<u64> {
-        file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS))
-            .ok()
-            .map(|d| d.size() as u64)
+        file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS)).ok().map(|d| d.size() as u64)
     };
     let mut out = Vec::new();
     for name in spikes.member_names().map_err(herr("cannot list /spikes"))? {

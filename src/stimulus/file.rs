@@ -89,28 +89,18 @@ pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, St
     let text = read(path)?;
     let err = |line: usize, message: String| StimulusError {
         file: path.display().to_string(),
-        line: if line > 0 {
-            format!(", line {line}")
-        } else {
-            String::new()
-        },
+        line: if line > 0 { format!(", line {line}") } else { String::new() },
         message,
     };
     let mut times = Vec::new();
     let mut values = Vec::new();
     for (line, v) in rows(path, &text)? {
         if v.len() != 2 {
-            return Err(err(
-                line,
-                format!("{} columns: expected two (time in ms, current in pA)", v.len()),
-            ));
+            return Err(err(line, format!("{} columns: expected two (time in ms, current in pA)", v.len())));
         }
         if let Some(&last) = times.last() {
             if v[0] <= last {
-                return Err(err(
-                    line,
-                    format!("time {} ms: expected times to increase (previous {last} ms)", v[0]),
-                ));
+                return Err(err(line, format!("time {} ms: expected times to increase (previous {last} ms)", v[0])));
             }
         } else if v[0] < 0.0 {
             return Err(err(line, format!("time {} ms: expected times >= 0", v[0])));
@@ -124,17 +114,10 @@ pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, St
     if let Some(p) = loop_ms {
         let last = *times.last().expect("non-empty");
         if !(p.is_finite() && p > last) {
-            return Err(err(
-                0,
-                format!("loop_ms = {p}: expected a period longer than the last time ({last} ms)"),
-            ));
+            return Err(err(0, format!("loop_ms = {p}: expected a period longer than the last time ({last} ms)")));
         }
     }
-    Ok(Piecewise {
-        times_ms: times,
-        values_pa: values,
-        loop_ms,
-    })
+    Ok(Piecewise { times_ms: times, values_pa: values, loop_ms })
 }
 
 /// Reads one current per neuron (pA), one per line; there must be exactly `n` of them.
@@ -155,10 +138,7 @@ pub fn read_per_neuron(path: &Path, n: usize) -> Result<Vec<f32>, StimulusError>
         return Err(StimulusError {
             file: path.display().to_string(),
             line: String::new(),
-            message: format!(
-                "{} values: expected one per neuron of the target population ({n})",
-                values.len()
-            ),
+            message: format!("{} values: expected one per neuron of the target population ({n})", values.len()),
         });
     }
     Ok(values)
@@ -179,10 +159,7 @@ mod tests {
     fn interpolates_holds_and_loops() {
         let (_d, p) = write("time_ms,current_pa\n# ramp\n0, 0\n10, 100\n20, 100\n30, -50\n");
         let s = read_piecewise(&p, None).unwrap();
-        assert_eq!(
-            (s.at(0.0), s.at(5.0), s.at(15.0), s.at(25.0), s.at(99.0)),
-            (0.0, 50.0, 100.0, 25.0, -50.0)
-        );
+        assert_eq!((s.at(0.0), s.at(5.0), s.at(15.0), s.at(25.0), s.at(99.0)), (0.0, 50.0, 100.0, 25.0, -50.0));
         let l = read_piecewise(&p, Some(40.0)).unwrap();
         assert_eq!((l.at(45.0), l.at(85.0), l.at(75.0)), (50.0, 50.0, -50.0));
     }
@@ -191,36 +168,18 @@ mod tests {
     fn bad_files_name_file_and_line() {
         let (_d, p) = write("0, 1\n5, x\n");
         let e = read_piecewise(&p, None).unwrap_err().to_string();
-        assert!(
-            e.contains("s.csv, line 2") && e.contains("expected comma-separated"),
-            "{e}"
-        );
+        assert!(e.contains("s.csv, line 2") && e.contains("expected comma-separated"), "{e}");
         let (_d, p) = write("0, 1\n5, 2\n5, 3\n");
         assert!(read_piecewise(&p, None).unwrap_err().to_string().contains("line 3"));
         let (_d, p) = write("0, 1, 2\n");
-        assert!(read_piecewise(&p, None)
-            .unwrap_err()
-            .to_string()
-            .contains("expected two"));
+        assert!(read_piecewise(&p, None).unwrap_err().to_string().contains("expected two"));
         let (_d, p) = write("# nothing\n");
-        assert!(read_piecewise(&p, None)
-            .unwrap_err()
-            .to_string()
-            .contains("no data rows"));
+        assert!(read_piecewise(&p, None).unwrap_err().to_string().contains("no data rows"));
         let (_d, p) = write("0, 1\n10, 2\n");
-        assert!(read_piecewise(&p, Some(10.0))
-            .unwrap_err()
-            .to_string()
-            .contains("loop_ms"));
-        assert!(read_piecewise(Path::new("no/such.csv"), None)
-            .unwrap_err()
-            .to_string()
-            .contains("cannot read"));
+        assert!(read_piecewise(&p, Some(10.0)).unwrap_err().to_string().contains("loop_ms"));
+        assert!(read_piecewise(Path::new("no/such.csv"), None).unwrap_err().to_string().contains("cannot read"));
         let (_d, p) = write("1\n2\n3\n");
         assert_eq!(read_per_neuron(&p, 3).unwrap(), vec![1.0, 2.0, 3.0]);
-        assert!(read_per_neuron(&p, 4)
-            .unwrap_err()
-            .to_string()
-            .contains("3 values: expected one per neuron"));
+        assert!(read_per_neuron(&p, 4).unwrap_err().to_string().contains("3 values: expected one per neuron"));
     }
 }

@@ -58,12 +58,9 @@ impl CurrentInput {
         let t = step as f64 * dt_ms;
         match &self.waveform {
             Waveform::Constant { current_pa } => Some(*current_pa),
-            Waveform::Sine {
-                amplitude_pa,
-                period_ms,
-                phase_rad,
-                offset_pa,
-            } => Some(offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin()),
+            Waveform::Sine { amplitude_pa, period_ms, phase_rad, offset_pa } => {
+                Some(offset_pa + amplitude_pa * (std::f64::consts::TAU * t / period_ms + phase_rad).sin())
+            }
             Waveform::Piecewise(p) => Some(p.at(t)),
             Waveform::PerNeuron(_) => None,
         }
@@ -95,12 +92,7 @@ mod tests {
         let c = CurrentInput {
             target: PopulationId(0),
             compartment: Compartment::Soma,
-            waveform: Waveform::Sine {
-                amplitude_pa: 200.0,
-                period_ms: 500.0,
-                phase_rad: 0.0,
-                offset_pa: 10.0,
-            },
+            waveform: Waveform::Sine { amplitude_pa: 200.0, period_ms: 500.0, phase_rad: 0.0, offset_pa: 10.0 },
             start_step: 10_000,
             stop_step: u64::MAX,
         };

@@ -4,5 +4,5 @@
 pub mod projection;
 pub mod stp;
 
-pub use projection::{Connect, Projection, ProjectionConfig, Transmit};
+pub use projection::{Connect, PostSpikes, Projection, ProjectionConfig, Transmit};
 pub use stp::{Stp, StpParams};

@@ -10,6 +10,7 @@ use super::stp::{Stp, StpParams};
 use crate::burst::{BurstDetector, BurstRule, SpikeClass};
 use crate::engine::SpikeHistory;
 use crate::neuron::{Compartment, Receptor};
+use crate::plasticity::{BurstRule as PlasticRule, BurstRuleParams};
 use crate::rng::{uniform_open0, Rng};
 use crate::PopulationId;
 
@@ -138,6 +139,22 @@ pub struct ProjectionConfig {
     /// trace sees spikes 0.8 ms late, so its event threshold is 16.8 ms (spec 2.1, P7); 0 gives
     /// the clean 16 ms.
     pub filter_trace_delay: u32,
+    /// Burst-dependent plasticity (spec 5.1): per-synapse weights starting at `weight`, events-only
+    /// transmission with zero delay (P7).
+    pub plasticity: Option<BurstRuleParams>,
+    /// Whether plasticity is on at the start (the reference keeps it off during warm-up, 5.2).
+    pub plasticity_on: bool,
+}
+
+/// The postsynaptic population's classified spikes of this step, read by plastic projections.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PostSpikes<'a> {
+    /// Every spike.
+    pub spikes: &'a [u32],
+    /// Events (spec 2.1 detector of the target population).
+    pub events: &'a [u32],
+    /// Bursts (second spikes).
+    pub bursts: &'a [u32],
 }
 
 /// A projection between two populations.
@@ -155,11 +172,17 @@ pub struct Projection {
     /// list per step in a ring of delay + 1 (empty for plain projections, which read the
     /// source's delay buffer directly).
     pending: Vec<Vec<(u32, f32)>>,
+    /// Factor on `cfg.weight` set by protocol phases (`weight_scale`), 1 by default.
+    scale: f32,
+    /// Per-synapse weights in CSR order (plastic projections only).
+    pub weights: Option<Vec<f32>>,
+    /// The plasticity rule's traces (plastic projections only).
+    pub rule: Option<PlasticRule>,
 }
 
 impl Projection {
     /// A projection from `n_pre` neurons with connectivity `csr`.
-    pub fn new(cfg: ProjectionConfig, csr: Csr, n_pre: usize, dt_ms: f64) -> Self {
+    pub fn new(cfg: ProjectionConfig, csr: Csr, n_pre: usize, n_post: usize, dt_ms: f64) -> Self {
         let stp = cfg.stp.map(|p| Stp::new(n_pre, p, dt_ms));
         let filter = match cfg.transmit {
             Transmit::All => None,
@@ -168,17 +191,36 @@ impl Projection {
             ),
         };
         let plain = stp.is_none() && filter.is_none();
-        let pending = if plain {
-            Vec::new()
-        } else {
-            vec![Vec::new(); cfg.delay_steps as usize + 1]
+        let pending = if plain { Vec::new() } else { vec![Vec::new(); cfg.delay_steps as usize + 1] };
+        let (weights, rule) = match &cfg.plasticity {
+            Some(params) => {
+                let mut rule = PlasticRule::new(&csr.row_start, &csr.targets, n_post, params.clone(), dt_ms);
+                rule.set_enabled(cfg.plasticity_on);
+                (Some(vec![cfg.weight; csr.targets.len()]), Some(rule))
+            }
+            None => (None, None),
         };
-        Projection {
-            cfg,
-            csr,
-            stp,
-            filter,
-            pending,
+        Projection { cfg, csr, stp, filter, pending, scale: 1.0, weights, rule }
+    }
+
+    /// Sets the factor on the file's weight (protocol phases); static projections only.
+    pub fn set_weight_scale(&mut self, scale: f32) {
+        self.scale = scale;
+    }
+
+    /// Switches plasticity on or off (no effect on static projections).
+    pub fn set_plasticity(&mut self, on: bool) {
+        if let Some(r) = &mut self.rule {
+            r.set_enabled(on);
+        }
+    }
+
+    /// Mean weight (per-synapse weights for plastic projections, else the scaled weight).
+    pub fn mean_weight(&self) -> f64 {
+        match &self.weights {
+            Some(w) if !w.is_empty() => w.iter().map(|&x| x as f64).sum::<f64>() / w.len() as f64,
+            Some(_) => 0.0,
+            None => (self.cfg.weight * self.scale) as f64,
         }
     }
 
@@ -199,8 +241,8 @@ impl Projection {
     /// `delay` steps ago. Must run after every population's integration of this step (the
     /// conductance first moves V at the next step, spec 0.3). Returns the synaptic events
     /// delivered.
-    pub fn propagate(&mut self, step: u64, history: &SpikeHistory, g: &mut [f32]) -> u64 {
-        let w = self.cfg.weight;
+    pub fn propagate(&mut self, step: u64, history: &SpikeHistory, g: &mut [f32], post: PostSpikes) -> u64 {
+        let w = self.cfg.weight * self.scale;
         if self.pending.is_empty() {
             let spikes = history.delayed(step, self.cfg.delay_steps);
             let mut n = 0;
@@ -230,6 +272,27 @@ impl Projection {
                 slot.push((i, factor));
             }
         }
+        if let (Some(weights), Some(rule)) = (&mut self.weights, &mut self.rule) {
+            // Plastic (spec 5.1; zero delay, events only): (a) each presynaptic event delivers its
+            // current weights, then the homeostatic pre update and E_pre += 1; then (b) the
+            // postsynaptic events and bursts of this step update every incoming synapse.
+            let mut n = 0;
+            for &(j, _) in &self.pending[(step % ring) as usize] {
+                let range = self.csr.row_start[j as usize]..self.csr.row_start[j as usize + 1];
+                n += range.len() as u64;
+                for s in range {
+                    g[self.csr.targets[s] as usize] += weights[s];
+                }
+                rule.on_pre_event(j, &self.csr.row_start, &self.csr.targets, weights);
+            }
+            for &i in post.events {
+                rule.on_post_event(i, weights);
+            }
+            for &i in post.bursts {
+                rule.on_post_burst(i, weights);
+            }
+            return n;
+        }
         let Some(src_step) = step.checked_sub(self.cfg.delay_steps as u64) else {
             return 0;
         };
@@ -247,9 +310,12 @@ impl Projection {
 
     /// Relax phase (spec 0.2 step 4): STP variables relax; the filter's presynaptic trace takes
     /// the spikes of `filter_trace_delay` steps ago, then decays.
-    pub fn relax(&mut self, step: u64, history: &SpikeHistory) {
+    pub fn relax(&mut self, step: u64, history: &SpikeHistory, post_spikes: &[u32]) {
         if let Some(stp) = &mut self.stp {
             stp.relax();
+        }
+        if let Some(rule) = &mut self.rule {
+            rule.relax(post_spikes);
         }
         if let Some(det) = &mut self.filter {
             det.relax(history.delayed(step, self.cfg.filter_trace_delay));
@@ -262,6 +328,8 @@ impl Projection {
             + self.csr.row_start.len() * 8
             + self.stp.as_ref().map_or(0, |s| s.x.len() * 8)
             + self.filter.as_ref().map_or(0, |d| d.bytes())
+            + self.weights.as_ref().map_or(0, |w| w.len() * 4)
+            + self.rule.as_ref().map_or(0, |r| r.bytes())
     }
 }
 
@@ -320,6 +388,8 @@ mod tests {
             transmit,
             stp,
             filter_trace_delay: 8,
+            plasticity: None,
+            plasticity_on: false,
         }
     }
 
@@ -329,6 +399,7 @@ mod tests {
         let mut p = Projection::new(
             cfg(transmit, stp, 0),
             Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng()),
+            1,
             1,
             0.1,
         );
@@ -340,9 +411,9 @@ mod tests {
                 list.push(0);
             }
             let mut g = vec![0.0];
-            p.propagate(s, &h, &mut g);
+            p.propagate(s, &h, &mut g, PostSpikes::default());
             out.push(g[0]);
-            p.relax(s, &h);
+            p.relax(s, &h, &[]);
         }
         out
     }
@@ -381,6 +452,7 @@ mod tests {
             cfg(Transmit::All, Some(d), 8),
             Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng()),
             1,
+            1,
             0.1,
         );
         let mut h = SpikeHistory::new(8);
@@ -391,9 +463,9 @@ mod tests {
                 l.push(0);
             }
             let mut g = vec![0.0];
-            p.propagate(s, &h, &mut g);
+            p.propagate(s, &h, &mut g, PostSpikes::default());
             got.push(g[0]);
-            p.relax(s, &h);
+            p.relax(s, &h, &[]);
         }
         // Releases 0.9 and 0.2726 (spec 4.4 paired pulse at 5 ms) times w = 0.25, 8 steps late.
         assert!((got[8] - 0.25 * 0.9).abs() < 1e-6);
@@ -408,7 +480,7 @@ mod tests {
     #[test]
     fn deliver_adds_weight_once_per_synapse_per_spike() {
         let csr = Csr::generate(Connect::AllToAll, 2, 3, false, &mut rng());
-        let mut p = Projection::new(cfg(Transmit::All, None, 8), csr, 2, 0.1);
+        let mut p = Projection::new(cfg(Transmit::All, None, 8), csr, 2, 3, 0.1);
         let mut h = SpikeHistory::new(8);
         let mut g = vec![0.0; 3];
         for step in 0..=9u64 {
@@ -418,15 +490,11 @@ mod tests {
                 1 => l.push(1),
                 _ => {}
             }
-            let n = p.propagate(step, &h, &mut g);
+            let n = p.propagate(step, &h, &mut g, PostSpikes::default());
             match step {
                 8 => assert_eq!((n, g.clone()), (6, vec![0.5; 3]), "spikes of step 0 arrive at step 8"),
                 9 => assert_eq!((n, g.clone()), (3, vec![0.75; 3])),
-                _ => assert_eq!(
-                    (n, g.clone()),
-                    (0, vec![0.0; 3]),
-                    "nothing before the delay (step {step})"
-                ),
+                _ => assert_eq!((n, g.clone()), (0, vec![0.0; 3]), "nothing before the delay (step {step})"),
             }
         }
     }

@@ -29,23 +29,11 @@ pub const REFERENCE_U_INIT: f64 = 0.01;
 impl StpParams {
     /// Depressing (STD) set of spec 4.2: U 0.9, f 0.1, tau_D 20 ms, tau_F 1 s.
     pub fn depressing() -> Self {
-        StpParams {
-            u: 0.9,
-            f: 0.1,
-            tau_d_ms: 20.0,
-            tau_f_ms: 1000.0,
-            u_init: REFERENCE_U_INIT,
-        }
+        StpParams { u: 0.9, f: 0.1, tau_d_ms: 20.0, tau_f_ms: 1000.0, u_init: REFERENCE_U_INIT }
     }
     /// Facilitating (STF) set of spec 4.2: U 0.02, f 0.1, tau_D 100 ms, tau_F 100 ms.
     pub fn facilitating() -> Self {
-        StpParams {
-            u: 0.02,
-            f: 0.1,
-            tau_d_ms: 100.0,
-            tau_f_ms: 100.0,
-            u_init: REFERENCE_U_INIT,
-        }
+        StpParams { u: 0.02, f: 0.1, tau_d_ms: 100.0, tau_f_ms: 100.0, u_init: REFERENCE_U_INIT }
     }
 }
 
@@ -139,11 +127,9 @@ mod tests {
         //   u* = U + (u* + f (1 - u*) - U) c   =>  u* = (U (1 - c) + f c) / (1 - c + f c)
         //   x* = 1 - (1 - x* (1 - u*)) a       =>  x* = (1 - a) / (1 - a (1 - u*))
         // and the release per spike is u* x*.
-        for (p, k) in [
-            (StpParams::depressing(), 200),
-            (StpParams::facilitating(), 100),
-            (StpParams::facilitating(), 37),
-        ] {
+        for (p, k) in
+            [(StpParams::depressing(), 200), (StpParams::facilitating(), 100), (StpParams::facilitating(), 37)]
+        {
             let mut s = Stp::new(1, p, 0.1);
             let mut r = 0.0;
             for _ in 0..2000 {

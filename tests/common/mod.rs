@@ -20,12 +20,7 @@ pub fn load_model(name: &str, ov: Overrides) -> Model {
 pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
     run::run(
         m,
-        RunOptions {
-            out: Some(out.to_string_lossy().into_owned()),
-            threads: Some(threads),
-            quiet: true,
-            stop: None,
-        },
+        RunOptions { out: Some(out.to_string_lossy().into_owned()), threads: Some(threads), quiet: true, stop: None },
     )
     .expect("run succeeds")
 }
@@ -33,16 +28,8 @@ pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
 /// Reads (timestamps, node_ids) of `group/pop`.
 pub fn read_spikes(file: &Path, group: &str, pop: &str) -> (Vec<f64>, Vec<u64>) {
     let f = h5::File::open(file).expect("open");
-    let t = f
-        .dataset(&format!("{group}/{pop}/timestamps"))
-        .unwrap()
-        .read_raw::<f64>()
-        .unwrap();
-    let i = f
-        .dataset(&format!("{group}/{pop}/node_ids"))
-        .unwrap()
-        .read_raw::<u64>()
-        .unwrap();
+    let t = f.dataset(&format!("{group}/{pop}/timestamps")).unwrap().read_raw::<f64>().unwrap();
+    let i = f.dataset(&format!("{group}/{pop}/node_ids")).unwrap().read_raw::<u64>().unwrap();
     (t, i)
 }
 

@@ -1,0 +1,95 @@
+//! Protocols: timed changes applied at the start of a step (`[[phase]]` entries), e.g. the
+//! reference's `sys->run(T)` followed by setters (spec 7.2: plasticity switched on after warm-up,
+//! dendritic drive scaled, a current switched on).
+
+use super::Network;
+use crate::neuron::Population;
+use crate::stimulus::Waveform;
+
+/// One change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Switch a projection's plasticity on or off.
+    Plasticity {
+        /// Projection index.
+        projection: usize,
+        /// On or off.
+        on: bool,
+    },
+    /// Set the factor on a static projection's file weight.
+    WeightScale {
+        /// Projection index.
+        projection: usize,
+        /// Factor.
+        scale: f64,
+    },
+    /// Set a Poisson population's rate.
+    Rate {
+        /// Population index.
+        population: usize,
+        /// Rate, Hz.
+        hz: f64,
+    },
+    /// Set a current input's value (constant) or amplitude (sine), pA.
+    Current {
+        /// Current input index.
+        input: usize,
+        /// pA.
+        pa: f64,
+    },
+}
+
+/// Changes sorted by step.
+#[derive(Clone, Debug, Default)]
+pub struct Protocol {
+    events: Vec<(u64, Action)>,
+    next: usize,
+}
+
+impl Protocol {
+    /// A protocol from (step, action) pairs; applied in step order, file order within a step.
+    pub fn new(mut events: Vec<(u64, Action)>) -> Self {
+        events.sort_by_key(|e| e.0);
+        Protocol { events, next: 0 }
+    }
+
+    /// Number of changes.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when there is no change.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The changes due at `step`, removed from the queue.
+    pub(super) fn due(&mut self, step: u64) -> Vec<Action> {
+        let mut out = Vec::new();
+        while self.next < self.events.len() && self.events[self.next].0 <= step {
+            out.push(self.events[self.next].1.clone());
+            self.next += 1;
+        }
+        out
+    }
+}
+
+impl Network {
+    /// Applies one protocol change (indices validated by the model builder).
+    pub fn apply(&mut self, action: &Action) {
+        match *action {
+            Action::Plasticity { projection, on } => self.projections[projection].set_plasticity(on),
+            Action::WeightScale { projection, scale } => self.projections[projection].set_weight_scale(scale as f32),
+            Action::Rate { population, hz } => {
+                if let Population::Poisson(p) = &mut self.populations[population].pop {
+                    p.set_rate(hz);
+                }
+            }
+            Action::Current { input, pa } => match &mut self.currents[input].waveform {
+                Waveform::Constant { current_pa } => *current_pa = pa,
+                Waveform::Sine { amplitude_pa, .. } => *amplitude_pa = pa,
+                Waveform::Piecewise(_) | Waveform::PerNeuron(_) => {}
+            },
+        }
+    }
+}
