@@ -165,3 +165,80 @@ fn the_cli_reports_errors_without_panicking() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open as HDF5"));
 }
+
+#[test]
+fn phases_and_plasticity() {
+    let plastic = with("weight = 0.2", "weight = 0.2\nname = \"ff\"\nplasticity = { rule = \"burst\", eta = 0.01, tau_pre_ms = 100, tau_avg_ms = 5000 }");
+    model::from_str(&plastic, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+    expect(
+        &format!("{plastic}\n[[phase]]\nat_ms = 50\nplasticity = {{ nope = true }}\n"),
+        &["phase 0", "`plasticity` = \"nope\"", "known: ff"],
+    );
+    expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\nweight_scale = {{ ff = 2 }}\n"), &["a static projection"]);
+    expect(
+        &format!("{plastic}\n[[phase]]\nat_ms = 50.05\nplasticity = {{ ff = false }}\n"),
+        &["`at_ms` = 50.05", "multiple of dt"],
+    );
+    expect(
+        &format!("{plastic}\n[[phase]]\nat_ms = 50\nrate_hz = {{ pyr = 3 }}\n"),
+        &["`rate_hz` = \"pyr\"", "Poisson"],
+    );
+    expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\ncurrent_pa = {{ x = 3 }}\n"), &["`current_pa` = \"x\""]);
+    expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\nspeed = 3\n"), &["phase[0]", "unknown field `speed`"]);
+    expect(
+        &with(
+            "weight = 0.2",
+            "weight = 0.2\nplasticity = { rule = \"stdp\", eta = 0.01, tau_pre_ms = 1, tau_avg_ms = 1 }",
+        ),
+        &["plasticity.rule", "burst"],
+    );
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nplasticity = { rule = \"burst\", tau_pre_ms = 1, tau_avg_ms = 1 }"),
+        &["plasticity.eta", "(missing)"],
+    );
+    expect(
+        &with(
+            "weight = 0.2",
+            "weight = 0.2\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = -1, tau_avg_ms = 1 }",
+        ),
+        &["plasticity.tau_pre_ms", "positive"],
+    );
+    expect(
+        &with(
+            "weight = 0.2",
+            "weight = 0.2\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1, etta = 2 }",
+        ),
+        &["unknown key `etta`"],
+    );
+    expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"all\"\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1 }"), &["events only"]);
+    expect(
+        &with(
+            "weight = 0.2",
+            "weight = 2.0\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1 }",
+        ),
+        &["within [w_min, w_max]"],
+    );
+    expect(
+        &with("duration_ms = 100.0", "duration_ms = 100.0\nprotocol_file = \"missing.toml\""),
+        &["`protocol_file` = \"missing.toml\"", "a readable TOML file"],
+    );
+}
+
+#[test]
+fn stp_and_transmit_keys() {
+    expect(&with("weight = 0.2", "weight = 0.2\nstp = \"sticky\""), &["`stp` = \"sticky\"", "depressing"]);
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nstp = { u = 1.5, f = 0.1, tau_d_ms = 1, tau_f_ms = 1 }"),
+        &["stp.u", "between 0 and 1"],
+    );
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nstp = { u = 0.5, f = 0.1, tau_d_ms = 1 }"),
+        &["stp.tau_f_ms", "(missing)"],
+    );
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nstp = { preset = \"facilitating\", tau_q = 3 }"),
+        &["unknown key `tau_q`"],
+    );
+    expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"spikes\""), &["`transmit` = \"spikes\"", "bursts"]);
+    expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"bursts\"\nstp = \"facilitating\""), &["when stp is set"]);
+}

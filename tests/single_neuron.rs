@@ -65,3 +65,34 @@ fn dendritic_current_makes_bursts() {
     let (_, bp_nobap) = rates(600.0, 300.0, "c_bap_pa = 0.0");
     assert_eq!(bp_nobap, 0.0);
 }
+
+/// A `[[phase]]` switches a named current on: silence before, the 600 pA f-I point after.
+#[test]
+fn phase_changes_a_named_current() {
+    let text = r#"
+[simulation]
+duration_ms = 3000.0
+[[population]]
+name = "pyr"
+kind = "pyramidal"
+size = 1
+[[input]]
+name = "step"
+kind = "constant_current"
+target = "pyr"
+compartment = "soma"
+current_pa = 0.0
+[[phase]]
+at_ms = 1000.0
+current_pa = { step = 600.0 }
+"#;
+    let m = model::from_str(text, "phase.toml", "phase", &Overrides::default()).unwrap();
+    assert_eq!(m.network.protocol.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.h5");
+    common::run_to(m, &out, 1);
+    let (t, _) = common::read_spikes(&out, "spikes", "pyr");
+    assert!(t.iter().all(|&x| x >= 1000.0), "no spike before the step: {t:?}");
+    let rate = t.len() as f64 / 2.0;
+    assert!((9.0..=12.0).contains(&rate), "{rate}");
+}

@@ -486,9 +486,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     if let Some(pf) = &sim.protocol_file {
         let path = cx.base.join(pf);
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Read {
-            file: label.clone(),
-            reason: format!("cannot read the protocol file: {e}"),
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let expected = format!("a readable TOML file of [[phase]] entries ({label}: {e})");
+            cx.invalid("[simulation]", "protocol_file", format!("\"{pf}\""), expected)
         })?;
         let de = toml::Deserializer::new(&text);
         let pfile: ProtocolFile = serde_path_to_error::deserialize(de).map_err(|e| ModelError::Parse {
