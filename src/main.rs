@@ -39,6 +39,23 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Print the wall time of each phase of a step.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Print speed and memory figures (see DESIGN.md "Benchmarks").
+    Bench {
+        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml).
+        name: String,
+        /// Model file for the spiking benchmarks.
+        #[arg(long, default_value = "models/multiplexing.toml")]
+        model: PathBuf,
+        /// Thread counts to measure, e.g. 1,2.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 2])]
+        threads: Vec<usize>,
+        /// Simulated time in ms (default: the model's).
+        #[arg(long = "duration-ms")]
+        duration_ms: Option<f64>,
     },
     /// Validate a model file and print a summary (neurons, synapses, memory, the step schedule).
     Check {
@@ -67,14 +84,20 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { model: path, out, seed, duration_ms, threads, quiet } => {
+        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings } => {
             if threads == Some(0) {
                 anyhow::bail!("--threads must be at least 1");
             }
             let m = model::load(&path, &Overrides { seed, duration_ms })?;
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP) })?;
+            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP), timings })?;
+            if let Some(t) = &summary.timings {
+                let total: f64 = t.iter().map(|x| x.1).sum();
+                for (name, secs) in t {
+                    eprintln!("  {name:<10} {secs:8.3} s  {:5.1} %", 100.0 * secs / total.max(1e-12));
+                }
+            }
             if !quiet {
                 eprintln!(
                     "{}: {:.1} ms simulated in {:.2} s ({:.3} x real time){}",
@@ -86,6 +109,13 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(if summary.complete { ExitCode::SUCCESS } else { ExitCode::from(130) })
+        }
+        Command::Bench { name, model: path, threads, duration_ms } => {
+            match name.as_str() {
+                "multiplexing" => bench_spiking(&name, &path, &threads, duration_ms)?,
+                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { model: path } => {
             let m = model::load(&path, &Overrides::default())?;
@@ -149,4 +179,43 @@ fn check_summary(m: &model::Model) -> String {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name, ph.what);
     }
     s
+}
+
+/// Runs a spiking model once per thread count and prints one line of figures per run: real-time
+/// factor (wall / simulated), synaptic events per second, peak resident memory of the process.
+fn bench_spiking(name: &str, path: &std::path::Path, threads: &[usize], duration_ms: Option<f64>) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("burstsim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for &t in threads {
+        if t == 0 {
+            anyhow::bail!("--threads must be at least 1");
+        }
+        let m = model::load(path, &Overrides { seed: None, duration_ms })?;
+        let out = dir.join(format!("{name}-{t}.h5")).to_string_lossy().into_owned();
+        let opts = RunOptions { out: Some(out), threads: Some(t), quiet: true, stop: None, timings: true };
+        let s = run::run(m, opts)?;
+        let sim_s = s.t_ms * 1e-3;
+        let phases: Vec<String> =
+            s.timings.unwrap_or_default().iter().map(|(n, secs)| format!("{n}={:.2}", secs)).collect();
+        println!(
+            "{name} threads={t} sim_s={sim_s:.1} wall_s={:.2} realtime_factor={:.3} syn_events_per_s={:.3e} peak_rss_mib={:.0} phases_s[{}]",
+            s.wall_s,
+            s.wall_s / sim_s,
+            s.synaptic_events as f64 / s.wall_s,
+            peak_rss_mib(),
+            phases.join(" ")
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Peak resident set size of this process (VmHWM), MiB; 0 where /proc is not available.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -19,6 +19,8 @@ pub struct RunOptions<'a> {
     pub quiet: bool,
     /// Set from a signal handler to stop the run early; the file is then closed cleanly.
     pub stop: Option<&'a AtomicBool>,
+    /// Measure the wall time of each phase of a step.
+    pub timings: bool,
 }
 
 /// What a run did.
@@ -36,6 +38,13 @@ pub struct RunSummary {
     pub complete: bool,
     /// Spikes per recorded population (name, count).
     pub spikes: Vec<(String, u64)>,
+    /// Synaptic events delivered.
+    pub synaptic_events: u64,
+    /// Threads used.
+    pub threads: usize,
+    /// Wall time per phase of a step (protocol, integrate, deliver, currents, relax), seconds,
+    /// when asked for, plus the recording time.
+    pub timings: Option<Vec<(&'static str, f64)>>,
 }
 
 /// A run that failed.
@@ -79,6 +88,11 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = !opts.quiet && std::io::stderr().is_terminal();
     let net = &mut model.network;
+    net.set_parallel(threads > 1);
+    if opts.timings {
+        net.enable_timings();
+    }
+    let mut record_time = Duration::ZERO;
     let recorded = &model.output.populations;
     let mut stopped = false;
     let result: Result<(), RunError> = pool.install(|| {
@@ -88,7 +102,11 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
                 break;
             }
             net.step();
+            let t_rec = opts.timings.then(Instant::now);
             rec.observe(net)?;
+            if let Some(t) = t_rec {
+                record_time += t.elapsed();
+            }
             for (c, &p) in counts.iter_mut().zip(recorded) {
                 *c += net.last_spikes(p).len() as u64;
             }
@@ -117,6 +135,14 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         wall_s: start.elapsed().as_secs_f64(),
         complete,
         spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.populations[p].name.clone(), c)).collect(),
+        synaptic_events: net.synaptic_events(),
+        threads,
+        timings: net.timings().map(|t| {
+            let names = ["protocol", "integrate", "deliver", "currents", "relax"];
+            let mut v: Vec<(&'static str, f64)> = names.iter().zip(t).map(|(n, d)| (*n, d.as_secs_f64())).collect();
+            v.push(("record", record_time.as_secs_f64()));
+            v
+        }),
     })
 }
 

@@ -12,6 +12,8 @@ use crate::neuron::Population;
 use crate::stimulus::CurrentInput;
 use crate::synapse::{PostSpikes, Projection};
 pub use history::SpikeHistory;
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
 pub use protocol::{Action, Protocol};
 
 /// One phase of a step.
@@ -75,6 +77,20 @@ pub struct PopulationSlot {
     pub burst_onsets: Vec<u64>,
 }
 
+impl PopulationSlot {
+    /// Integration and classification of one population for `step` (phase "integrate").
+    fn integrate(&mut self, step: u64) {
+        let spikes = self.history.begin(step);
+        self.pop.step(spikes);
+        self.events.clear();
+        self.bursts.clear();
+        self.burst_onsets.clear();
+        if let Some(det) = &mut self.detector {
+            det.classify(step, self.history.at(step), &mut self.events, &mut self.bursts, &mut self.burst_onsets);
+        }
+    }
+}
+
 /// Occurs when a state variable stops being finite (STYLE 11).
 #[derive(Debug, thiserror::Error)]
 #[error("numerical instability: population \"{population}\", neuron {neuron}, variable {variable} is {value} at t = {t_ms} ms")]
@@ -106,6 +122,8 @@ pub struct Network {
     pub protocol: Protocol,
     step: u64,
     synaptic_events: u64,
+    parallel: bool,
+    timings: Option<[Duration; 5]>,
 }
 
 impl Network {
@@ -124,6 +142,8 @@ impl Network {
             protocol: Protocol::default(),
             step: 0,
             synaptic_events: 0,
+            parallel: false,
+            timings: None,
         }
     }
 
@@ -147,29 +167,59 @@ impl Network {
         self.populations[p].history.at(self.step.wrapping_sub(1))
     }
 
-    /// Advances the network by one step, in the order of [`SCHEDULE`].
+    /// Advances the network by one step, in the order of [`SCHEDULE`]: a list of phase calls.
     pub fn step(&mut self) {
         let step = self.step;
-        // Phase "protocol": changes take effect before anything else of this step.
+        let mut clock = self.timings.as_ref().map(|_| Instant::now());
+        self.phase_protocol(step);
+        self.lap(&mut clock, 0);
+        self.phase_integrate(step);
+        self.lap(&mut clock, 1);
+        self.phase_deliver(step);
+        self.lap(&mut clock, 2);
+        self.phase_currents(step);
+        self.lap(&mut clock, 3);
+        self.phase_relax(step);
+        self.lap(&mut clock, 4);
+        // Phase "clock".
+        self.step += 1;
+    }
+
+    /// Accumulates the wall time since `clock` into phase `k` (with `--timings`).
+    #[inline]
+    fn lap(&mut self, clock: &mut Option<Instant>, k: usize) {
+        if let (Some(t), Some(acc)) = (clock.as_mut(), self.timings.as_mut()) {
+            let now = Instant::now();
+            acc[k] += now - *t;
+            *t = now;
+        }
+    }
+
+    /// Phase "protocol": changes take effect before anything else of this step.
+    fn phase_protocol(&mut self, step: u64) {
         if !self.protocol.is_empty() {
             for action in self.protocol.due(step) {
                 self.apply(&action);
             }
         }
-        // Phase "integrate": each population integrates and threshold-checks; the detector
-        // classifies the new spikes *before* its trace takes them (relax, below).
-        for slot in &mut self.populations {
-            let spikes = slot.history.begin(step);
-            slot.pop.step(spikes);
-            slot.events.clear();
-            slot.bursts.clear();
-            slot.burst_onsets.clear();
-            if let Some(det) = &mut slot.detector {
-                det.classify(step, slot.history.at(step), &mut slot.events, &mut slot.bursts, &mut slot.burst_onsets);
-            }
+    }
+
+    /// Phase "integrate": each population integrates and threshold-checks; the detector classifies
+    /// the new spikes *before* its trace takes them. Populations are independent here (each owns its
+    /// state and random streams), so with several threads they run in parallel with identical
+    /// results.
+    fn phase_integrate(&mut self, step: u64) {
+        if self.parallel {
+            self.populations.par_iter_mut().for_each(|slot| slot.integrate(step));
+        } else {
+            self.populations.iter_mut().for_each(|slot| slot.integrate(step));
         }
-        // Phase "deliver": must run after every population has integrated this step, so that a
-        // delivered conductance first acts at the next step (spec 0.3).
+    }
+
+    /// Phase "deliver": must run after every population has integrated this step, so that a
+    /// delivered conductance first acts at the next step (spec 0.3). Sequential, in file order, so
+    /// that conductance sums are formed in the same order whatever the thread count.
+    fn phase_deliver(&mut self, step: u64) {
         for proj in &mut self.projections {
             let (from, to) = (proj.cfg.from.0 as usize, proj.cfg.to.0 as usize);
             let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
@@ -187,23 +237,55 @@ impl Network {
                 proj.propagate(step, &src.history, g, post)
             };
         }
-        // Phase "currents": after this step's threshold check (spec 0.2 step 3).
+    }
+
+    /// Phase "currents": after this step's threshold check (spec 0.2 step 3).
+    fn phase_currents(&mut self, step: u64) {
         for c in &self.currents {
             c.apply(step, self.dt_ms, &mut self.populations[c.target.0 as usize].pop);
         }
-        // Phase "relax": detector traces take this step's spikes, then decay; STP variables and
-        // the filters' presynaptic traces relax.
-        for slot in &mut self.populations {
+    }
+
+    /// Phase "relax": detector traces take this step's spikes, then decay; STP variables, the
+    /// filters' presynaptic traces and the plasticity traces relax. Each object only touches its
+    /// own state, so they run in parallel with several threads.
+    fn phase_relax(&mut self, step: u64) {
+        let relax_slot = |slot: &mut PopulationSlot| {
             if let Some(det) = &mut slot.detector {
                 det.relax(slot.history.at(step));
             }
+        };
+        if self.parallel {
+            self.populations.par_iter_mut().for_each(relax_slot);
+        } else {
+            self.populations.iter_mut().for_each(relax_slot);
         }
-        for proj in &mut self.projections {
-            let post = self.populations[proj.cfg.to.0 as usize].history.at(step);
-            proj.relax(step, &self.populations[proj.cfg.from.0 as usize].history, post);
+        let pops = &self.populations;
+        let relax_proj = |proj: &mut Projection| {
+            let post = pops[proj.cfg.to.0 as usize].history.at(step);
+            proj.relax(step, &pops[proj.cfg.from.0 as usize].history, post);
+        };
+        if self.parallel {
+            self.projections.par_iter_mut().for_each(relax_proj);
+        } else {
+            self.projections.iter_mut().for_each(relax_proj);
         }
-        // Phase "clock".
-        self.step += 1;
+    }
+
+    /// Runs the per-population and per-projection work of a step on the current rayon pool.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on;
+    }
+
+    /// Turns per-phase wall-time accounting on (see [`Network::timings`]).
+    pub fn enable_timings(&mut self) {
+        self.timings = Some([Duration::ZERO; 5]);
+    }
+
+    /// Wall time spent in each phase of [`SCHEDULE`] (protocol, integrate, deliver, currents,
+    /// relax), when enabled.
+    pub fn timings(&self) -> Option<&[Duration; 5]> {
+        self.timings.as_ref()
     }
 
     /// Checks every population's state for NaN or infinity.
