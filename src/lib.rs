@@ -8,6 +8,7 @@
 
 pub mod burst;
 pub mod engine;
+pub mod fastmath;
 pub mod model;
 pub mod names;
 pub mod neuron;

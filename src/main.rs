@@ -183,7 +183,12 @@ fn check_summary(m: &model::Model) -> String {
 
 /// Runs a spiking model once per thread count and prints one line of figures per run: real-time
 /// factor (wall / simulated), synaptic events per second, peak resident memory of the process.
-fn bench_spiking(name: &str, path: &std::path::Path, threads: &[usize], duration_ms: Option<f64>) -> anyhow::Result<()> {
+fn bench_spiking(
+    name: &str,
+    path: &std::path::Path,
+    threads: &[usize],
+    duration_ms: Option<f64>,
+) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("burstsim-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     for &t in threads {

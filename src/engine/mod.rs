@@ -12,9 +12,9 @@ use crate::neuron::Population;
 use crate::stimulus::CurrentInput;
 use crate::synapse::{PostSpikes, Projection};
 pub use history::SpikeHistory;
+pub use protocol::{Action, Protocol};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
-pub use protocol::{Action, Protocol};
 
 /// One phase of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
+use crate::fastmath::sigmoid_f32;
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
 use rand_distr::{Distribution, Normal};
@@ -218,6 +219,10 @@ impl Pyramidal {
 
     /// Evolve phase (spec 0.2 step 1): advances every neuron by one dt with the exact discrete update
     /// of spec 1.4 and appends the indices of neurons that spiked, in increasing order, to `spikes`.
+    ///
+    /// Two passes: the subthreshold update of every neuron (steps 1-9 of spec 1.4), written without
+    /// data-dependent branches so that it compiles to SIMD, then the threshold check and reset
+    /// (step 10). Step 10 only reads the state that steps 1-9 wrote, so the split changes nothing.
     pub fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let d = &self.d;
@@ -231,50 +236,55 @@ impl Pyramidal {
         let g_d = p.g_d_pa as f32;
         let a_wd = p.a_wd_ns as f32;
         let e_thr = p.e_thr_mv as f32;
-        let v_reset = p.v_reset_mv as f32;
-        let delta_thr = p.delta_thr_mv as f32;
-        let dend_uses_soma = self.driving_force == DendriticDrivingForce::Soma;
-        for i in 0..self.v_s.len() {
-            let vs = self.v_s[i];
-            let vd = self.v_d[i];
+        // 1 for the reference's somatic driving force of dendritic synapses (P1), 0 for V_d.
+        let soma_force = if self.driving_force == DendriticDrivingForce::Soma { 1.0f32 } else { 0.0 };
+        let n = self.v_s.len();
+        let (v_s, v_d, w_s, w_d) = (&mut self.v_s[..n], &mut self.v_d[..n], &mut self.w_s[..n], &mut self.w_d[..n]);
+        let (thr, bap) = (&mut self.thr[..n], &mut self.bap[..n]);
+        let (g_e_s, g_i_s, g_e_d, g_i_d) =
+            (&mut self.g_e_s[..n], &mut self.g_i_s[..n], &mut self.g_e_d[..n], &mut self.g_i_d[..n]);
+        for i in 0..n {
+            let vs = v_s[i];
+            let vd = v_d[i];
             // 1. Synaptic drives with the old V_s (old V_d for the clean variant), then decay.
-            let v_dend_force = if dend_uses_soma { vs } else { vd };
-            let j_s = self.g_e_s[i] * (e_e - vs) + self.g_i_s[i] * (e_i - vs);
-            let j_d = self.g_e_d[i] * (e_e - v_dend_force) + self.g_i_d[i] * (e_i - v_dend_force);
-            self.g_e_s[i] *= d.decay_ampa;
-            self.g_e_d[i] *= d.decay_ampa;
-            self.g_i_s[i] *= d.decay_gaba;
-            self.g_i_d[i] *= d.decay_gaba;
-            // 2. Dendritic sigmoid with the old V_d.
-            let f = 1.0 / (1.0 + (-(vd - e_d) * inv_d_d).exp());
-            // 3.-4. Leak, adaptation and the sigmoid drives (Euler).
-            let mut vs_new = vs + d.dt_tau_s * (e_l - vs) - d.dt_c_s * b * self.w_s[i] + d.dt_c_s * g_s * f;
-            let mut vd_new = vd + d.dt_tau_d * (e_l - vd) - d.dt_c_d * a_wd * self.w_d[i] + d.dt_c_d * g_d * f;
-            // 5. bAP box: c_d dt / C_d per step while the countdown runs (boxes do not add up).
-            if self.bap[i] > 0 {
-                vd_new += d.bap_step_mv;
-                self.bap[i] -= 1;
-            }
-            // 6. Synaptic currents, scaled by dt/tau because g is in units of g_L.
-            vs_new += d.dt_tau_s * j_s;
-            vd_new += d.dt_tau_d * j_d;
+            let v_force = soma_force * vs + (1.0 - soma_force) * vd;
+            let j_s = g_e_s[i] * (e_e - vs) + g_i_s[i] * (e_i - vs);
+            let j_d = g_e_d[i] * (e_e - v_force) + g_i_d[i] * (e_i - v_force);
+            g_e_s[i] *= d.decay_ampa;
+            g_e_d[i] *= d.decay_ampa;
+            g_i_s[i] *= d.decay_gaba;
+            g_i_d[i] *= d.decay_gaba;
+            // 2. Dendritic sigmoid f(V_d) with the old V_d.
+            let f = sigmoid_f32((vd - e_d) * inv_d_d);
+            // 3.-6. Leak, adaptation, sigmoid drives, bAP box (c_d dt / C_d per step while the
+            //    countdown runs; boxes do not add up), synaptic currents scaled by dt/tau (g is
+            //    in units of g_L).
+            let box_on = if bap[i] > 0 { 1.0f32 } else { 0.0 };
+            bap[i] = bap[i].saturating_sub(1);
+            let vs_new = vs + d.dt_tau_s * (e_l - vs) - d.dt_c_s * b * w_s[i] + d.dt_c_s * g_s * f + d.dt_tau_s * j_s;
+            let vd_new = vd + d.dt_tau_d * (e_l - vd) - d.dt_c_d * a_wd * w_d[i]
+                + d.dt_c_d * g_d * f
+                + box_on * d.bap_step_mv
+                + d.dt_tau_d * j_d;
             // 7. Somatic adaptation decays exactly.
-            self.w_s[i] *= d.decay_ws;
+            w_s[i] *= d.decay_ws;
             // 8. Dendritic adaptation follows the *new* V_d.
-            self.w_d[i] += d.dt_tau_wd * ((vd_new - e_l) - self.w_d[i]);
+            w_d[i] += d.dt_tau_wd * ((vd_new - e_l) - w_d[i]);
             // 9. Moving threshold relaxes.
-            let mut thr = self.thr[i] + d.dt_tau_thr * (e_thr - self.thr[i]);
-            // 10. Threshold crossing, then reset.
-            if vs_new > thr {
+            thr[i] += d.dt_tau_thr * (e_thr - thr[i]);
+            v_s[i] = vs_new;
+            v_d[i] = vd_new;
+        }
+        // 10. Threshold crossing, then reset: V_s <- V_reset, theta += 2 mV, w_s += 1, bAP box on.
+        let (v_reset, delta_thr) = (p.v_reset_mv as f32, p.delta_thr_mv as f32);
+        for i in 0..n {
+            if v_s[i] > thr[i] {
                 spikes.push(i as u32);
-                vs_new = v_reset;
-                thr += delta_thr;
-                self.w_s[i] += 1.0;
-                self.bap[i] = d.bap_steps;
+                v_s[i] = v_reset;
+                thr[i] += delta_thr;
+                w_s[i] += 1.0;
+                bap[i] = d.bap_steps;
             }
-            self.v_s[i] = vs_new;
-            self.v_d[i] = vd_new;
-            self.thr[i] = thr;
         }
     }
 

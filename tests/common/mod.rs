@@ -20,7 +20,13 @@ pub fn load_model(name: &str, ov: Overrides) -> Model {
 pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
     run::run(
         m,
-        RunOptions { out: Some(out.to_string_lossy().into_owned()), threads: Some(threads), quiet: true, stop: None, timings: false },
+        RunOptions {
+            out: Some(out.to_string_lossy().into_owned()),
+            threads: Some(threads),
+            quiet: true,
+            stop: None,
+            timings: false,
+        },
     )
     .expect("run succeeds")
 }
