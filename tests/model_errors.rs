@@ -236,6 +236,10 @@ fn stp_and_transmit_keys() {
         &["stp.tau_f_ms", "(missing)"],
     );
     expect(
+        &with("weight = 0.2", "weight = 0.2\nstp = { preset = \"facilitating\", increment = \"both\" }"),
+        &["stp.increment", "etm"],
+    );
+    expect(
         &with("weight = 0.2", "weight = 0.2\nstp = { preset = \"facilitating\", tau_q = 3 }"),
         &["unknown key `tau_q`"],
     );

@@ -13,7 +13,7 @@ use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
 use crate::synapse::projection::Csr;
-use crate::synapse::{Connect, Projection, ProjectionConfig, StpParams, Transmit};
+use crate::synapse::{Connect, Projection, ProjectionConfig, StpIncrement, StpParams, Transmit};
 use crate::PopulationId;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -933,10 +933,12 @@ fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result
     Ok((p, on))
 }
 
-/// `stp = "depressing" | "facilitating" | { u, f, tau_d_ms, tau_f_ms, u_init } |
-/// { preset = "...", u_init = ... }`.
+/// `stp = "depressing" | "facilitating" | { u, tau_d_ms, tau_f_ms, f, u_init, increment } |
+/// { preset = "...", u_init = ..., increment = ... }`. `increment = "reference"` (default: u jumps
+/// by U, what the reference runs) or `"etm"` (u jumps by f, the eTM model of spec 4.1).
 fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, ModelError> {
-    let expected = "\"depressing\", \"facilitating\", { u, f, tau_d_ms, tau_f_ms, u_init } or { preset, u_init }";
+    let expected =
+        "\"depressing\", \"facilitating\", { u, tau_d_ms, tau_f_ms, f, u_init, increment } or { preset, ... }";
     let preset = |name: &str| match name {
         "depressing" => Ok(StpParams::depressing()),
         "facilitating" => Ok(StpParams::facilitating()),
@@ -947,7 +949,7 @@ fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, Mode
         toml::Value::Table(t) => t,
         o => return Err(cx.invalid(section, "stp", o, expected)),
     };
-    let allowed = ["preset", "u", "f", "tau_d_ms", "tau_f_ms", "u_init"];
+    let allowed = ["preset", "u", "f", "tau_d_ms", "tau_f_ms", "u_init", "increment"];
     if let Some(k) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ModelError::UnknownKey {
             file: cx.file.to_string(),
@@ -967,13 +969,13 @@ fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, Mode
         Some(toml::Value::String(s)) => preset(s)?,
         Some(o) => return Err(cx.invalid(section, "stp.preset", o, "\"depressing\" or \"facilitating\"")),
         None => {
-            let missing = ["u", "f", "tau_d_ms", "tau_f_ms"].into_iter().find(|k| !table.contains_key(*k));
+            let missing = ["u", "tau_d_ms", "tau_f_ms"].into_iter().find(|k| !table.contains_key(*k));
             if let Some(k) = missing {
                 return Err(cx.invalid(
                     section,
                     &format!("stp.{k}"),
                     "(missing)",
-                    "explicit STP needs u, f, tau_d_ms and tau_f_ms",
+                    "explicit STP needs u, tau_d_ms and tau_f_ms (and f with increment = \"etm\")",
                 ));
             }
             StpParams::depressing()
@@ -1001,6 +1003,19 @@ fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, Mode
     if let Some(x) = num("u_init")? {
         p.u_init = unit("u_init", x)?;
     }
+    p.increment = match table.get("increment") {
+        None => StpIncrement::Reference,
+        Some(toml::Value::String(s)) if s == "reference" => StpIncrement::Reference,
+        Some(toml::Value::String(s)) if s == "etm" => StpIncrement::Etm,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "stp.increment",
+                o,
+                "\"reference\" (u += U (1 - u), as the reference runs) or \"etm\" (u += f (1 - u))",
+            ))
+        }
+    };
     Ok(p)
 }
 

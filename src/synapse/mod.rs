@@ -5,4 +5,4 @@ pub mod projection;
 pub mod stp;
 
 pub use projection::{Connect, PostSpikes, Projection, ProjectionConfig, Transmit};
-pub use stp::{Stp, StpParams};
+pub use stp::{Stp, StpIncrement, StpParams};
