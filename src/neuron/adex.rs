@@ -11,6 +11,7 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
+use super::{first_non_finite, Current};
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
 use rand_distr::{Distribution, Normal};
@@ -216,28 +217,13 @@ impl Adex {
     }
 
     /// Device phase: V += dt I / C.
-    pub fn inject(&mut self, current_pa: f32) {
-        let dv = self.dt_c * current_pa;
-        for v in &mut self.v {
-            *v += dv;
-        }
-    }
-
-    /// Device phase, one current per neuron (pA).
-    pub fn inject_each(&mut self, currents_pa: &[f32]) {
-        for (v, &i) in self.v.iter_mut().zip(currents_pa) {
-            *v += self.dt_c * i;
-        }
+    pub fn inject(&mut self, current: Current) {
+        current.add_to(&mut self.v, self.dt_c);
     }
 
     /// The first non-finite state variable.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in [("V", &self.v), ("w", &self.w)] {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Some((i, name, v[i]));
-            }
-        }
-        None
+        first_non_finite(&[("V", &self.v[..]), ("w", &self.w)])
     }
 }
 
@@ -253,7 +239,7 @@ mod tests {
             let mut s = vec![];
             a.step(&mut s);
             n += s.len();
-            a.inject(current_pa);
+            a.inject(Current::Uniform(current_pa));
         }
         (n as f64 / (ms * 1e-3), a)
     }

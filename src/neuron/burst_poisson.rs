@@ -13,6 +13,7 @@
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
 use super::pyramidal::{DendriticDrivingForce, PyramidalParams};
+use super::{first_non_finite, Compartment, Current, TwoCompartmentSynapses};
 use crate::rng::{stream_rng, Rng, Stream};
 use rand::Rng as _;
 use rand_distr::{Distribution, Normal};
@@ -68,14 +69,8 @@ pub struct BurstPoisson {
     pub refractory: Vec<u32>,
     /// Burst countdown, steps (the second spike fires when it reads 1).
     pub burst: Vec<u32>,
-    /// Somatic AMPA conductance.
-    pub g_e_s: Vec<f32>,
-    /// Somatic GABA conductance.
-    pub g_i_s: Vec<f32>,
-    /// Dendritic AMPA conductance.
-    pub g_e_d: Vec<f32>,
-    /// Dendritic GABA conductance.
-    pub g_i_d: Vec<f32>,
+    /// Synaptic conductances, units of each compartment's leak conductance.
+    pub g: TwoCompartmentSynapses,
 }
 
 impl BurstPoisson {
@@ -111,10 +106,7 @@ impl BurstPoisson {
             thr: vec![params.e_thr_mv as f32; n],
             refractory: vec![0; n],
             burst: vec![0; n],
-            g_e_s: vec![0.0; n],
-            g_i_s: vec![0.0; n],
-            g_e_d: vec![0.0; n],
-            g_i_d: vec![0.0; n],
+            g: TwoCompartmentSynapses::new(n),
             dt_ms,
             params,
             timing,
@@ -156,12 +148,13 @@ impl BurstPoisson {
             self.burst[i] = self.burst[i].saturating_sub(1);
             let (vs, vd) = (self.v_s[i], self.v_d[i]);
             let vf = if soma_force { vs } else { vd };
-            let j_s = self.g_e_s[i] * (e_e - vs) + self.g_i_s[i] * (e_i - vs);
-            let j_d = self.g_e_d[i] * (e_e - vf) + self.g_i_d[i] * (e_i - vf);
-            self.g_e_s[i] *= decay_ampa;
-            self.g_e_d[i] *= decay_ampa;
-            self.g_i_s[i] *= decay_gaba;
-            self.g_i_d[i] *= decay_gaba;
+            let g = &mut self.g;
+            let j_s = g.e_s[i] * (e_e - vs) + g.i_s[i] * (e_i - vs);
+            let j_d = g.e_d[i] * (e_e - vf) + g.i_d[i] * (e_i - vf);
+            g.e_s[i] *= decay_ampa;
+            g.e_d[i] *= decay_ampa;
+            g.i_s[i] *= decay_gaba;
+            g.i_d[i] *= decay_gaba;
             let mut vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * b * self.w_s[i] + dt_tau_s * j_s;
             let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * a_wd * self.w_d[i] + dt_tau_d * j_d;
             self.w_s[i] *= decay_ws;
@@ -190,31 +183,17 @@ impl BurstPoisson {
     }
 
     /// Device phase: V += dt I / C on the soma or the dendrite.
-    pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
-        let (v, c) = if dendrite { (&mut self.v_d, self.params.c_d_pf) } else { (&mut self.v_s, self.params.c_s_pf) };
-        let dv = (self.dt_ms / c) as f32 * current_pa;
-        for x in v.iter_mut() {
-            *x += dv;
-        }
-    }
-
-    /// Device phase, one current per neuron (pA).
-    pub fn inject_each(&mut self, dendrite: bool, currents_pa: &[f32]) {
-        let (v, c) = if dendrite { (&mut self.v_d, self.params.c_d_pf) } else { (&mut self.v_s, self.params.c_s_pf) };
-        let k = (self.dt_ms / c) as f32;
-        for (x, &i) in v.iter_mut().zip(currents_pa) {
-            *x += k * i;
-        }
+    pub fn inject(&mut self, c: Compartment, current: Current) {
+        let (v, cap) = match c {
+            Compartment::Soma => (&mut self.v_s, self.params.c_s_pf),
+            Compartment::Dendrite => (&mut self.v_d, self.params.c_d_pf),
+        };
+        current.add_to(v, (self.dt_ms / cap) as f32);
     }
 
     /// The first non-finite state variable.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_d", &self.w_d), ("theta", &self.thr)] {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Some((i, name, v[i]));
-            }
-        }
-        None
+        first_non_finite(&[("V_s", &self.v_s[..]), ("V_d", &self.v_d), ("w_d", &self.w_d), ("theta", &self.thr)])
     }
 }
 
@@ -254,7 +233,7 @@ mod tests {
                     delays.push(s - last_event[i]);
                 }
             }
-            b.inject(false, 1500.0);
+            b.inject(Compartment::Soma, Current::Uniform(1500.0));
         }
         (events, bursts, delays)
     }

@@ -33,6 +33,63 @@ pub enum Receptor {
     Inh,
 }
 
+/// An injected current: one value for every neuron, or one per neuron (pA).
+#[derive(Clone, Copy, Debug)]
+pub enum Current<'a> {
+    /// The same current into every neuron.
+    Uniform(f32),
+    /// One current per neuron.
+    PerNeuron(&'a [f32]),
+}
+
+impl Current<'_> {
+    /// Device phase (spec 0.2 step 3, the reference's `CurrentInjector`): V += (dt / C) I.
+    pub fn add_to(self, v: &mut [f32], dt_over_c: f32) {
+        match self {
+            Current::Uniform(i) => {
+                let dv = dt_over_c * i;
+                v.iter_mut().for_each(|x| *x += dv);
+            }
+            Current::PerNeuron(is) => v.iter_mut().zip(is).for_each(|(x, &i)| *x += dt_over_c * i),
+        }
+    }
+}
+
+/// The first non-finite value among named state vectors, as (neuron, variable, value).
+pub fn first_non_finite(vars: &[(&'static str, &[f32])]) -> Option<(usize, &'static str, f32)> {
+    vars.iter().find_map(|&(name, v)| v.iter().position(|x| !x.is_finite()).map(|i| (i, name, v[i])))
+}
+
+/// Conductances of a two-compartment cell, in units of each compartment's leak conductance.
+#[derive(Clone, Debug)]
+pub struct TwoCompartmentSynapses {
+    /// Somatic AMPA.
+    pub e_s: Vec<f32>,
+    /// Somatic GABA.
+    pub i_s: Vec<f32>,
+    /// Dendritic AMPA.
+    pub e_d: Vec<f32>,
+    /// Dendritic GABA.
+    pub i_d: Vec<f32>,
+}
+
+impl TwoCompartmentSynapses {
+    /// All closed, for `n` neurons.
+    pub fn new(n: usize) -> Self {
+        TwoCompartmentSynapses { e_s: vec![0.0; n], i_s: vec![0.0; n], e_d: vec![0.0; n], i_d: vec![0.0; n] }
+    }
+
+    /// The vector a synapse onto compartment `c` with receptor `r` increments.
+    pub fn get_mut(&mut self, c: Compartment, r: Receptor) -> &mut [f32] {
+        match (c, r) {
+            (Compartment::Soma, Receptor::Exc) => &mut self.e_s,
+            (Compartment::Soma, Receptor::Inh) => &mut self.i_s,
+            (Compartment::Dendrite, Receptor::Exc) => &mut self.e_d,
+            (Compartment::Dendrite, Receptor::Inh) => &mut self.i_d,
+        }
+    }
+}
+
 /// A population of one kind.
 // A network holds a handful of populations, so the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -88,18 +145,8 @@ impl Population {
     /// `None` when the kind has no such synapses (a Poisson source, a point neuron's dendrite).
     pub fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
         match self {
-            Population::Pyramidal(p) => Some(match (c, r) {
-                (Compartment::Soma, Receptor::Exc) => &mut p.g_e_s,
-                (Compartment::Soma, Receptor::Inh) => &mut p.g_i_s,
-                (Compartment::Dendrite, Receptor::Exc) => &mut p.g_e_d,
-                (Compartment::Dendrite, Receptor::Inh) => &mut p.g_i_d,
-            }),
-            Population::BurstPoisson(p) => Some(match (c, r) {
-                (Compartment::Soma, Receptor::Exc) => &mut p.g_e_s,
-                (Compartment::Soma, Receptor::Inh) => &mut p.g_i_s,
-                (Compartment::Dendrite, Receptor::Exc) => &mut p.g_e_d,
-                (Compartment::Dendrite, Receptor::Inh) => &mut p.g_i_d,
-            }),
+            Population::Pyramidal(p) => Some(p.g.get_mut(c, r)),
+            Population::BurstPoisson(p) => Some(p.g.get_mut(c, r)),
             Population::Adex(p) => match (c, r) {
                 (Compartment::Soma, Receptor::Exc) => Some(&mut p.g_e),
                 (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
@@ -118,22 +165,13 @@ impl Population {
         }
     }
 
-    /// Device phase: inject `current_pa` into compartment `c` of every neuron (V += dt I / C).
-    pub fn inject(&mut self, c: Compartment, current_pa: f32) {
+    /// Device phase: inject `current` into compartment `c` (V += dt I / C; the builder checked
+    /// that the kind has that compartment).
+    pub fn inject(&mut self, c: Compartment, current: Current) {
         match self {
-            Population::Pyramidal(p) => p.inject(c == Compartment::Dendrite, current_pa),
-            Population::BurstPoisson(p) => p.inject(c == Compartment::Dendrite, current_pa),
-            Population::Adex(p) => p.inject(current_pa),
-            Population::Poisson(_) => {}
-        }
-    }
-
-    /// Device phase: inject one current per neuron (pA) into compartment `c`.
-    pub fn inject_each(&mut self, c: Compartment, currents_pa: &[f32]) {
-        match self {
-            Population::Pyramidal(p) => p.inject_each(c == Compartment::Dendrite, currents_pa),
-            Population::BurstPoisson(p) => p.inject_each(c == Compartment::Dendrite, currents_pa),
-            Population::Adex(p) => p.inject_each(currents_pa),
+            Population::Pyramidal(p) => p.inject(c, current),
+            Population::BurstPoisson(p) => p.inject(c, current),
+            Population::Adex(p) => p.inject(current),
             Population::Poisson(_) => {}
         }
     }

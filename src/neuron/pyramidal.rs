@@ -15,6 +15,7 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
+use super::{first_non_finite, Compartment, Current, TwoCompartmentSynapses};
 use crate::fastmath::sigmoid_f32;
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
@@ -139,14 +140,8 @@ pub struct Pyramidal {
     pub thr: Vec<f32>,
     /// Remaining steps of the bAP box.
     pub bap: Vec<u32>,
-    /// Somatic AMPA conductance, units of g_L,s.
-    pub g_e_s: Vec<f32>,
-    /// Somatic GABA conductance, units of g_L,s.
-    pub g_i_s: Vec<f32>,
-    /// Dendritic AMPA conductance, units of g_L,d.
-    pub g_e_d: Vec<f32>,
-    /// Dendritic GABA conductance, units of g_L,d.
-    pub g_i_d: Vec<f32>,
+    /// Synaptic conductances, units of each compartment's leak conductance.
+    pub g: TwoCompartmentSynapses,
 }
 
 impl Pyramidal {
@@ -198,10 +193,7 @@ impl Pyramidal {
             w_d: vec![p.w_d_init_mv as f32; n],
             thr: vec![p.e_thr_mv as f32; n],
             bap: vec![0; n],
-            g_e_s: vec![0.0; n],
-            g_i_s: vec![0.0; n],
-            g_e_d: vec![0.0; n],
-            g_i_d: vec![0.0; n],
+            g: TwoCompartmentSynapses::new(n),
             params,
             driving_force,
         }
@@ -241,8 +233,8 @@ impl Pyramidal {
         let n = self.v_s.len();
         let (v_s, v_d, w_s, w_d) = (&mut self.v_s[..n], &mut self.v_d[..n], &mut self.w_s[..n], &mut self.w_d[..n]);
         let (thr, bap) = (&mut self.thr[..n], &mut self.bap[..n]);
-        let (g_e_s, g_i_s, g_e_d, g_i_d) =
-            (&mut self.g_e_s[..n], &mut self.g_i_s[..n], &mut self.g_e_d[..n], &mut self.g_i_d[..n]);
+        let g = &mut self.g;
+        let (g_e_s, g_i_s, g_e_d, g_i_d) = (&mut g.e_s[..n], &mut g.i_s[..n], &mut g.e_d[..n], &mut g.i_d[..n]);
         for i in 0..n {
             let vs = v_s[i];
             let vd = v_d[i];
@@ -288,33 +280,19 @@ impl Pyramidal {
         }
     }
 
-    /// Device phase, one current per neuron (pA).
-    pub fn inject_each(&mut self, dendrite: bool, currents_pa: &[f32]) {
-        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
-        for (x, &i) in v.iter_mut().zip(currents_pa) {
-            *x += k * i;
-        }
-    }
-
     /// The first non-finite state variable, as (neuron, variable, value).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        for (name, v) in
-            [("V_s", &self.v_s), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)]
-        {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Some((i, name, v[i]));
-            }
-        }
-        None
+        let vars =
+            [("V_s", &self.v_s[..]), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)];
+        first_non_finite(&vars)
     }
 
     /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
-    /// compartment, `current_pa` either one value for all neurons or one per neuron.
-    pub fn inject(&mut self, dendrite: bool, current_pa: f32) {
-        let (v, k) = if dendrite { (&mut self.v_d, self.d.dt_c_d) } else { (&mut self.v_s, self.d.dt_c_s) };
-        let dv = k * current_pa;
-        for x in v.iter_mut() {
-            *x += dv;
+    /// compartment.
+    pub fn inject(&mut self, c: Compartment, current: Current) {
+        match c {
+            Compartment::Soma => current.add_to(&mut self.v_s, self.d.dt_c_s),
+            Compartment::Dendrite => current.add_to(&mut self.v_d, self.d.dt_c_d),
         }
     }
 }
@@ -391,10 +369,10 @@ mod tests {
             ws: p.w_s[0] as f64,
             wd: p.w_d[0] as f64 * 1e-3,
             thr: p.thr[0] as f64 * 1e-3,
-            ges: p.g_e_s[0] as f64,
-            gis: p.g_i_s[0] as f64,
-            ged: p.g_e_d[0] as f64,
-            gid: p.g_i_d[0] as f64,
+            ges: p.g.e_s[0] as f64,
+            gis: p.g.i_s[0] as f64,
+            ged: p.g.e_d[0] as f64,
+            gid: p.g.i_d[0] as f64,
             c: p.bap[0],
         }
     }
@@ -439,7 +417,7 @@ mod tests {
             let mut p = Pyramidal::new(1, PyramidalParams::default(), force, InitialVoltage::Rest, 0.1, 1, 0);
             p.v_s[0] = -60.0;
             p.v_d[0] = -50.0;
-            (p.g_e_s[0], p.g_i_s[0], p.g_e_d[0], p.g_i_d[0]) = (0.5, 0.2, 0.3, 0.1);
+            (p.g.e_s[0], p.g.i_s[0], p.g.e_d[0], p.g.i_d[0]) = (0.5, 0.2, 0.3, 0.1);
             p.step(&mut vec![]);
             let f = 1.0 / (1.0 + (12.0f64 / 6.0).exp()); // f(-50)
             let vs = -60.0 + 0.1 / 16.0 * (-10.0) + 0.1 / 370.0 * 1300.0 * f + 0.1 / 16.0 * 26.0;
@@ -447,8 +425,8 @@ mod tests {
             assert!((p.v_s[0] as f64 - vs).abs() < 2e-5, "V_s {} vs {vs}", p.v_s[0]);
             assert!((p.v_d[0] as f64 - vd).abs() < 2e-5, "{force:?}: V_d {} vs {vd}", p.v_d[0]);
             // Conductances decay by exp(-dt/tau) after use.
-            assert!((p.g_e_s[0] as f64 - 0.5 * (-0.1f64 / 5.0).exp()).abs() < 1e-7);
-            assert!((p.g_i_d[0] as f64 - 0.1 * (-0.1f64 / 10.0).exp()).abs() < 1e-7);
+            assert!((p.g.e_s[0] as f64 - 0.5 * (-0.1f64 / 5.0).exp()).abs() < 1e-7);
+            assert!((p.g.i_d[0] as f64 - 0.1 * (-0.1f64 / 10.0).exp()).abs() < 1e-7);
         }
     }
 
@@ -488,14 +466,14 @@ mod tests {
         // initial conductance kick: several spikes, bAP boxes, a dendritic plateau. Every variable
         // stays within 0.01 mV of the f64 SI transcription (f32 state drifts by ~1e-4 mV).
         let mut p = one(-65.0);
-        (p.g_e_s[0], p.g_i_s[0], p.g_e_d[0], p.g_i_d[0]) = (0.4, 0.1, 0.6, 0.05);
+        (p.g.e_s[0], p.g.i_s[0], p.g.e_d[0], p.g.i_d[0]) = (0.4, 0.1, 0.6, 0.05);
         let mut s = si_of(&p);
         let mut n_spikes = 0;
         for k in 0..600 {
             let mut spikes = vec![];
             p.step(&mut spikes);
-            p.inject(false, 600.0);
-            p.inject(true, 300.0);
+            p.inject(Compartment::Soma, Current::Uniform(600.0));
+            p.inject(Compartment::Dendrite, Current::Uniform(300.0));
             let si_spike = si_step(&mut s, 600e-12, 300e-12);
             assert_eq!(!spikes.is_empty(), si_spike, "spike mismatch at step {k}");
             n_spikes += spikes.len();

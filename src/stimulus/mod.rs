@@ -3,7 +3,7 @@
 
 pub mod file;
 
-use crate::neuron::{Compartment, Population};
+use crate::neuron::{Compartment, Current, Population};
 use crate::PopulationId;
 pub use file::{Piecewise, StimulusError};
 
@@ -71,12 +71,12 @@ impl CurrentInput {
         match &self.waveform {
             Waveform::PerNeuron(values) => {
                 if step >= self.start_step && step < self.stop_step {
-                    pop.inject_each(self.compartment, values);
+                    pop.inject(self.compartment, Current::PerNeuron(values));
                 }
             }
             _ => {
                 if let Some(i) = self.current_at(step, dt_ms) {
-                    pop.inject(self.compartment, i as f32);
+                    pop.inject(self.compartment, Current::Uniform(i as f32));
                 }
             }
         }
