@@ -302,9 +302,8 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                 check_current_target(&cx, &section, &slots[t], *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
                 let scale = cx.finite(&section, "scale", scale.unwrap_or(1.0), "factor")?;
-                let mut series = stimfile::read_piecewise(&cx.base.join(stim), *loop_ms).map_err(|e| {
-                    ModelError::Stimulus { file: file.to_string(), section: section.clone(), source: e }
-                })?;
+                let mut series = stimfile::read_piecewise(&cx.base.join(stim), *loop_ms)
+                    .map_err(|e| ModelError::Stimulus { file: file.to_string(), section: section.clone(), cause: e })?;
                 series.values_pa.iter_mut().for_each(|v| *v *= scale);
                 register_input(&cx, &mut input_names, name, currents.len(), k)?;
                 currents.push(CurrentInput {
@@ -337,7 +336,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                         v.iter().map(|&x| x as f32).collect()
                     }
                     (None, Some(f)) => stimfile::read_per_neuron(&cx.base.join(f), n).map_err(|e| {
-                        ModelError::Stimulus { file: file.to_string(), section: section.clone(), source: e }
+                        ModelError::Stimulus { file: file.to_string(), section: section.clone(), cause: e }
                     })?,
                     _ => {
                         return Err(cx.invalid(

@@ -39,14 +39,14 @@ pub enum ModelError {
         expected: String,
     },
     /// Occurs when a stimulus file referenced by the model is unreadable or malformed.
-    #[error("{file}: {section}: {source}")]
+    #[error("{file}: {section}: {cause}")]
     Stimulus {
         /// The model file.
         file: String,
         /// The input entry.
         section: String,
         /// What is wrong in the stimulus file (names it and the line).
-        source: crate::stimulus::StimulusError,
+        cause: crate::stimulus::StimulusError,
     },
     /// Occurs when a table has a key its kind does not know.
     #[error("{file}: {section}: unknown key `{key}`; expected one of: {allowed}{hint}")]

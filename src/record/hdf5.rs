@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// Occurs when HDF5 refuses an operation (unwritable path, disk full, corrupt file).
-    #[error("{file}: {what}: {source}")]
+    #[error("{file}: {what}: {cause}")]
     Hdf5 {
         /// The file.
         file: String,
         /// What we were doing.
         what: String,
         /// HDF5's message.
-        source: h5::Error,
+        cause: h5::Error,
     },
     /// Occurs when a file lacks what burstsim writes (not a burstsim/SONATA file).
     #[error("{file}: {what}")]
@@ -245,7 +245,7 @@ impl H5Recorder {
     ) -> Result<Self, RecordError> {
         let err = |what: &str| {
             let (file, what) = (path.to_string(), what.to_string());
-            move |source| RecordError::Hdf5 { file, what, source }
+            move |cause| RecordError::Hdf5 { file, what, cause }
         };
         let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
         let mut weights = Vec::new();
@@ -309,7 +309,7 @@ impl H5Recorder {
         for w in &mut rec.weights {
             w.snapshot(net, 0.0).map_err({
                 let file = rec.path.clone();
-                move |source| RecordError::Hdf5 { file, what: "cannot write weights".into(), source }
+                move |cause| RecordError::Hdf5 { file, what: "cannot write weights".into(), cause }
             })?;
         }
         rec.flush()?;
@@ -318,7 +318,7 @@ impl H5Recorder {
 
     fn h5err(&self, what: &str) -> impl FnOnce(h5::Error) -> RecordError {
         let (file, what) = (self.path.clone(), what.to_string());
-        move |source| RecordError::Hdf5 { file, what, source }
+        move |cause| RecordError::Hdf5 { file, what, cause }
     }
 
     /// Records the step just completed by `net` (call right after `Network::step`).
@@ -360,7 +360,7 @@ impl H5Recorder {
                     let n = w.n;
                     r.close_bin(t0, bin_ms, n).map_err({
                         let (file, what) = (self.path.clone(), "cannot write rates".to_string());
-                        move |source| RecordError::Hdf5 { file, what, source }
+                        move |cause| RecordError::Hdf5 { file, what, cause }
                     })?;
                 }
             }
@@ -371,7 +371,7 @@ impl H5Recorder {
             for w in &mut self.weights {
                 w.snapshot(net, t_end).map_err({
                     let file = self.path.clone();
-                    move |source| RecordError::Hdf5 { file, what: "cannot write weights".into(), source }
+                    move |cause| RecordError::Hdf5 { file, what: "cannot write weights".into(), cause }
                 })?;
             }
         }

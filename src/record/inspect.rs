@@ -48,7 +48,7 @@ impl PopulationStats {
 pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
     let herr = |what: &str| {
         let (file, what) = (path.to_string(), what.to_string());
-        move |source| RecordError::Hdf5 { file, what, source }
+        move |cause| RecordError::Hdf5 { file, what, cause }
     };
     let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
     let file = h5::File::open(path).map_err(herr("cannot open as HDF5"))?;

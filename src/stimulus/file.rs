@@ -113,8 +113,11 @@ pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, St
     }
     if let Some(p) = loop_ms {
         let last = *times.last().expect("non-empty");
-        if !(p.is_finite() && p > last) {
-            return Err(err(0, format!("loop_ms = {p}: expected a period longer than the last time ({last} ms)")));
+        if !(p.is_finite() && p >= last && p > 0.0) {
+            return Err(err(
+                0,
+                format!("loop_ms = {p}: expected a period at least as long as the last time ({last} ms)"),
+            ));
         }
     }
     Ok(Piecewise { times_ms: times, values_pa: values, loop_ms })
@@ -176,7 +179,7 @@ mod tests {
         let (_d, p) = write("# nothing\n");
         assert!(read_piecewise(&p, None).unwrap_err().to_string().contains("no data rows"));
         let (_d, p) = write("0, 1\n10, 2\n");
-        assert!(read_piecewise(&p, Some(10.0)).unwrap_err().to_string().contains("loop_ms"));
+        assert!(read_piecewise(&p, Some(9.5)).unwrap_err().to_string().contains("loop_ms"));
         assert!(read_piecewise(Path::new("no/such.csv"), None).unwrap_err().to_string().contains("cannot read"));
         let (_d, p) = write("1\n2\n3\n");
         assert_eq!(read_per_neuron(&p, 3).unwrap(), vec![1.0, 2.0, 3.0]);
