@@ -53,3 +53,31 @@ fn bad_stimulus_files_name_the_file_and_line() {
         assert!(e.contains("m.toml") && e.contains("input 0") && e.contains(needle), "{e}");
     }
 }
+
+/// `[simulation] protocol_file` adds the `[[phase]]` entries of another file to the model's.
+#[test]
+fn protocol_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("protocol.toml"),
+        "[[phase]]\nat_ms = 5.0\ncurrent_pa = { step = 600.0 }\n\n[[phase]]\nat_ms = 8.0\ncurrent_pa = { step = 0.0 }\n",
+    )
+    .unwrap();
+    let model = "[simulation]\nduration_ms = 10.0\nprotocol_file = \"protocol.toml\"\n[[population]]\nname = \"p\"\nkind = \"pyramidal\"\nsize = 1\n[[input]]\nname = \"step\"\nkind = \"constant_current\"\ntarget = \"p\"\ncompartment = \"soma\"\ncurrent_pa = 0.0\n[[phase]]\nat_ms = 2.0\ncurrent_pa = { step = 100.0 }\n";
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, model).unwrap();
+    let mut m = burstsim::model::load(&path, &Overrides::default()).unwrap();
+    assert_eq!(m.network.protocol.len(), 3);
+    // The current follows the three changes: V_s moves by dt I / C_s per step while it is on.
+    let net = &mut m.network;
+    let mut v = vec![];
+    for _ in 0..100 {
+        net.step();
+        if let burstsim::neuron::Population::Pyramidal(p) = &net.populations[0].pop {
+            v.push(p.v_s[0]);
+        }
+    }
+    // From rest the drift is tiny (the sigmoid tail), so the injected current dominates the steps.
+    let dv = |k: usize| v[k] - v[k - 1];
+    assert!(dv(10) < 0.01 && dv(30) > 0.02 && dv(60) > dv(30) && dv(90) < dv(60));
+}
