@@ -7,8 +7,8 @@ use crate::burst::{BurstDetector, BurstRule};
 use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
-use crate::neuron::pyramidal::{DendriticDrivingForce, InitialVoltage, PyramidalParams};
-use crate::neuron::{Adex, BurstPoisson, Compartment, Poisson, Population, Pyramidal, Receptor};
+use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
+use crate::neuron::{Adex, BurstPoisson, Compartment, InitialVoltage, Poisson, Population, Pyramidal, Receptor};
 use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
@@ -1058,7 +1058,7 @@ fn build_population(
                     ))
                 }
             };
-            let (mean, sd, fixed) = rest.v_init(params.e_l_mv)?;
+            let v_init = rest.v_init(params.e_l_mv)?;
             let mut extra = vec!["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
             if bursty {
                 let mut t = BurstTiming::default();
@@ -1074,19 +1074,9 @@ fn build_population(
                 extra.extend(["refractory_ms", "burst_delay_min_ms", "burst_delay_span_ms"]);
                 let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
                 rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
-                Population::BurstPoisson(BurstPoisson::new(
-                    n,
-                    params,
-                    t,
-                    driving_force,
-                    (mean, sd, fixed),
-                    dt,
-                    seed,
-                    index,
-                ))
+                Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
             } else {
                 rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
-                let v_init = InitialVoltage::Gaussian { mean_mv: mean, sd_mv: sd, fixed_seed: fixed };
                 Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
             }
         }
@@ -1105,13 +1095,13 @@ fn build_population(
                     ))
                 }
             };
-            let (mean, sd, fixed) = rest.v_init(params.e_l_mv)?;
+            let v_init = rest.v_init(params.e_l_mv)?;
             let extra = ["exp", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
             rest.finish(&[&["name", "kind", "size"], &extra[..], AdexParams::KEYS].concat())?;
             if params.v_min_mv >= params.v_max_mv {
                 return Err(cx.invalid(section, "v_min_mv", params.v_min_mv, "a lower clip below v_max_mv"));
             }
-            Population::Adex(Adex::new(n, params, exp_kind, mean, sd, fixed, dt, seed, index))
+            Population::Adex(Adex::new(n, params, exp_kind, v_init, dt, seed, index))
         }
         KindName::Poisson => {
             let rate =
@@ -1157,7 +1147,7 @@ impl Keys<'_> {
 
     /// Initial somatic potential: (mean, sd, fixed seed 42?) from v_init_mean_mv (default E_L),
     /// v_init_sd_mv (default 0) and v_init_seed = "fixed" (reference, P13) | "run".
-    fn v_init(&mut self, e_l: f64) -> Result<(f64, f64, bool), ModelError> {
+    fn v_init(&mut self, e_l: f64) -> Result<InitialVoltage, ModelError> {
         let mean = self.number("v_init_mean_mv")?.unwrap_or(e_l);
         self.cx.finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
         let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
@@ -1174,7 +1164,7 @@ impl Keys<'_> {
                 ))
             }
         };
-        Ok((mean, sd, fixed))
+        Ok(InitialVoltage { mean_mv: mean, sd_mv: sd, fixed_seed: fixed })
     }
 
     fn number(&mut self, key: &str) -> Result<Option<f64>, ModelError> {

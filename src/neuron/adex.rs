@@ -11,10 +11,8 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
-use super::{first_non_finite, Current};
+use super::{first_non_finite, Current, InitialVoltage};
 use crate::param_table;
-use crate::rng::{stream_rng, Stream};
-use rand_distr::{Distribution, Normal};
 
 param_table! {
     /// AdEx parameters. Defaults are the PV column of spec 3.1; [`AdexParams::sst`] gives SOM.
@@ -127,28 +125,18 @@ pub struct Adex {
 }
 
 impl Adex {
-    /// `n` neurons; initial V ~ Gaussian(mean, sd) from the fixed seed 42 when `fixed_seed` (the
-    /// reference's `random_mem`, P13), else from (`seed`, `pop_index`); sd = 0 puts all at the mean.
-    #[allow(clippy::too_many_arguments)] // mirrors Pyramidal::new; all are plain settings
+    /// `n` neurons with initial potentials `v_init`; `seed` and `pop_index` label the stream.
     pub fn new(
         n: usize,
         params: AdexParams,
         exp_kind: ExpKind,
-        v_mean_mv: f64,
-        v_sd_mv: f64,
-        fixed_seed: bool,
+        v_init: InitialVoltage,
         dt_ms: f64,
         seed: u64,
         pop_index: u64,
     ) -> Self {
         let p = &params;
-        let mut rng = if fixed_seed {
-            stream_rng(42, Stream::InitialState, &[])
-        } else {
-            stream_rng(seed, Stream::InitialState, &[pop_index])
-        };
-        let normal = Normal::new(v_mean_mv, v_sd_mv.max(0.0)).expect("validated sd");
-        let v = (0..n).map(|_| normal.sample(&mut rng) as f32).collect();
+        let v = v_init.draw(n, seed, pop_index);
         Adex {
             dt_tau_m: (dt_ms * p.g_l_ns / p.c_pf) as f32,
             dt_tau_w: (dt_ms / p.tau_w_ms) as f32,
@@ -232,7 +220,7 @@ mod tests {
     use super::*;
 
     fn rate(params: AdexParams, current_pa: f32, ms: f64) -> (f64, Adex) {
-        let mut a = Adex::new(1, params, ExpKind::Fast, -70.0, 0.0, true, 0.1, 1, 0);
+        let mut a = Adex::new(1, params, ExpKind::Fast, InitialVoltage::at(-70.0), 0.1, 1, 0);
         let steps = (ms / 0.1) as usize;
         let mut n = 0;
         for _ in 0..steps {
@@ -278,7 +266,7 @@ mod tests {
 
     #[test]
     fn reset_then_clamp_to_rest_for_the_refractory_period() {
-        let mut a = Adex::new(1, AdexParams::sst(), ExpKind::Fast, -70.0, 0.0, true, 0.1, 1, 0);
+        let mut a = Adex::new(1, AdexParams::sst(), ExpKind::Fast, InitialVoltage::at(-70.0), 0.1, 1, 0);
         a.v[0] = 10.0; // above the 0 mV cut-off after one Euler step
         let mut s = vec![];
         a.step(&mut s);

@@ -13,10 +13,9 @@
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
 use super::pyramidal::{DendriticDrivingForce, PyramidalParams};
-use super::{first_non_finite, Compartment, Current, TwoCompartmentSynapses};
+use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
 use crate::rng::{stream_rng, Rng, Stream};
 use rand::Rng as _;
-use rand_distr::{Distribution, Normal};
 
 /// Neurons per random stream (fixed, so results do not depend on the thread count).
 pub const CHUNK: usize = 4096;
@@ -74,32 +73,25 @@ pub struct BurstPoisson {
 }
 
 impl BurstPoisson {
-    /// `n` neurons; V_s initial Gaussian(mean, sd) (fixed seed 42 when `fixed_seed`, P13).
+    /// `n` neurons with initial somatic potentials `v_init`.
     #[allow(clippy::too_many_arguments)] // plain settings, as Pyramidal::new
     pub fn new(
         n: usize,
         params: PyramidalParams,
         timing: BurstTiming,
         driving_force: DendriticDrivingForce,
-        v_init: (f64, f64, bool),
+        v_init: InitialVoltage,
         dt_ms: f64,
         seed: u64,
         pop_index: u64,
     ) -> Self {
-        let (mean, sd, fixed) = v_init;
-        let mut rng = if fixed {
-            stream_rng(42, Stream::InitialState, &[])
-        } else {
-            stream_rng(seed, Stream::InitialState, &[pop_index])
-        };
-        let normal = Normal::new(mean, sd.max(0.0)).expect("validated sd");
         let e_l = params.e_l_mv as f32;
         BurstPoisson {
             ref_steps: (timing.refractory_ms / dt_ms + 1e-9).floor() as u32,
             rngs: (0..n.div_ceil(CHUNK))
                 .map(|c| stream_rng(seed, Stream::BurstDraws, &[pop_index, c as u64]))
                 .collect(),
-            v_s: (0..n).map(|_| normal.sample(&mut rng) as f32).collect(),
+            v_s: v_init.draw(n, seed, pop_index),
             v_d: vec![e_l; n],
             w_s: vec![0.0; n],
             w_d: vec![params.w_d_init_mv as f32; n],
@@ -210,7 +202,7 @@ mod tests {
             default_params(),
             BurstTiming::default(),
             DendriticDrivingForce::Soma,
-            (-70.0, 0.0, true),
+            InitialVoltage::at(-70.0),
             0.1,
             11,
             0,

@@ -8,10 +8,12 @@ pub mod params;
 pub mod poisson;
 pub mod pyramidal;
 
+use crate::rng::{stream_rng, Stream};
 pub use adex::Adex;
 pub use burst_poisson::BurstPoisson;
 pub use poisson::Poisson;
 pub use pyramidal::Pyramidal;
+use rand_distr::{Distribution, Normal};
 
 /// The compartment a synapse or a current targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -58,6 +60,38 @@ impl Current<'_> {
 /// The first non-finite value among named state vectors, as (neuron, variable, value).
 pub fn first_non_finite(vars: &[(&'static str, &[f32])]) -> Option<(usize, &'static str, f32)> {
     vars.iter().find_map(|&(name, v)| v.iter().position(|x| !x.is_finite()).map(|i| (i, name, v[i])))
+}
+
+/// Initial (somatic) membrane potentials: Gaussian(mean, sd) in mV; sd = 0 puts every neuron at the
+/// mean. With `fixed_seed` the draws come from a generator seeded with 42 whatever the run seed, so
+/// every population of the same size starts from the same vector (the reference's `random_mem`,
+/// spec P13); otherwise from the run seed and the population index.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InitialVoltage {
+    /// Mean, mV.
+    pub mean_mv: f64,
+    /// Standard deviation, mV (validated >= 0).
+    pub sd_mv: f64,
+    /// Use the reference's fixed seed 42.
+    pub fixed_seed: bool,
+}
+
+impl InitialVoltage {
+    /// Every neuron at `v_mv`.
+    pub fn at(v_mv: f64) -> Self {
+        InitialVoltage { mean_mv: v_mv, sd_mv: 0.0, fixed_seed: true }
+    }
+
+    /// The potentials of `n` neurons of population `pop_index` under run `seed`.
+    pub fn draw(&self, n: usize, seed: u64, pop_index: u64) -> Vec<f32> {
+        let mut rng = if self.fixed_seed {
+            stream_rng(42, Stream::InitialState, &[])
+        } else {
+            stream_rng(seed, Stream::InitialState, &[pop_index])
+        };
+        let normal = Normal::new(self.mean_mv, self.sd_mv.max(0.0)).expect("validated sd");
+        (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
+    }
 }
 
 /// Conductances of a two-compartment cell, in units of each compartment's leak conductance.

@@ -15,11 +15,9 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
-use super::{first_non_finite, Compartment, Current, TwoCompartmentSynapses};
+use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
 use crate::fastmath::sigmoid_f32;
 use crate::param_table;
-use crate::rng::{stream_rng, Stream};
-use rand_distr::{Distribution, Normal};
 
 param_table! {
     /// Parameters of the pyramidal neuron, reference values from spec 1.2 (`NaudGroup::init`).
@@ -84,24 +82,6 @@ pub enum DendriticDrivingForce {
     Soma,
     /// The clean variant: (E - V_d).
     Dendrite,
-}
-
-/// Initial somatic potentials.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum InitialVoltage {
-    /// Every neuron at E_L (the reference's `clear()`).
-    Rest,
-    /// Gaussian(mean, sd) in mV. `fixed_seed`: drawn from a generator seeded with 42 whatever the
-    /// run seed, so every population of the same size starts from the same vector (the reference's
-    /// `random_mem`, spec P13); otherwise from the run seed and the population index.
-    Gaussian {
-        /// Mean, mV.
-        mean_mv: f64,
-        /// Standard deviation, mV.
-        sd_mv: f64,
-        /// Use the reference's fixed seed 42.
-        fixed_seed: bool,
-    },
 }
 
 /// Step-size-dependent constants computed once from `dt` (the `Derived` role of STYLE.md 1).
@@ -172,19 +152,7 @@ impl Pyramidal {
             bap_steps: (p.bap_ms / dt_ms + 1e-9).floor() as u32,
         };
         let e_l = p.e_l_mv as f32;
-        let v_s = match v_init {
-            InitialVoltage::Rest => vec![e_l; n],
-            InitialVoltage::Gaussian { mean_mv, sd_mv, fixed_seed } => {
-                let mut rng = if fixed_seed {
-                    stream_rng(42, Stream::InitialState, &[])
-                } else {
-                    stream_rng(seed, Stream::InitialState, &[pop_index])
-                };
-                // sd > 0 is validated at build; sd = 0 degenerates to the mean.
-                let normal = Normal::new(mean_mv, sd_mv.max(0.0)).expect("validated sd");
-                (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
-            }
-        };
+        let v_s = v_init.draw(n, seed, pop_index);
         Pyramidal {
             d,
             v_s,
@@ -356,8 +324,15 @@ mod tests {
     }
 
     fn one(vs_mv: f32) -> Pyramidal {
-        let mut p =
-            Pyramidal::new(1, PyramidalParams::default(), DendriticDrivingForce::Soma, InitialVoltage::Rest, 0.1, 1, 0);
+        let mut p = Pyramidal::new(
+            1,
+            PyramidalParams::default(),
+            DendriticDrivingForce::Soma,
+            InitialVoltage::at(-70.0),
+            0.1,
+            1,
+            0,
+        );
         p.v_s[0] = vs_mv;
         p
     }
@@ -414,7 +389,7 @@ mod tests {
         // J_s = 0.5 (0+60) + 0.2 (-80+60) = 26; J_d = 0.3 (60) + 0.1 (-20) = 16 with V_s (P1),
         // or 0.3 (50) + 0.1 (-30) = 12 with V_d (clean variant).
         for (force, jd) in [(DendriticDrivingForce::Soma, 16.0), (DendriticDrivingForce::Dendrite, 12.0)] {
-            let mut p = Pyramidal::new(1, PyramidalParams::default(), force, InitialVoltage::Rest, 0.1, 1, 0);
+            let mut p = Pyramidal::new(1, PyramidalParams::default(), force, InitialVoltage::at(-70.0), 0.1, 1, 0);
             p.v_s[0] = -60.0;
             p.v_d[0] = -50.0;
             (p.g.e_s[0], p.g.i_s[0], p.g.e_d[0], p.g.i_d[0]) = (0.5, 0.2, 0.3, 0.1);
