@@ -44,3 +44,38 @@ fn weights_follow_postsynaptic_bp_not_presynaptic_bp() {
     // After the 1.5 d0 segment the drive returns to d0 and the weights come back down.
     assert!(pct(26_000.0, 36_000.0) < 0.0);
 }
+
+/// `[output.weights] full = true` writes every synapse's weight at each snapshot, with the synapse
+/// list (pre, post); their mean is the recorded mean, and the rule's estimates are there too.
+#[test]
+fn full_weight_snapshots_agree_with_the_mean() {
+    let path = common::root().join("tests/data/plasticity_small.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("estimates_of_first = 20", "estimates_of_first = 20\nfull = true");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("full.toml");
+    std::fs::write(&file, text).unwrap();
+    let m = model::load(&file, &Overrides { seed: Some(1), duration_ms: Some(9000.0) }).unwrap();
+    let out = dir.path().join("full.h5");
+    common::run_to(m, &out, 1);
+    let f = h5::File::open(&out).unwrap();
+    let values = f.dataset("weights/plastic/values").unwrap();
+    let shape = values.shape();
+    let pre = f.dataset("weights/plastic/pre").unwrap().read_raw::<u64>().unwrap();
+    let post = f.dataset("weights/plastic/post").unwrap().read_raw::<u64>().unwrap();
+    let mean = f.dataset("weights/plastic/mean").unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(shape, vec![10, pre.len()], "snapshots at 0, 1, ..., 9 s");
+    assert_eq!(pre.len(), post.len());
+    assert!(pre.iter().all(|&j| j < 200) && post.iter().all(|&i| i < 200));
+    let all = values.read_2d::<f32>().unwrap();
+    for (k, row) in all.rows().into_iter().enumerate() {
+        let m: f64 = row.iter().map(|&w| w as f64).sum::<f64>() / row.len() as f64;
+        assert!((m - mean[k]).abs() < 1e-6, "snapshot {k}: {m} vs {}", mean[k]);
+    }
+    // Weights moved after plasticity switched on (6 s) and stayed within [0, 1].
+    assert!(all.row(9).iter().zip(all.row(0).iter()).any(|(a, b)| a != b));
+    assert!(all.iter().all(|&w| (0.0..=1.0).contains(&w)));
+    let p_bar = f.dataset("weights/plastic/p_bar").unwrap();
+    assert_eq!(p_bar.shape(), vec![10, 20]);
+}
