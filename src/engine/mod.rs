@@ -39,9 +39,10 @@ pub const SCHEDULE: [Phase; 6] = [
     Phase {
         name: "deliver",
         what: "every projection (file order) adds weight x release to the target conductances for the \
-               spikes emitted delay steps ago (0.8 ms = 8 steps by default; 0 for event/burst filters, \
-               which classify and STP projections, which compute the release, at emission); they first \
-               move V next step",
+               spikes emitted `delay` steps ago (8 steps = 0.8 ms by default); STP projections compute \
+               the release and event/burst filters select spikes at emission (zero delay); plastic \
+               projections then update weights (presynaptic events, then postsynaptic events and \
+               bursts); conductances first move V at the next step",
     },
     Phase {
         name: "currents",
@@ -51,7 +52,8 @@ pub const SCHEDULE: [Phase; 6] = [
     Phase {
         name: "relax",
         what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms); STP x and u \
-               relax (Euler); event/burst filters' presynaptic traces take the spikes of 0.8 ms ago",
+               relax (Euler); filters' presynaptic traces take the spikes of 0.8 ms ago; plasticity \
+               traces (E_pre, E_bar, B_bar, r_hom) decay",
     },
     Phase { name: "clock", what: "step <- step + 1; t = step * dt" },
 ];
