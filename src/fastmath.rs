@@ -14,12 +14,18 @@ pub fn exp_f32(x: f32) -> f32 {
     // ln 2 split in a high part exact in f32 and a low correction (Cody-Waite).
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
+    // Round to nearest by adding and removing 1.5 * 2^23 (exact for |y| < 2^22): `f32::round` is a
+    // library call on baseline x86-64 and would keep the loop from vectorising.
+    const ROUNDER: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E).round();
+    let n = (x * LOG2E + ROUNDER) - ROUNDER;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     // Horner form of 1 + r + r^2/2 + ... + r^6/720.
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n from the bits of 2^23 + (n + 127), whose low mantissa bits hold n + 127 exactly: integer
+    // operations on the bit pattern, no (saturating, unvectorisable) float-to-int conversion.
+    let biased = (n + (127.0 + 8_388_608.0)).to_bits() - 0x4B00_0000;
+    let scale = f32::from_bits(biased << 23);
     p * scale
 }
 

@@ -165,6 +165,11 @@ impl Adex {
     }
 
     /// Evolve phase: the per-step update of spec 3.1, appending spiking indices in order.
+    ///
+    /// Three passes over the neurons: the membrane update (steps 1-2, branch-free so it compiles to
+    /// SIMD, the exact exponential only with `exp = "exact"`), the spike and refractory logic (step
+    /// 3), then adaptation and conductance decay (steps 4-5). Each pass only reads what the earlier
+    /// ones wrote for the same neuron, so the order of spec 3.1 is kept.
     pub fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
@@ -173,34 +178,47 @@ impl Adex {
             (p.v_min_mv as f32, p.v_max_mv as f32, p.v_spike_mv as f32, p.v_reset_mv as f32);
         let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
         let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
-        let fast = self.exp_kind == ExpKind::Fast;
-        for i in 0..self.v.len() {
-            let mut v = self.v[i];
-            // 1. Euler step of the membrane (conductances in units of g_L, w in mV).
-            let x = (v - v_t) / d_t;
-            let ex = if fast { fast_exp(x) } else { x.exp() };
-            v += self.dt_tau_m * ((e_l - v) + d_t * ex + self.g_e[i] * (e_e - v) + self.g_i[i] * (e_i - v) - self.w[i]);
-            // 2. Clip (P5).
-            v = v.clamp(v_min, v_max);
-            // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at
-            //    E_L (not V_reset, P5).
-            if self.refractory[i] == 0 {
-                if v > v_spike {
+        let n = self.v.len();
+        let (v, w, g_e, g_i, refractory) =
+            (&mut self.v[..n], &mut self.w[..n], &mut self.g_e[..n], &mut self.g_i[..n], &mut self.refractory[..n]);
+        let dt_tau_m = self.dt_tau_m;
+        // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
+        let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
+            let v = v + dt_tau_m * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
+            v.clamp(v_min, v_max)
+        };
+        match self.exp_kind {
+            ExpKind::Fast => {
+                for i in 0..n {
+                    v[i] = membrane(v[i], fast_exp((v[i] - v_t) / d_t), g_e[i], g_i[i], w[i]);
+                }
+            }
+            ExpKind::Exact => {
+                for i in 0..n {
+                    v[i] = membrane(v[i], ((v[i] - v_t) / d_t).exp(), g_e[i], g_i[i], w[i]);
+                }
+            }
+        }
+        // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at E_L
+        //    (not V_reset, P5).
+        for i in 0..n {
+            if refractory[i] == 0 {
+                if v[i] > v_spike {
                     spikes.push(i as u32);
-                    v = v_reset;
-                    self.w[i] += b_over_gl;
-                    self.refractory[i] = self.ref_steps;
+                    v[i] = v_reset;
+                    w[i] += b_over_gl;
+                    refractory[i] = self.ref_steps;
                 }
             } else {
-                self.refractory[i] -= 1;
-                v = e_l;
+                refractory[i] -= 1;
+                v[i] = e_l;
             }
-            // 4. Adaptation with the new V.
-            self.w[i] += self.dt_tau_w * (a_over_gl * (v - e_l) - self.w[i]);
-            // 5. Conductances decay.
-            self.g_e[i] *= self.decay_ampa;
-            self.g_i[i] *= self.decay_gaba;
-            self.v[i] = v;
+        }
+        // 4. Adaptation with the new V; 5. conductances decay.
+        for i in 0..n {
+            w[i] += self.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
+            g_e[i] *= self.decay_ampa;
+            g_i[i] *= self.decay_gaba;
         }
     }
 
