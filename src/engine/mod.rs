@@ -212,7 +212,7 @@ impl Network {
     /// results.
     fn phase_integrate(&mut self, step: u64) {
         if self.parallel {
-            self.populations.par_iter_mut().for_each(|slot| slot.integrate(step));
+            self.populations.par_iter_mut().with_max_len(1).for_each(|slot| slot.integrate(step));
         } else {
             self.populations.iter_mut().for_each(|slot| slot.integrate(step));
         }
@@ -249,28 +249,19 @@ impl Network {
     }
 
     /// Phase "relax": detector traces take this step's spikes, then decay; STP variables, the
-    /// filters' presynaptic traces and the plasticity traces relax. Each object only touches its
-    /// own state, so they run in parallel with several threads.
+    /// filters' presynaptic traces and the plasticity traces relax. Sequential: this is a few
+    /// streaming passes whose total cost (~10 % of a step on the Fig. 3 network) is below that of a
+    /// fork-join per step (measured: 0.22 s sequential vs 0.74 s parallel over a 4 s run).
     fn phase_relax(&mut self, step: u64) {
-        let relax_slot = |slot: &mut PopulationSlot| {
+        for slot in &mut self.populations {
             if let Some(det) = &mut slot.detector {
                 det.relax(slot.history.at(step));
             }
-        };
-        if self.parallel {
-            self.populations.par_iter_mut().for_each(relax_slot);
-        } else {
-            self.populations.iter_mut().for_each(relax_slot);
         }
         let pops = &self.populations;
-        let relax_proj = |proj: &mut Projection| {
+        for proj in &mut self.projections {
             let post = pops[proj.cfg.to.0 as usize].history.at(step);
             proj.relax(step, &pops[proj.cfg.from.0 as usize].history, post);
-        };
-        if self.parallel {
-            self.projections.par_iter_mut().for_each(relax_proj);
-        } else {
-            self.projections.iter_mut().for_each(relax_proj);
         }
     }
 
