@@ -525,7 +525,16 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             actions.push((step, Action::Plasticity { projection: i, on }));
         }
         for (name, &scale) in &ph.weight_scale {
-            let i = proj_index("weight_scale", name)?;
+            // A projection by name, or a Poisson [[input]] drive by its name (its generated
+            // one-to-one projection).
+            let drive = pop_names
+                .get(name)
+                .filter(|&&p| slots[p].generated)
+                .and_then(|&p| projections.iter().position(|q| q.cfg.from.0 as usize == p));
+            let i = match drive {
+                Some(i) => i,
+                None => proj_index("weight_scale", name)?,
+            };
             pcx.non_negative(&sec, &format!("weight_scale.{name}"), scale, "factor")?;
             if projections[i].rule.is_some() {
                 return Err(pcx.invalid(
