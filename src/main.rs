@@ -33,7 +33,7 @@ enum Command {
         /// Simulated time in ms (overrides [simulation] duration_ms).
         #[arg(long = "duration-ms")]
         duration_ms: Option<f64>,
-        /// Worker threads (default: [simulation] threads, or all cores). Output does not depend on it.
+        /// Threads (default: [simulation] threads, or 1). Output does not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// No progress bar.

@@ -72,12 +72,10 @@ const CHECK_EVERY: u64 = 1000;
 
 /// Runs `model` to its end (or until `opts.stop` is set), writing the HDF5 output.
 pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
-    let threads =
-        opts.threads.or(model.threads).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| RunError::Threads { threads, reason: e.to_string() })?;
+    // One thread unless asked: a step of a network of this project's size (~50 us) is too short
+    // for more threads to pay off reliably (see `burstsim bench`), and on a busy machine the
+    // per-step barriers cost more than they save.
+    let threads = opts.threads.or(model.threads).unwrap_or(1);
     let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
     let dt = model.network.dt_ms;
     let n_steps = model.n_steps;
@@ -88,14 +86,14 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = !opts.quiet && std::io::stderr().is_terminal();
     let net = &mut model.network;
-    net.set_parallel(threads > 1);
+    net.set_threads(threads).map_err(|e| RunError::Threads { threads, reason: e.to_string() })?;
     if opts.timings {
         net.enable_timings();
     }
     let mut record_time = Duration::ZERO;
     let recorded = &model.output.populations;
     let mut stopped = false;
-    let result: Result<(), RunError> = pool.install(|| {
+    let result: Result<(), RunError> = (|| {
         for step in 0..n_steps {
             if opts.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
                 stopped = true;
@@ -118,7 +116,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
             }
         }
         Ok(())
-    });
+    })();
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -68,7 +68,7 @@ fn reduced_network_multiplexes_events_and_bursts() {
     let m = model::load(&path, &Overrides { seed: Some(1), duration_ms: None }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mx.h5");
-    common::run_to(m, &out, 2);
+    common::run_to(m, &out, 1);
     let s = analyse(&out);
     eprintln!("corr {:?} cross {:?} means {:?}", s.corr, s.cross, s.means);
     for (name, c) in ["ER1~I_soma", "BP2~I_dend", "ER2~ER1", "BP1~BR2"].iter().zip(s.corr) {

@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod protocol;
+pub mod team;
 
 use crate::burst::BurstDetector;
 use crate::neuron::Population;
@@ -13,8 +14,9 @@ use crate::stimulus::CurrentInput;
 use crate::synapse::{PostSpikes, Projection};
 pub use history::SpikeHistory;
 pub use protocol::{Action, Protocol};
-use rayon::prelude::*;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use team::{partition, Team};
 
 /// One phase of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +126,8 @@ pub struct Network {
     pub protocol: Protocol,
     step: u64,
     synaptic_events: u64,
-    parallel: bool,
+    /// Worker threads and the fixed split of the parallel phases between them.
+    team: Option<Arc<TeamPlan>>,
     timings: Option<[Duration; 5]>,
 }
 
@@ -144,7 +147,7 @@ impl Network {
             protocol: Protocol::default(),
             step: 0,
             synaptic_events: 0,
-            parallel: false,
+            team: None,
             timings: None,
         }
     }
@@ -208,37 +211,51 @@ impl Network {
 
     /// Phase "integrate": each population integrates and threshold-checks; the detector classifies
     /// the new spikes *before* its trace takes them. Populations are independent here (each owns its
-    /// state and random streams), so with several threads they run in parallel with identical
-    /// results.
+    /// state and random streams), so with a team each member integrates a fixed set of whole
+    /// populations, with identical results.
     fn phase_integrate(&mut self, step: u64) {
-        if self.parallel {
-            self.populations.par_iter_mut().with_max_len(1).for_each(|slot| slot.integrate(step));
-        } else {
+        let Some(plan) = self.team.clone() else {
             self.populations.iter_mut().for_each(|slot| slot.integrate(step));
-        }
+            return;
+        };
+        let pops = SyncPtr(self.populations.as_mut_ptr());
+        plan.team.run(&|m| {
+            for &i in &plan.integrate[m] {
+                // Safety: the plan gives each population to exactly one member, and nothing else
+                // touches the populations until `run` returns.
+                unsafe { (*pops.get().add(i)).integrate(step) };
+            }
+        });
     }
 
     /// Phase "deliver": must run after every population has integrated this step, so that a
-    /// delivered conductance first acts at the next step (spec 0.3). Sequential, in file order, so
-    /// that conductance sums are formed in the same order whatever the thread count.
+    /// delivered conductance first acts at the next step (spec 0.3). Projections run in file order
+    /// within each target population, so conductance sums are formed in the same order whatever
+    /// the thread count; with a team, each member handles a fixed set of target populations.
     fn phase_deliver(&mut self, step: u64) {
-        for proj in &mut self.projections {
-            let (from, to) = (proj.cfg.from.0 as usize, proj.cfg.to.0 as usize);
-            let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
-            self.synaptic_events += if from == to {
-                // Recurrent: the delay buffer and the conductances are different fields.
-                let PopulationSlot { history, pop, events, bursts, .. } = &mut self.populations[to];
-                let post = PostSpikes { spikes: history.at(step), events, bursts };
-                let g = pop.conductance_mut(target, receptor).expect("validated target");
-                proj.propagate(step, history, g, post)
-            } else {
-                let (src, dst) = two_mut(&mut self.populations, from, to);
-                let PopulationSlot { history, pop, events, bursts, .. } = dst;
-                let post = PostSpikes { spikes: history.at(step), events, bursts };
-                let g = pop.conductance_mut(target, receptor).expect("validated target");
-                proj.propagate(step, &src.history, g, post)
-            };
-        }
+        let Some(plan) = self.team.clone() else {
+            for k in 0..self.projections.len() {
+                // Safety: exclusive access to everything here (single thread).
+                self.synaptic_events +=
+                    unsafe { deliver(&mut self.projections[k], self.populations.as_mut_ptr(), step) };
+            }
+            return;
+        };
+        let pops = SyncPtr(self.populations.as_mut_ptr());
+        let projs = SyncPtr(self.projections.as_mut_ptr());
+        let counts: Vec<std::sync::atomic::AtomicU64> =
+            (0..plan.team.size()).map(|_| std::sync::atomic::AtomicU64::new(0)).collect();
+        plan.team.run(&|m| {
+            let mut n = 0;
+            for &k in &plan.deliver[m] {
+                // Safety: the plan gives each projection, and every projection onto a given target
+                // population, to exactly one member; during delivery the other fields read
+                // (delay buffers, events, bursts) are not written by anyone.
+                n += unsafe { deliver(&mut *projs.get().add(k), pops.get(), step) };
+            }
+            counts[m].store(n, std::sync::atomic::Ordering::Relaxed);
+        });
+        self.synaptic_events += counts.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).sum::<u64>();
     }
 
     /// Phase "currents": after this step's threshold check (spec 0.2 step 3).
@@ -265,9 +282,35 @@ impl Network {
         }
     }
 
-    /// Runs the per-population and per-projection work of a step on the current rayon pool.
-    pub fn set_parallel(&mut self, on: bool) {
-        self.parallel = on;
+    /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).
+    /// Work is split once, by cost: whole populations for integration (neurons, Poisson sources
+    /// count a tenth), whole target populations for delivery (synapses).
+    pub fn set_threads(&mut self, threads: usize) -> std::io::Result<()> {
+        if threads <= 1 {
+            self.team = None;
+            return Ok(());
+        }
+        let team = Team::new(threads)?;
+        let pop_costs: Vec<f64> = self
+            .populations
+            .iter()
+            .map(|s| s.pop.len() as f64 * if matches!(s.pop, Population::Poisson(_)) { 0.1 } else { 1.0 })
+            .collect();
+        let integrate = partition(&pop_costs, threads);
+        let mut target_costs = vec![0.0; self.populations.len()];
+        for p in &self.projections {
+            target_costs[p.cfg.to.0 as usize] += p.n_synapses() as f64 + p.csr.row_start.len() as f64;
+        }
+        let deliver = partition(&target_costs, threads)
+            .into_iter()
+            .map(|targets| {
+                (0..self.projections.len())
+                    .filter(|&k| targets.contains(&(self.projections[k].cfg.to.0 as usize)))
+                    .collect()
+            })
+            .collect();
+        self.team = Some(Arc::new(TeamPlan { team, integrate, deliver }));
+        Ok(())
     }
 
     /// Turns per-phase wall-time accounting on (see [`Network::timings`]).
@@ -308,14 +351,47 @@ impl Network {
     }
 }
 
-/// Mutable references to two different elements.
-fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
-    assert_ne!(a, b);
-    if a < b {
-        let (l, r) = v.split_at_mut(b);
-        (&mut l[a], &mut r[0])
-    } else {
-        let (l, r) = v.split_at_mut(a);
-        (&mut r[0], &mut l[b])
+/// A team and the fixed split of the parallel phases between its members.
+#[derive(Debug)]
+struct TeamPlan {
+    team: Team,
+    /// Population indices integrated by each member.
+    integrate: Vec<Vec<usize>>,
+    /// Projection indices delivered by each member (all projections onto the same target go to the
+    /// same member, in file order).
+    deliver: Vec<Vec<usize>>,
+}
+
+/// A raw pointer that may cross to the team's threads; what it points to is split between them by a
+/// [`TeamPlan`].
+struct SyncPtr<T>(*mut T);
+impl<T> Clone for SyncPtr<T> {
+    fn clone(&self) -> Self {
+        *self
     }
+}
+impl<T> Copy for SyncPtr<T> {}
+unsafe impl<T> Send for SyncPtr<T> {}
+unsafe impl<T> Sync for SyncPtr<T> {}
+impl<T> SyncPtr<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Delivers one projection: reads the source's delay buffer, writes the target's conductances.
+///
+/// # Safety
+/// `pops` points to the network's populations; no one else may access the target population's
+/// neuron state (`pop`) during the call, and no one may write any delay buffer, event or burst list.
+unsafe fn deliver(proj: &mut Projection, pops: *mut PopulationSlot, step: u64) -> u64 {
+    let (from, to) = (proj.cfg.from.0 as usize, proj.cfg.to.0 as usize);
+    let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
+    // Field-level borrows: the target's neuron state mutably, delay buffers and spike lists shared
+    // (for a recurrent projection source and target are the same slot, different fields).
+    let dst = pops.add(to);
+    let src_history = &(*pops.add(from)).history;
+    let post = PostSpikes { spikes: (*dst).history.at(step), events: &(*dst).events, bursts: &(*dst).bursts };
+    let g = (*dst).pop.conductance_mut(target, receptor).expect("validated target");
+    proj.propagate(step, src_history, g, post)
 }

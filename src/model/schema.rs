@@ -72,7 +72,7 @@ pub struct SimulationSpec {
     /// Master seed (default 1).
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// Worker threads (default: all cores).
+    /// Threads (default 1).
     #[serde(default)]
     pub threads: Option<i64>,
     /// A TOML file of `[[phase]]` entries, relative to the model file's folder, added to the
