@@ -6,7 +6,8 @@
 //! δ_l = −(b_l − p_b e_l), so that G_W = mean(δ_l e_{l−1}ᵀ) and W ← W − η G_W.
 
 use super::linalg::{gemm, sigmoid, Mat};
-use super::network::Network;
+use super::network::{Network, ROW_BLOCK};
+use rayon::prelude::*;
 
 /// Buffers of one feedback pass: per layer p, b, δ (all layers) and a (hidden layers).
 #[derive(Debug, Clone, Default)]
@@ -56,12 +57,20 @@ pub fn hidden_bursts(a: &Mat, e: &Mat, p_b: f32, p: &mut Mat, b: &mut Mat) {
     p.reshape(e.rows, e.cols);
     b.reshape(e.rows, e.cols);
     let (amp, beta) = (2.0 * p_b, 2.0 / p_b);
-    for k in 0..e.data.len() {
-        let ek = e.data[k];
-        let pk = amp * sigmoid(beta * a.data[k] * (1.0 - ek));
-        p.data[k] = pk;
-        b.data[k] = pk * ek;
-    }
+    // element-wise, in fixed blocks of rows: any thread count gives the same bits
+    let blk = e.cols.max(1) * ROW_BLOCK;
+    p.data
+        .par_chunks_mut(blk)
+        .zip(b.data.par_chunks_mut(blk))
+        .zip(a.data.par_chunks(blk).zip(e.data.par_chunks(blk)))
+        .for_each(|((p, b), (a, e))| {
+            for k in 0..e.len() {
+                let ek = e[k];
+                let pk = amp * sigmoid(beta * a[k] * (1.0 - ek));
+                p[k] = pk;
+                b[k] = pk * ek;
+            }
+        });
 }
 
 /// δ = −(b − p_b e): the burst-dependent learning signal (spec 1.4).
@@ -95,10 +104,16 @@ pub fn feedback(
     for l in (0..top).rev() {
         if q_is_pb_y {
             // b_{l+1} − p_b e_{l+1} = −δ_{l+1}; a_l = (−δ_{l+1}) · Y_l
-            gemm(-1.0, fs.delta[l + 1].v(), net.y[l].v(), 0.0, &mut fs.a[l]);
+            gemm(
+                -1.0,
+                fs.delta[l + 1].v(),
+                net.y_eff(l).v(),
+                0.0,
+                &mut fs.a[l],
+            );
         } else {
             // a_l = b_{l+1} · Y_l − e_{l+1} · Q_l   (batch-major form of Yᵀb − Qᵀe)
-            gemm(1.0, fs.b[l + 1].v(), net.y[l].v(), 0.0, &mut fs.a[l]);
+            gemm(1.0, fs.b[l + 1].v(), net.y_eff(l).v(), 0.0, &mut fs.a[l]);
             gemm(1.0, e[l + 1].v(), net.q[l].v(), 0.0, scratch);
             for (a, &s) in fs.a[l].data.iter_mut().zip(&scratch.data) {
                 *a -= s;

@@ -18,7 +18,7 @@ pub fn sweep(net: &Network, e: &[Mat], t: Option<&Mat>, p_b: f32, fs: &mut Feedb
     let top = nl - 1;
     output_bursts(&e[top], t, p_b, &mut fs.p[top], &mut fs.b[top]);
     for l in (0..top).rev() {
-        gemm(1.0, fs.b[l + 1].v(), net.y[l].v(), 0.0, &mut fs.a[l]);
+        gemm(1.0, fs.b[l + 1].v(), net.y_eff(l).v(), 0.0, &mut fs.a[l]);
         let (p, b) = (&mut fs.p[l], &mut fs.b[l]);
         p.reshape(e[l].rows, e[l].cols);
         b.reshape(e[l].rows, e[l].cols);

@@ -64,7 +64,8 @@ fn write_u64(f: &hdf5::File, name: &str, v: u64, path: &Path) -> Result<(), Rate
 }
 
 /// Writes a checkpoint of `learner` after `info.epoch` completed epochs.
-pub fn save(path: &Path, learner: &Learner, info: &CheckpointInfo) -> Result<(), RateError> {
+pub fn save(path: &Path, learner: &mut Learner, info: &CheckpointInfo) -> Result<(), RateError> {
+    learner.sync_feedback();
     let tmp = path.with_extension("h5.tmp");
     {
         let f = hdf5::File::create(&tmp).map_err(|e| err(&tmp, e))?;

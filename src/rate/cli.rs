@@ -223,7 +223,7 @@ fn train_mnist(
                 seed: cfg.seed,
                 config: text.to_string(),
             };
-            checkpoint::save(c, &learner, &info)?;
+            checkpoint::save(c, &mut learner, &info)?;
         }
     }
     Ok(())

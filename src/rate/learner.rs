@@ -76,6 +76,7 @@ pub struct Learner {
     gc_ref: Vec<Vec<f32>>,
     scratch: Mat,
     target: Mat,
+    feedback_stale: bool,
 }
 
 impl Learner {
@@ -103,6 +104,7 @@ impl Learner {
             gc_ref: Vec::new(),
             scratch: Mat::zeros(0, 0),
             target: Mat::zeros(0, 0),
+            feedback_stale: false,
         }
     }
 
@@ -120,6 +122,12 @@ impl Learner {
     /// BurstCCN feedback without a teacher (other rules need a teacher and ignore `None` by
     /// producing zero gradients).
     pub fn compute_gradients(&mut self, x: &Mat, t: Option<&Mat>) {
+        self.compute_deltas(x, t);
+        reference::gradients(x, &self.e, &self.fs.delta, &mut self.gw, &mut self.gc);
+    }
+
+    /// Forward pass and this rule's feedback: fills `e` and `fs.delta`, no gradients.
+    pub fn compute_deltas(&mut self, x: &Mat, t: Option<&Mat>) {
         self.net.forward(x, &mut self.e);
         let p_b = self.spec.p_b;
         match (self.spec.rule, t) {
@@ -151,7 +159,41 @@ impl Learner {
                 }
             }
         }
-        reference::gradients(x, &self.e, &self.fs.delta, &mut self.gw, &mut self.gc);
+    }
+
+    /// True when W can be updated straight from the deltas, W ← W − (η/B) δᵀ e_pre, without
+    /// forming G_W: plain SGD (μ = 0) without weight decay. Same equation as `apply_update`.
+    fn can_fuse_update(&self) -> bool {
+        let p = &self.spec.sgd;
+        p.momentum == 0.0 && p.weight_decay == 0.0
+    }
+
+    /// The fused form of `apply_update` (see `can_fuse_update`): W ← W − (η/B) δᵀ e_pre in one
+    /// product per layer, c ← c − η mean(δ), then Y/Q learning and re-tying as in `apply_update`.
+    fn apply_fused_update(&mut self, x: &Mat) {
+        let lr = self.spec.sgd.lr;
+        let bsz = x.rows as f32;
+        for l in 0..self.net.n_layers() {
+            let pre = if l == 0 { x } else { &self.e[l - 1] };
+            gemm(
+                -lr / bsz,
+                self.fs.delta[l].t(),
+                pre.v(),
+                1.0,
+                &mut self.net.w[l],
+            );
+            let n = self.fs.delta[l].cols;
+            let mut gc = vec![0.0f32; n];
+            for row in self.fs.delta[l].data.chunks_exact(n) {
+                for (s, &d) in gc.iter_mut().zip(row) {
+                    *s += d;
+                }
+            }
+            for (c, g) in self.net.c[l].iter_mut().zip(gc) {
+                *c -= lr * (g / bsz);
+            }
+        }
+        self.feedback_update();
     }
 
     /// BP (`fa = false`) or FA (`fa = true`) weight gradients for the current forward pass.
@@ -187,6 +229,11 @@ impl Learner {
                 p.decay_biases,
             );
         }
+        self.feedback_update();
+    }
+
+    /// Y and Q learning from this batch's a_l and e_{l+1} (BurstCCN only), then re-tying.
+    fn feedback_update(&mut self) {
         let fb = self.spec.feedback;
         if self.spec.rule == Rule::Burstccn && (fb.y_lr.is_some() || fb.q_lr.is_some()) {
             let bsz = self.e[0].rows as f32;
@@ -213,14 +260,33 @@ impl Learner {
                 }
             }
         }
-        self.net.retie(&fb, self.spec.p_b);
+        // With Y ≡ W (tied, scale 1) the passes read W directly and a tied Q is never read (Q = p_b Y
+        // selects the one-product apical form), so the copies can wait until someone looks.
+        if self.net.y_is_w {
+            self.feedback_stale = true;
+        } else {
+            self.net.retie(&fb, self.spec.p_b);
+        }
+    }
+
+    /// Brings the stored Y and Q up to date (after lazy re-tying; see `feedback_update`).
+    pub fn sync_feedback(&mut self) {
+        if self.feedback_stale {
+            self.net.retie(&self.spec.feedback, self.spec.p_b);
+            self.feedback_stale = false;
+        }
     }
 
     /// One training step on a batch: forward, feedback, gradients, optional angles to BP, update.
     pub fn train_batch(&mut self, x: &Mat, labels: &[u8], angles: bool) -> StepStats {
         self.set_targets(labels);
         let t = std::mem::replace(&mut self.target, Mat::zeros(0, 0));
-        self.compute_gradients(x, Some(&t));
+        let fuse = !angles && self.can_fuse_update();
+        if fuse {
+            self.compute_deltas(x, Some(&t));
+        } else {
+            self.compute_gradients(x, Some(&t));
+        }
         let top = self.net.n_layers() - 1;
         let (errors, sq_error) = score(&self.e[top], labels, &t);
         let angles = if angles {
@@ -237,7 +303,11 @@ impl Learner {
             None
         };
         self.target = t;
-        self.apply_update();
+        if fuse {
+            self.apply_fused_update(x);
+        } else {
+            self.apply_update();
+        }
         StepStats {
             errors,
             sq_error,

@@ -1,16 +1,32 @@
 //! Dense f32 matrices and the one matrix product everything goes through.
 //!
 //! Matrices are row-major. Products use `matrixmultiply::sgemm` (pure Rust, runtime-detected
-//! AVX/FMA). Parallelism: the columns of the result are cut into fixed chunks of [`CHUNK`]
-//! columns, whatever the number of threads, and the chunks run on the current rayon pool. Each
+//! AVX/FMA). Parallelism: the columns of the result are cut into a number of chunks fixed by the
+//! shape ([`n_chunks`]), whatever the number of threads, and the chunks run on the current rayon
+//! pool. Each
 //! result element is therefore computed by the same kernel call in the same order for any thread
 //! count, so results are bit-identical for 1, 2 or N threads.
 
 use rand::Rng;
 use rayon::prelude::*;
 
-/// Width (result columns) of one unit of parallel work. Fixed so results do not depend on threads.
-pub const CHUNK: usize = 64;
+/// Number of column chunks a product with `n` result columns is cut into: 1, 2 or 4, from `n`
+/// alone (never from the thread count), so results do not depend on threads. Few chunks keep the
+/// re-packing of the left operand (once per chunk) cheap; 4 balance well on 2 or 4 threads.
+pub fn n_chunks(n: usize) -> usize {
+    match n {
+        0..128 => 1,
+        128..256 => 2,
+        _ => 4,
+    }
+}
+
+/// Column range of chunk `ci` of `nchunks` over `n` columns (chunk widths rounded up to 16).
+fn chunk_range(ci: usize, nchunks: usize, n: usize) -> (usize, usize) {
+    let w = n.div_ceil(nchunks).div_ceil(16) * 16;
+    let j0 = (ci * w).min(n);
+    (j0, (j0 + w).min(n))
+}
 
 /// A row-major `rows × cols` matrix of f32.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,10 +146,13 @@ pub fn gemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat) {
         return;
     }
     let cp = SendPtr(c.data.as_mut_ptr());
-    let nchunks = n.div_ceil(CHUNK);
+    let nchunks = n_chunks(n);
     let run = |ci: usize| {
-        let j0 = ci * CHUNK;
-        let nc = CHUNK.min(n - j0);
+        let (j0, j1) = chunk_range(ci, nchunks, n);
+        let nc = j1 - j0;
+        if nc == 0 {
+            return;
+        }
         // SAFETY: A and B are in bounds by construction of the views (checked shapes above);
         // chunk `ci` writes only columns j0..j0+nc of C, disjoint from every other chunk.
         unsafe {

@@ -7,6 +7,10 @@
 
 use super::linalg::{gemm, sigmoid, Mat};
 use rand::Rng;
+use rayon::prelude::*;
+
+/// Rows per unit of parallel work in element-wise layer operations.
+pub const ROW_BLOCK: usize = 8;
 use serde::{Deserialize, Serialize};
 
 /// How the burst feedback Y is set (spec 1.5, `--Y_mode`).
@@ -76,6 +80,9 @@ pub struct Network {
     pub y: Vec<Mat>,
     /// Event feedback of hidden layer i, shape of `w[i+1]`.
     pub q: Vec<Mat>,
+    /// True when Y is tied with scale 1, so Y_i ≡ W_{i+1}: the feedback passes then read W
+    /// directly (see [`Network::y_eff`]) and the stored `y` is refreshed only by `retie`.
+    pub y_is_w: bool,
 }
 
 impl Network {
@@ -114,6 +121,17 @@ impl Network {
             c,
             y,
             q,
+            y_is_w: fb.y_mode == YMode::Tied && fb.y_scale == 1.0,
+        }
+    }
+
+    /// The burst feedback of hidden layer i as the feedback passes must see it: W_{i+1} when Y is
+    /// tied with scale 1 (identical values, no copy needed), the stored Y_i otherwise.
+    pub fn y_eff(&self, i: usize) -> &Mat {
+        if self.y_is_w {
+            &self.w[i + 1]
+        } else {
+            &self.y[i]
         }
     }
 
@@ -133,11 +151,15 @@ impl Network {
             // V = E_pre · Wᵀ
             gemm(1.0, input.v(), self.w[i].t(), 0.0, out);
             let n = out.cols;
-            for row in out.data.chunks_exact_mut(n) {
-                for (v, &c) in row.iter_mut().zip(&self.c[i]) {
-                    *v = sigmoid(*v + c);
+            let c = &self.c[i];
+            // element-wise, in fixed blocks of rows: any thread count gives the same bits
+            out.data.par_chunks_mut(n * ROW_BLOCK).for_each(|block| {
+                for row in block.chunks_exact_mut(n) {
+                    for (v, &c) in row.iter_mut().zip(c) {
+                        *v = sigmoid(*v + c);
+                    }
                 }
-            }
+            });
         }
     }
 

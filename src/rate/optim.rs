@@ -1,6 +1,10 @@
 //! SGD with momentum and the reference's weight-decay semantics (spec 1.4, 3 item 4).
 
 use super::linalg::Mat;
+use rayon::prelude::*;
+
+/// Elements per unit of parallel work in the element-wise update.
+const CHUNK: usize = 1 << 15;
 use serde::{Deserialize, Serialize};
 
 /// How weight decay λ is applied.
@@ -48,14 +52,39 @@ pub fn step(w: &mut [f32], g: &[f32], m: &mut Momentum, p: &SgdParams, decay: bo
     if p.momentum != 0.0 && m.buf.len() != w.len() {
         m.buf = vec![0.0; w.len()];
     }
+    // element-wise, so chunks may run on any thread without changing a single bit
+    let mom = p.momentum != 0.0;
+    let n_chunks = w.len().div_ceil(CHUNK);
+    let mb = if mom { &mut m.buf[..] } else { &mut [][..] };
+    let mut mchunks: Vec<&mut [f32]> = if mom {
+        mb.chunks_mut(CHUNK).collect()
+    } else {
+        (0..n_chunks).map(|_| &mut [][..]).collect()
+    };
+    w.par_chunks_mut(CHUNK)
+        .zip(g.par_chunks(CHUNK))
+        .zip(mchunks.par_iter_mut())
+        .for_each(|((w, g), m)| step_chunk(w, g, m, p, lam, l2, shrink));
+}
+
+/// `step` on one chunk (`m` empty when μ = 0).
+fn step_chunk(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    p: &SgdParams,
+    lam: f32,
+    l2: bool,
+    shrink: f32,
+) {
     for k in 0..w.len() {
         let mut gk = g[k];
         if l2 {
             gk += lam * w[k];
         }
         let dir = if p.momentum != 0.0 {
-            let mk = p.momentum * m.buf[k] + gk;
-            m.buf[k] = mk;
+            let mk = p.momentum * m[k] + gk;
+            m[k] = mk;
             mk
         } else {
             gk

@@ -19,7 +19,7 @@ pub fn deltas(net: &Network, e: &[Mat], t: &Mat, use_y: bool, delta: &mut Vec<Ma
     }
     for l in (0..top).rev() {
         let (lo, hi) = delta.split_at_mut(l + 1);
-        let m = if use_y { &net.y[l] } else { &net.w[l + 1] };
+        let m = if use_y { net.y_eff(l) } else { &net.w[l + 1] };
         // δ_l = (δ_{l+1} · M) ⊙ σ'(v_l)
         gemm(1.0, hi[0].v(), m.v(), 0.0, &mut lo[l]);
         for (d, &ek) in lo[l].data.iter_mut().zip(&e[l].data) {
