@@ -31,15 +31,17 @@ fn err(text: &str) -> String {
 #[test]
 fn shipped_configs_parse() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in [
-        "mnist_burstccn",
-        "mnist_burstccn_fa",
-        "mnist_burstccn_learnedq",
-        "mnist_backprop",
-        "mnist_fa",
-        "mnist_burstprop",
-        "continuous_burstccn",
-    ] {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("models"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| {
+            (n.starts_with("mnist_") || n.starts_with("continuous_")) && n.ends_with(".toml")
+        })
+        .map(|n| n.trim_end_matches(".toml").to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
         let p = root.join("models").join(format!("{name}.toml"));
         let (c, _) = config::load(&p).unwrap_or_else(|e| panic!("{e}"));
         if let Config::Mnist(m) = &c {

@@ -284,3 +284,34 @@ fn backprop_gradient_matches_finite_differences() {
         }
     }
 }
+
+/// General p_b (spec 1.11): with p_b = 0.3 the resting burst probability is p_b (exactly, with
+/// Q = p_b Y tied), the output delta is p_b × backprop's, and the small-error hidden updates are
+/// p_b × backprop's (slope 1 at rest).
+#[test]
+fn general_pb_keeps_the_invariants() {
+    let mut s = spec(&SIZES, YMode::Tied, 1.0, QMode::Tied, None);
+    s.p_b = 0.3;
+    let mut l = Learner::new(s, &mut Xoshiro256PlusPlus::seed_from_u64(31));
+    let x = inputs(16, 784, 32);
+    l.compute_gradients(&x, None);
+    for p in &l.fs.p {
+        assert!(p.data.iter().all(|&p| p == 0.3));
+    }
+    assert!(l.gw.iter().all(|g| g.data.iter().all(|&v| v == 0.0)));
+    let t0 = one_hot(16, 10, 33);
+    let mut e = Vec::new();
+    l.net.forward(&x, &mut e);
+    let t = scaled_target(&e[e.len() - 1], &t0, 0.01);
+    l.compute_gradients(&x, Some(&t));
+    let ours = l.gw.clone();
+    let bp = l.reference_gradients(&x, &t, false).to_vec();
+    for k in 0..SIZES.len() - 1 {
+        let th = angle_deg(&ours[k].data, &bp[k].data);
+        let ratio = norm(&ours[k]) / norm(&bp[k]);
+        assert!(
+            th < 5.0 && (ratio - 0.3).abs() < 0.03,
+            "layer {k}: angle {th}°, ratio {ratio}"
+        );
+    }
+}
