@@ -4,7 +4,7 @@ use super::burstccn::{self, FeedbackState};
 use super::burstprop;
 use super::linalg::{angle_deg, gemm, Mat};
 use super::network::{FeedbackSpec, Network};
-use super::optim::{self, Momentum, SgdParams};
+use super::optim::{self, DecayMode, Momentum, SgdParams};
 use super::reference;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -161,25 +161,29 @@ impl Learner {
         }
     }
 
-    /// True when W can be updated straight from the deltas, W ← W − (η/B) δᵀ e_pre, without
-    /// forming G_W: plain SGD (μ = 0) without weight decay. Same equation as `apply_update`.
+    /// True when W can be updated straight from the deltas, W ← (1 − λ) W − (η/B) δᵀ e_pre,
+    /// without forming G_W: plain SGD (μ = 0) with no or reference-style weight decay. Same
+    /// equation as `apply_update` (W + U − λW), evaluated as one product with β = 1 − λ.
     fn can_fuse_update(&self) -> bool {
         let p = &self.spec.sgd;
-        p.momentum == 0.0 && p.weight_decay == 0.0
+        p.momentum == 0.0 && (p.weight_decay == 0.0 || p.decay_mode == DecayMode::Reference)
     }
 
     /// The fused form of `apply_update` (see `can_fuse_update`): W ← W − (η/B) δᵀ e_pre in one
     /// product per layer, c ← c − η mean(δ), then Y/Q learning and re-tying as in `apply_update`.
     fn apply_fused_update(&mut self, x: &Mat) {
-        let lr = self.spec.sgd.lr;
+        let sgd = self.spec.sgd;
+        let (lr, lam) = (sgd.lr, sgd.weight_decay);
+        let lam_c = if sgd.decay_biases { lam } else { 0.0 };
         let bsz = x.rows as f32;
         for l in 0..self.net.n_layers() {
             let pre = if l == 0 { x } else { &self.e[l - 1] };
+            // W ← (1 − λ) W − (η/B) δᵀ e_pre
             gemm(
                 -lr / bsz,
                 self.fs.delta[l].t(),
                 pre.v(),
-                1.0,
+                1.0 - lam,
                 &mut self.net.w[l],
             );
             let n = self.fs.delta[l].cols;
@@ -190,7 +194,8 @@ impl Learner {
                 }
             }
             for (c, g) in self.net.c[l].iter_mut().zip(gc) {
-                *c -= lr * (g / bsz);
+                let c0 = *c;
+                *c = c0 - lr * (g / bsz) - lam_c * c0;
             }
         }
         self.feedback_update();
