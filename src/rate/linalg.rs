@@ -10,6 +10,9 @@
 use rand::Rng;
 use rayon::prelude::*;
 
+/// Products with fewer multiply-adds than this run on the calling thread.
+pub const PAR_MIN_MACS: usize = 1 << 20;
+
 /// Number of column chunks a product with `n` result columns is cut into: 1, 2 or 4, from `n`
 /// alone (never from the thread count), so results do not depend on threads. Few chunks keep the
 /// re-packing of the left operand (once per chunk) cheap; 4 balance well on 2 or 4 threads.
@@ -129,6 +132,23 @@ impl SendPtr {
 /// With β = 0 the previous contents of C are ignored (also NaN). Runs on the current rayon pool in
 /// fixed column chunks (see the module doc).
 pub fn gemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat) {
+    gemm_map(alpha, a, b, beta, c, None);
+}
+
+/// An element-wise epilogue of [`gemm_map`]: called as `f(j0, segment)` on every row segment
+/// C[i, j0..j1] of a finished column chunk (so it runs on the thread that computed it).
+pub type Epilogue<'f> = &'f (dyn Fn(usize, &mut [f32]) + Sync);
+
+/// [`gemm`], then `epilogue` applied to each finished row segment inside the same parallel task
+/// (one fork/join per product instead of two; waking pool threads costs more than small loops).
+pub fn gemm_map(
+    alpha: f32,
+    a: View<'_>,
+    b: View<'_>,
+    beta: f32,
+    c: &mut Mat,
+    epilogue: Option<Epilogue<'_>>,
+) {
     assert_eq!(a.cols, b.rows, "gemm: inner dimensions differ");
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if beta == 0.0 {
@@ -142,6 +162,11 @@ pub fn gemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat) {
     if k == 0 {
         for x in c.data.iter_mut() {
             *x *= beta;
+        }
+        if let Some(f) = epilogue {
+            for row in c.data.chunks_exact_mut(n) {
+                f(0, row);
+            }
         }
         return;
     }
@@ -172,9 +197,17 @@ pub fn gemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat) {
                 n as isize,
                 1,
             );
+            if let Some(f) = epilogue {
+                for i in 0..m {
+                    // SAFETY: row i, columns j0..j1 of C: inside C and owned by this chunk.
+                    let seg = std::slice::from_raw_parts_mut(cp.get().add(i * n + j0), nc);
+                    f(j0, seg);
+                }
+            }
         }
     };
-    if nchunks == 1 || m * k * n < 32 * 1024 {
+    // small products run on the calling thread: waking a pool thread costs ~10–20 µs
+    if nchunks == 1 || m * k * n < PAR_MIN_MACS {
         (0..nchunks).for_each(run);
     } else {
         (0..nchunks).into_par_iter().for_each(run);

@@ -5,9 +5,8 @@
 //! `sizes[i+1] × sizes[i]`. Hidden layer `i` (0..L−1) has `y[i]` and `q[i]`, both of the shape of
 //! `w[i+1]` (they are stored on the lower layer, as in the reference).
 
-use super::linalg::{gemm, sigmoid, Mat};
+use super::linalg::{gemm_map, sigmoid, Mat};
 use rand::Rng;
-use rayon::prelude::*;
 
 /// Rows per unit of parallel work in element-wise layer operations.
 pub const ROW_BLOCK: usize = 8;
@@ -148,18 +147,15 @@ impl Network {
             let (before, rest) = e.split_at_mut(i);
             let input = if i == 0 { x } else { &before[i - 1] };
             let out = &mut rest[0];
-            // V = E_pre · Wᵀ
-            gemm(1.0, input.v(), self.w[i].t(), 0.0, out);
-            let n = out.cols;
+            // V = E_pre · Wᵀ, then e = σ(V + c) on each finished block (element-wise, so the
+            // split across threads does not change a bit)
             let c = &self.c[i];
-            // element-wise, in fixed blocks of rows: any thread count gives the same bits
-            out.data.par_chunks_mut(n * ROW_BLOCK).for_each(|block| {
-                for row in block.chunks_exact_mut(n) {
-                    for (v, &c) in row.iter_mut().zip(c) {
-                        *v = sigmoid(*v + c);
-                    }
+            let act = |j0: usize, seg: &mut [f32]| {
+                for (v, &c) in seg.iter_mut().zip(&c[j0..]) {
+                    *v = sigmoid(*v + c);
                 }
-            });
+            };
+            gemm_map(1.0, input.v(), self.w[i].t(), 0.0, out, Some(&act));
         }
     }
 
