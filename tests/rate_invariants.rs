@@ -36,6 +36,7 @@ fn spec(
             decay_mode: DecayMode::Reference,
             decay_biases: true,
         },
+        recurrent: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Training on small MNIST slices: learning, thread-count independence, checkpoint/resume, CSV log.
 
+use burstsim::rate::burstprop::RecurrentSpec;
 use burstsim::rate::checkpoint;
 use burstsim::rate::cli::{self, bench_spec, TrainArgs};
 use burstsim::rate::idx::Mnist;
@@ -87,12 +88,16 @@ fn burstccn_learns_from_2000_examples() {
     assert_eq!(e2, err);
 }
 
-/// Burstprop (two sweeps) learns too, with the same bound.
+/// Burstprop (two sweeps, learned recurrent input) learns too.
 #[test]
 fn burstprop_learns_from_2000_examples() {
     let mut s = bench_spec();
     s.rule = Rule::Burstprop;
     s.sgd.decay_biases = false;
+    s.recurrent = Some(RecurrentSpec {
+        lr: 1e-4,
+        init_std: 0.01,
+    });
     let (_, err) = train(s, 20, 2);
     assert!(err < BOUND_2000_BURSTPROP, "test error {err} %");
 }
@@ -132,6 +137,10 @@ fn one_and_two_threads_give_identical_weights() {
     assert!(a.net == b.net, "weights differ between 1 and 2 threads");
     let mut p = bench_spec();
     p.rule = Rule::Burstprop;
+    p.recurrent = Some(RecurrentSpec {
+        lr: 1e-4,
+        init_std: 0.01,
+    });
     let (a, _) = train(p.clone(), 1, 1);
     let (b, _) = train(p, 1, 2);
     assert!(a.net == b.net);
@@ -213,4 +222,32 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("full.h5") && e.contains("dataset w0"), "{e}");
+}
+
+/// Burstprop's learned recurrent input R is trained (it moves from its initial value) and
+/// survives a checkpoint round trip bit-exactly, with W, Y, Q.
+#[test]
+fn burstprop_recurrent_input_learns_and_is_checkpointed() {
+    let mut s = bench_spec();
+    s.rule = Rule::Burstprop;
+    s.recurrent = Some(RecurrentSpec {
+        lr: 1e-4,
+        init_std: 0.01,
+    });
+    let r0 = Learner::new(s.clone(), &mut Xoshiro256PlusPlus::seed_from_u64(1))
+        .net
+        .r;
+    assert_eq!(r0.len(), 3);
+    let (mut l, _) = train(s.clone(), 1, 2);
+    assert!(l.net.r != r0, "R did not learn");
+    let d = tmpdir("recurrent");
+    let info = checkpoint::CheckpointInfo {
+        epoch: 1,
+        seed: 1,
+        config: String::new(),
+    };
+    checkpoint::save(&d.join("bp.h5"), &mut l, &info).unwrap();
+    let mut fresh = Learner::new(s, &mut Xoshiro256PlusPlus::seed_from_u64(99));
+    checkpoint::load(&d.join("bp.h5"), &mut fresh).unwrap();
+    assert!(fresh.net == l.net);
 }

@@ -4,7 +4,8 @@
 //!
 //! Layout: root attributes `epoch` (u64), `seed` (u64), `burstsim_version` and `config` (the config
 //! text, strings); datasets `w{i}` (`n_{i+1} × n_i`), `c{i}`, `y{i}`, `q{i}` (hidden layers),
-//! `mom_w{i}`, `mom_c{i}` (only when momentum is used), all f32. The file is written to
+//! `mom_w{i}`, `mom_c{i}` (only when momentum is used), `r{i}` (burstprop's recurrent input, when
+//! used), all f32. The file is written to
 //! `NAME.tmp` and renamed, so an interrupted write never leaves a half checkpoint.
 
 use super::error::RateError;
@@ -90,6 +91,9 @@ pub fn save(path: &Path, learner: &mut Learner, info: &CheckpointInfo) -> Result
             write_vec(&f, &format!("y{i}"), &[y.rows, y.cols], &y.data, path)?;
             write_vec(&f, &format!("q{i}"), &[q.rows, q.cols], &q.data, path)?;
         }
+        for (i, r) in net.r.iter().enumerate() {
+            write_vec(&f, &format!("r{i}"), &[r.rows, r.cols], &r.data, path)?;
+        }
         f.flush().map_err(|e| err(&tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| RateError::io(path, e))
@@ -155,6 +159,9 @@ pub fn load(path: &Path, learner: &mut Learner) -> Result<CheckpointInfo, RateEr
     for i in 0..learner.net.y.len() {
         read_into(&f, &format!("y{i}"), &mut learner.net.y[i].data, path)?;
         read_into(&f, &format!("q{i}"), &mut learner.net.q[i].data, path)?;
+    }
+    for i in 0..learner.net.r.len() {
+        read_into(&f, &format!("r{i}"), &mut learner.net.r[i].data, path)?;
     }
     if f.link_exists(&format!("w{nl}")) {
         return Err(err(

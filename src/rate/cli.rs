@@ -278,6 +278,7 @@ pub fn bench_spec() -> LearnerSpec {
             decay_mode: DecayMode::Reference,
             decay_biases: true,
         },
+        recurrent: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! relative to the config file's directory; run from the repository root, `../shared/data/mnist`
 //! is the project's MNIST copy.
 
+use super::burstprop::RecurrentSpec;
 use super::continuous::ContinuousParams;
 use super::error::RateError;
 use super::learner::{LearnerSpec, Rule};
@@ -93,6 +94,19 @@ struct RawFeedback {
     q_learning: bool,
     #[serde(default = "default_fb_lr")]
     q_lr: f32,
+    #[serde(default)]
+    recurrent_input: bool,
+    #[serde(default = "default_rec_lr")]
+    recurrent_lr: f32,
+    #[serde(default = "default_rec_scale")]
+    recurrent_scale: f32,
+}
+
+fn default_rec_lr() -> f32 {
+    1e-4
+}
+fn default_rec_scale() -> f32 {
+    0.01
 }
 
 impl Default for RawFeedback {
@@ -106,6 +120,9 @@ impl Default for RawFeedback {
             y_lr: default_fb_lr(),
             q_learning: false,
             q_lr: default_fb_lr(),
+            recurrent_input: false,
+            recurrent_lr: default_rec_lr(),
+            recurrent_scale: default_rec_scale(),
         }
     }
 }
@@ -370,6 +387,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             "Y/Q learning is only implemented for model = \"burstccn\"".into(),
         ));
     }
+    if fb.recurrent_input && rule != Rule::Burstprop {
+        return Err(bad(
+            "feedback.recurrent_input",
+            "the recurrent input exists only for model = \"burstprop\"".into(),
+        ));
+    }
+    for (key, v) in [
+        ("feedback.recurrent_lr", fb.recurrent_lr),
+        ("feedback.recurrent_scale", fb.recurrent_scale),
+    ] {
+        if fb.recurrent_input && !(v >= 0.0 && v.is_finite()) {
+            return Err(bad(key, format!("{v}: must be ≥ 0")));
+        }
+    }
     if tr.batch_size == 0 {
         return Err(bad("training.batch_size", "0: must be ≥ 1".into()));
     }
@@ -426,6 +457,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
                 // reference: BurstCCN decays biases, burstprop does not (spec 1.4, 3)
                 decay_biases: tr.decay_biases.unwrap_or(rule != Rule::Burstprop),
             },
+            recurrent: fb.recurrent_input.then_some(RecurrentSpec {
+                lr: fb.recurrent_lr,
+                init_std: fb.recurrent_scale,
+            }),
         },
         epochs: tr.epochs,
         batch_size: tr.batch_size,

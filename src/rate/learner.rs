@@ -1,7 +1,7 @@
 //! A network together with its learning rule, optimiser state and buffers: one training step.
 
 use super::burstccn::{self, FeedbackState};
-use super::burstprop;
+use super::burstprop::{self, RecurrentSpec, RecurrentState};
 use super::linalg::{angle_deg, gemm, Mat};
 use super::network::{FeedbackSpec, Network};
 use super::optim::{self, DecayMode, Momentum, SgdParams};
@@ -38,6 +38,8 @@ pub struct LearnerSpec {
     pub feedback: FeedbackSpec,
     /// Optimiser.
     pub sgd: SgdParams,
+    /// Burstprop's learned recurrent input (spec 3), if any.
+    pub recurrent: Option<RecurrentSpec>,
 }
 
 /// What one training step reports.
@@ -77,12 +79,20 @@ pub struct Learner {
     scratch: Mat,
     target: Mat,
     feedback_stale: bool,
+    rec: RecurrentState,
 }
 
 impl Learner {
     /// Builds the network (drawing from `rng`) and zeroed optimiser state.
     pub fn new(spec: LearnerSpec, rng: &mut impl Rng) -> Self {
-        let net = Network::new(&spec.sizes, spec.w_gain, spec.p_b, &spec.feedback, rng);
+        let mut net = Network::new(&spec.sizes, spec.w_gain, spec.p_b, &spec.feedback, rng);
+        if let (Rule::Burstprop, Some(r)) = (spec.rule, spec.recurrent) {
+            // drawn after W, Y and Q
+            let s = &spec.sizes;
+            net.r = (1..s.len() - 1)
+                .map(|i| Mat::randn(s[i], s[i], r.init_std, rng))
+                .collect();
+        }
         Self::from_network(net, spec)
     }
 
@@ -105,6 +115,7 @@ impl Learner {
             scratch: Mat::zeros(0, 0),
             target: Mat::zeros(0, 0),
             feedback_stale: false,
+            rec: RecurrentState::default(),
         }
     }
 
@@ -144,7 +155,15 @@ impl Learner {
                 );
             }
             (Rule::Burstprop, Some(t)) => {
-                burstprop::feedback(&self.net, &self.e, t, p_b, &mut self.base, &mut self.fs);
+                burstprop::feedback(
+                    &self.net,
+                    &self.e,
+                    t,
+                    p_b,
+                    &mut self.base,
+                    &mut self.fs,
+                    &mut self.rec,
+                );
             }
             (Rule::Backprop | Rule::FeedbackAlignment, Some(t)) => {
                 let fa = self.spec.rule == Rule::FeedbackAlignment;
@@ -239,6 +258,9 @@ impl Learner {
 
     /// Y and Q learning from this batch's a_l and e_{l+1} (BurstCCN only), then re-tying.
     fn feedback_update(&mut self) {
+        if let (Rule::Burstprop, Some(r)) = (self.spec.rule, self.spec.recurrent) {
+            burstprop::update_recurrent(&mut self.net, &self.base, &self.rec, r.lr);
+        }
         let fb = self.spec.feedback;
         if self.spec.rule == Rule::Burstccn && (fb.y_lr.is_some() || fb.q_lr.is_some()) {
             let bsz = self.e[0].rows as f32;

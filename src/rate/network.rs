@@ -79,6 +79,9 @@ pub struct Network {
     pub y: Vec<Mat>,
     /// Event feedback of hidden layer i, shape of `w[i+1]`.
     pub q: Vec<Mat>,
+    /// Burstprop's learned recurrent input R of hidden layer i (`n_{i+1} × n_{i+1}`); empty when
+    /// unused.
+    pub r: Vec<Mat>,
     /// True when Y is tied with scale 1, so Y_i ≡ W_{i+1}: the feedback passes then read W
     /// directly (see [`Network::y_eff`]) and the stored `y` is refreshed only by `retie`.
     pub y_is_w: bool,
@@ -120,6 +123,7 @@ impl Network {
             c,
             y,
             q,
+            r: Vec::new(),
             y_is_w: fb.y_mode == YMode::Tied && fb.y_scale == 1.0,
         }
     }
