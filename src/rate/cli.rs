@@ -101,7 +101,7 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
             let mut model = ContinuousBurstCcn::new(p);
             let mut idx = 0usize;
             let mut io_err = None;
-            model.run_task(|w: &Window| {
+            let windows = model.run_task(|w: &Window| {
                 idx += 1;
                 let secs = t0.elapsed().as_secs_f64();
                 let angles: Vec<String> = w.angles.iter().map(|a| format!("{a:.2}")).collect();
@@ -126,6 +126,19 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
                     }
                 }
             });
+            let mean = |phase: &str| {
+                let v: Vec<f64> = windows
+                    .iter()
+                    .filter(|w| w.phase == phase)
+                    .map(|w| w.mean_loss)
+                    .collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            let (before, after) = (mean("before"), mean("after"));
+            println!(
+                "mean loss before teaching {before:.6}, after {after:.6} (ratio {:.1})",
+                before / after
+            );
             io_err.map_or(Ok(()), Err)
         }
     }
