@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod neuron;
 pub mod plasticity;
+pub mod rate;
 pub mod record;
 pub mod rng;
 pub mod run;

@@ -43,10 +43,16 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
+    Train(burstsim::rate::cli::TrainArgs),
     /// Print speed and memory figures (see DESIGN.md "Benchmarks").
     Bench {
-        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml).
+        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml) or
+        /// "mnist_epoch" (one epoch of rate-level BurstCCN training on MNIST).
         name: String,
+        /// MNIST directory (mnist_epoch).
+        #[arg(long, default_value = "../shared/data/mnist")]
+        data: PathBuf,
         /// Model file for the spiking benchmarks.
         #[arg(long, default_value = "models/multiplexing.toml")]
         model: PathBuf,
@@ -110,10 +116,15 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(if summary.complete { ExitCode::SUCCESS } else { ExitCode::from(130) })
         }
-        Command::Bench { name, model: path, threads, duration_ms } => {
+        Command::Train(args) => {
+            burstsim::rate::cli::train(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { name, data, model: path, threads, duration_ms } => {
             match name.as_str() {
                 "multiplexing" => bench_spiking(&name, &path, &threads, duration_ms)?,
-                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing"),
+                "mnist_epoch" => burstsim::rate::cli::bench_mnist_epoch(&data, &threads, false)?,
+                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing, mnist_epoch"),
             }
             Ok(ExitCode::SUCCESS)
         }

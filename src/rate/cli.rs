@@ -1,0 +1,304 @@
+//! The `train` and `bench mnist_epoch` commands: argument struct and entry points for `main.rs`.
+
+use super::checkpoint::{self, CheckpointInfo};
+use super::config::{self, Config, MnistConfig};
+use super::continuous::{ContinuousBurstCcn, Window};
+use super::error::RateError;
+use super::idx::Mnist;
+use super::learner::{Learner, LearnerSpec, Rule};
+use super::network::{FeedbackSpec, QMode, YMode};
+use super::optim::{DecayMode, SgdParams};
+use super::trainer::{run_epoch, EpochReport, LoopSettings};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `burstsim train`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training config (TOML), e.g. models/mnist_burstccn.toml.
+    pub config: PathBuf,
+    /// Number of epochs, overriding `training.epochs` of the config.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Write one CSV row per epoch to this file (appended to when resuming).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results are bit-identical for any value.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar (it is also off when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Resume from this HDF5 checkpoint (written by an earlier run of the same config).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Where to write the checkpoint after every epoch [default: CONFIG_STEM.h5 in the current
+    /// directory].
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Do not write checkpoints.
+    #[arg(long)]
+    pub no_checkpoint: bool,
+}
+
+/// Builds a rayon pool with `threads` workers (None = all cores).
+pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RateError> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n.max(1))
+        .build()
+        .map_err(|e| RateError::Threads { threads: n, message: e.to_string() })
+}
+
+/// Loads MNIST and applies the config's example limits.
+pub fn load_mnist(cfg: &MnistConfig) -> Result<Mnist, RateError> {
+    let mut data = Mnist::load(&cfg.data_dir)?;
+    if let Some(n) = cfg.train_limit {
+        data.train.truncate(n);
+    }
+    if let Some(n) = cfg.test_limit {
+        data.test.truncate(n);
+    }
+    if cfg.standardise {
+        let (m, s) = super::idx::MNIST_MEAN_STD;
+        data.train.standardise(m, s);
+        data.test.standardise(m, s);
+    }
+    Ok(data)
+}
+
+/// `burstsim train CONFIG.toml`: trains, printing one line per epoch.
+pub fn train(args: &TrainArgs) -> Result<(), RateError> {
+    let (cfg, text) = config::load(&args.config)?;
+    let pool = pool(args.threads)?;
+    let progress = !args.quiet && std::io::stderr().is_terminal();
+    match cfg {
+        Config::Mnist(cfg) => train_mnist(args, &cfg, &text, &pool, progress),
+        Config::Continuous(p) => {
+            let p = match args.epochs {
+                Some(_) => {
+                    eprintln!("note: --epochs has no meaning for the continuous model; ignored");
+                    p
+                }
+                None => p,
+            };
+            let mut log = open_log(args.log.as_deref(), false)?;
+            let n_layers = p.layers.len() - 1;
+            if let Some((f, path)) = log.as_mut() {
+                let mut h = "window,last_step,phase,mean_loss,seconds".to_string();
+                for l in 1..=n_layers {
+                    h.push_str(&format!(",angle_grad_l{l}"));
+                }
+                writeln!(f, "{h}").map_err(|e| RateError::io(path.clone(), e))?;
+            }
+            let t0 = std::time::Instant::now();
+            let mut model = ContinuousBurstCcn::new(p);
+            let mut idx = 0usize;
+            let mut io_err = None;
+            let windows = model.run_task(|w: &Window| {
+                idx += 1;
+                let secs = t0.elapsed().as_secs_f64();
+                let angles: Vec<String> = w.angles.iter().map(|a| format!("{a:.2}")).collect();
+                println!(
+                    "window {idx:4} step {:>9} {:6} mean_loss {:.6} angle_to_grad [{}] {:.1} s",
+                    w.last_step,
+                    w.phase,
+                    w.mean_loss,
+                    angles.join(" "),
+                    secs
+                );
+                if let Some((f, path)) = log.as_mut() {
+                    let row =
+                        format!("{idx},{},{},{},{secs:.3},{}", w.last_step, w.phase, w.mean_loss, angles.join(","));
+                    if let Err(e) = writeln!(f, "{row}") {
+                        io_err.get_or_insert(RateError::io(path.clone(), e));
+                    }
+                }
+            });
+            let mean = |phase: &str| {
+                let v: Vec<f64> = windows.iter().filter(|w| w.phase == phase).map(|w| w.mean_loss).collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            let (before, after) = (mean("before"), mean("after"));
+            println!("mean loss before teaching {before:.6}, after {after:.6} (ratio {:.1})", before / after);
+            io_err.map_or(Ok(()), Err)
+        }
+    }
+}
+
+fn open_log(path: Option<&Path>, append: bool) -> Result<Option<(std::fs::File, PathBuf)>, RateError> {
+    let Some(path) = path else { return Ok(None) };
+    let f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(|e| RateError::io(path, e))?;
+    Ok(Some((f, path.to_path_buf())))
+}
+
+fn train_mnist(
+    args: &TrainArgs,
+    cfg: &MnistConfig,
+    text: &str,
+    pool: &rayon::ThreadPool,
+    progress: bool,
+) -> Result<(), RateError> {
+    let data = load_mnist(cfg)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
+    let mut learner = Learner::new(cfg.learner.clone(), &mut rng);
+    let mut start = 1;
+    if let Some(r) = &args.resume {
+        let info = checkpoint::load(r, &mut learner)?;
+        if info.seed != cfg.seed {
+            eprintln!("note: checkpoint seed {} differs from the config's seed {}", info.seed, cfg.seed);
+        }
+        start = info.epoch as usize + 1;
+        println!("resumed from {} after epoch {}", r.display(), info.epoch);
+    }
+    let epochs = args.epochs.unwrap_or(cfg.epochs);
+    let ckpt = if args.no_checkpoint {
+        None
+    } else {
+        Some(args.checkpoint.clone().unwrap_or_else(|| {
+            let stem = args.config.file_stem().map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
+            PathBuf::from(format!("{stem}.h5"))
+        }))
+    };
+    let resuming = args.resume.is_some();
+    let append = resuming && args.log.as_ref().is_some_and(|p| p.exists());
+    let mut log = open_log(args.log.as_deref(), append)?;
+    let nl = learner.net.n_layers();
+    if let Some((f, path)) = log.as_mut() {
+        if !append {
+            let mut h = "epoch,train_error_pct,test_error_pct,seconds,train_mse,test_mse".to_string();
+            for l in 1..=nl {
+                h.push_str(&format!(",angle_bp_l{l}"));
+            }
+            writeln!(f, "{h}").map_err(|e| RateError::io(path.clone(), e))?;
+        }
+    }
+    let s = LoopSettings {
+        batch_size: cfg.batch_size,
+        test_batch: cfg.test_batch,
+        angle_every: cfg.angle_every,
+        seed: cfg.seed,
+        progress,
+    };
+    println!(
+        "{}: {:?} {:?}, {} train / {} test examples, {} thread(s)",
+        args.config.display(),
+        cfg.learner.rule,
+        cfg.learner.sizes,
+        data.train.len,
+        data.test.len,
+        pool.current_num_threads()
+    );
+    for epoch in start..=epochs {
+        let r = pool.install(|| run_epoch(&mut learner, &data, &s, epoch))?;
+        println!("{}", format_report(&r));
+        if let Some((f, path)) = log.as_mut() {
+            writeln!(f, "{}", csv_row(&r)).map_err(|e| RateError::io(path.clone(), e))?;
+            f.flush().map_err(|e| RateError::io(path.clone(), e))?;
+        }
+        if let Some(c) = &ckpt {
+            let info = CheckpointInfo { epoch: epoch as u64, seed: cfg.seed, config: text.to_string() };
+            checkpoint::save(c, &mut learner, &info)?;
+        }
+    }
+    Ok(())
+}
+
+/// The console line of an epoch.
+pub fn format_report(r: &EpochReport) -> String {
+    let angles: Vec<String> = r.angles.iter().map(|a| format!("{a:.2}")).collect();
+    format!(
+        "epoch {:3}  train_error {:6.2}%  test_error {:6.2}%  test_mse {:.5}  angle_to_bp_deg [{}]  {:.1} s",
+        r.epoch,
+        r.train_error_pct,
+        r.test_error_pct,
+        r.test_mse,
+        angles.join(" "),
+        r.seconds
+    )
+}
+
+/// The CSV row of an epoch (columns: see the header written by `train`).
+pub fn csv_row(r: &EpochReport) -> String {
+    let mut s = format!(
+        "{},{:.4},{:.4},{:.3},{:.6},{:.6}",
+        r.epoch, r.train_error_pct, r.test_error_pct, r.seconds, r.train_mse, r.test_mse
+    );
+    for a in &r.angles {
+        s.push_str(&format!(",{a:.4}"));
+    }
+    s
+}
+
+/// The NeurIPS network: 784-500-500-500-10 sigmoid BurstCCN, tied Y and Q, p_b 0.5, lr 0.3,
+/// batch 32, plain SGD (spec 1.9 and 1.13).
+pub fn bench_spec() -> LearnerSpec {
+    LearnerSpec {
+        sizes: vec![784, 500, 500, 500, 10],
+        rule: Rule::Burstccn,
+        p_b: 0.5,
+        w_gain: 3.6,
+        feedback: FeedbackSpec {
+            y_mode: YMode::Tied,
+            y_scale: 1.0,
+            q_mode: QMode::Tied,
+            q_scale: 1.0,
+            y_lr: None,
+            q_lr: None,
+        },
+        sgd: SgdParams {
+            lr: 0.3,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            decay_mode: DecayMode::Reference,
+            decay_biases: true,
+        },
+        recurrent: None,
+    }
+}
+
+/// The benchmark: the settings of models/mnist_burstccn.toml (tied BurstCCN, lr 0.6, weight decay
+/// 1.5e-5 per step, on standardised pixels).
+pub fn bench_tuned_spec() -> LearnerSpec {
+    let mut s = bench_spec();
+    s.sgd.lr = 0.6;
+    s.sgd.weight_decay = 1.5e-5;
+    s
+}
+
+/// `burstsim bench mnist_epoch`: one training epoch (60 000 examples, batch 32, no angle
+/// measurements) of models/mnist_burstccn.toml's network per thread count, printing seconds per
+/// epoch (training only; the test pass is excluded), samples per second and the test error after
+/// the epoch. `weight_sum` is a checksum of the weights: equal for every thread count.
+pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Result<(), RateError> {
+    let mut data = Mnist::load(data_dir)?;
+    let (m, s) = super::idx::MNIST_MEAN_STD;
+    data.train.standardise(m, s);
+    data.test.standardise(m, s);
+    let progress = !quiet && std::io::stderr().is_terminal();
+    for &n in threads {
+        let pool = pool(Some(n))?;
+        let mut learner = Learner::new(bench_tuned_spec(), &mut Xoshiro256PlusPlus::seed_from_u64(1));
+        let s = LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 0, seed: 1, progress };
+        let r = pool.install(|| run_epoch(&mut learner, &data, &s, 1))?;
+        let checksum: f64 = learner.net.w.iter().flat_map(|w| w.data.iter()).map(|&x| x as f64).sum();
+        println!(
+            "mnist_epoch threads={} seconds_per_epoch={:.2} samples_per_s={:.0} test_error_pct={:.2} weight_sum={:.9e}",
+            n,
+            r.seconds,
+            data.train.len as f64 / r.seconds,
+            r.test_error_pct,
+            checksum
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! SGD with momentum and the reference's weight-decay semantics (spec 1.4, 3 item 4).
+
+use super::linalg::Mat;
+use rayon::prelude::*;
+
+/// Elements per unit of parallel work in the element-wise update.
+const CHUNK: usize = 1 << 15;
+use serde::{Deserialize, Serialize};
+
+/// How weight decay λ is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecayMode {
+    /// The NeurIPS reference: W ← W + U − λW, a per-step shrink not scaled by η (spec 1.4).
+    Reference,
+    /// L2 added to the gradient, G ← G + λW (torch SGD `weight_decay`, the journal code).
+    L2,
+}
+
+/// Optimiser settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdParams {
+    /// Learning rate η (the same for every layer, as in the reference).
+    pub lr: f32,
+    /// Momentum μ: M ← μM + G, U = −ηM (no dampening). 0 = plain SGD.
+    pub momentum: f32,
+    /// Weight decay λ.
+    pub weight_decay: f32,
+    /// How λ is applied.
+    pub decay_mode: DecayMode,
+    /// Whether λ also shrinks the biases (BurstCCN reference: yes; burstprop reference: no).
+    pub decay_biases: bool,
+}
+
+/// Momentum buffers for one parameter tensor.
+#[derive(Debug, Clone, Default)]
+pub struct Momentum {
+    /// The buffer M (empty until first used, or when μ = 0).
+    pub buf: Vec<f32>,
+}
+
+/// One step on parameters `w` with gradient `g` (same length):
+/// [L2: G ← G + λW]; M ← μM + G; U = −ηM (or −ηG when μ = 0); W ← W + U [− λW if Reference].
+pub fn step(w: &mut [f32], g: &[f32], m: &mut Momentum, p: &SgdParams, decay: bool) {
+    let lam = if decay { p.weight_decay } else { 0.0 };
+    let l2 = p.decay_mode == DecayMode::L2 && lam != 0.0;
+    let shrink = if p.decay_mode == DecayMode::Reference { lam } else { 0.0 };
+    if p.momentum != 0.0 && m.buf.len() != w.len() {
+        m.buf = vec![0.0; w.len()];
+    }
+    // element-wise, so chunks may run on any thread without changing a single bit
+    let mom = p.momentum != 0.0;
+    let n_chunks = w.len().div_ceil(CHUNK);
+    let mb = if mom { &mut m.buf[..] } else { &mut [][..] };
+    let mut mchunks: Vec<&mut [f32]> =
+        if mom { mb.chunks_mut(CHUNK).collect() } else { (0..n_chunks).map(|_| &mut [][..]).collect() };
+    w.par_chunks_mut(CHUNK)
+        .zip(g.par_chunks(CHUNK))
+        .zip(mchunks.par_iter_mut())
+        .for_each(|((w, g), m)| step_chunk(w, g, m, p, lam, l2, shrink));
+}
+
+/// `step` on one chunk (`m` empty when μ = 0).
+fn step_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], p: &SgdParams, lam: f32, l2: bool, shrink: f32) {
+    for k in 0..w.len() {
+        let mut gk = g[k];
+        if l2 {
+            gk += lam * w[k];
+        }
+        let dir = if p.momentum != 0.0 {
+            let mk = p.momentum * m[k] + gk;
+            m[k] = mk;
+            mk
+        } else {
+            gk
+        };
+        let wk = w[k];
+        w[k] = wk - p.lr * dir - shrink * wk;
+    }
+}
+
+/// Convenience: a step on a matrix.
+pub fn step_mat(w: &mut Mat, g: &Mat, m: &mut Momentum, p: &SgdParams) {
+    step(&mut w.data, &g.data, m, p, true);
+}

@@ -1,0 +1,99 @@
+//! Config parsing: the shipped configs load, and malformed configs give errors that name the file
+//! and the key.
+
+use burstsim::rate::config::{self, Config};
+use burstsim::rate::learner::Rule;
+use burstsim::rate::network::{QMode, YMode};
+use std::path::Path;
+
+const GOOD: &str = r#"
+model = "burstccn"
+seed = 3
+[data]
+dir = "../shared/data/mnist"
+[network]
+layers = [784, 100, 10]
+[feedback]
+y_mode = "random"
+q_mode = "symmetric_init"
+[training]
+epochs = 2
+batch_size = 32
+lr = 0.3
+"#;
+
+fn err(text: &str) -> String {
+    config::parse(text, Path::new("models/broken.toml")).unwrap_err().to_string()
+}
+
+#[test]
+fn shipped_configs_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(root.join("models"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| (n.starts_with("mnist_") || n.starts_with("continuous_")) && n.ends_with(".toml"))
+        .map(|n| n.trim_end_matches(".toml").to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
+        let p = root.join("models").join(format!("{name}.toml"));
+        let (c, _) = config::load(&p).unwrap_or_else(|e| panic!("{e}"));
+        if let Config::Mnist(m) = &c {
+            assert_eq!(m.learner.sizes, vec![784, 500, 500, 500, 10], "{name}");
+            assert_eq!((m.batch_size, m.learner.p_b), (32, 0.5), "{name}");
+        }
+    }
+}
+
+#[test]
+fn good_config_has_reference_defaults() {
+    let Config::Mnist(c) = config::parse(GOOD, Path::new("x.toml")).unwrap() else { panic!() };
+    assert_eq!(c.learner.rule, Rule::Burstccn);
+    assert_eq!((c.learner.p_b, c.learner.w_gain), (0.5, 3.6));
+    assert_eq!((c.learner.feedback.y_mode, c.learner.feedback.q_mode), (YMode::Random, QMode::SymmetricInit));
+    assert_eq!((c.test_batch, c.angle_every, c.seed), (1000, 200, 3));
+    assert!(c.learner.sgd.decay_biases);
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let m = err(&GOOD.replace("lr = 0.3", "lr = 0.3\nlearning_rate = 0.1"));
+    assert!(m.contains("models/broken.toml") && m.contains("unknown field `learning_rate`"), "{m}");
+    let m = err(&format!("{GOOD}\n[extra]\nx = 1\n"));
+    assert!(m.contains("models/broken.toml") && m.contains("unknown field `extra`"), "{m}");
+}
+
+#[test]
+fn missing_field_is_named() {
+    let m = err(&GOOD.replace("batch_size = 32\n", ""));
+    assert!(m.contains("models/broken.toml") && m.contains("missing field `batch_size`"), "{m}");
+    let m = err(&GOOD.replace("model = \"burstccn\"\n", ""));
+    assert!(m.contains("missing field `model`"), "{m}");
+    let start = GOOD.find("[training]").unwrap();
+    let m = err(&GOOD[..start]);
+    assert!(m.contains("models/broken.toml") && m.contains("key `training`"), "{m}");
+}
+
+#[test]
+fn bad_values_are_named() {
+    // wrong type
+    let m = err(&GOOD.replace("lr = 0.3", "lr = \"fast\""));
+    assert!(m.contains("models/broken.toml") && m.contains("lr = \"fast\"") && m.contains("invalid type"), "{m}");
+    // unknown variant
+    let m = err(&GOOD.replace("y_mode = \"random\"", "y_mode = \"tide\""));
+    assert!(m.contains("unknown variant `tide`") && m.contains("y_mode"), "{m}");
+    // out of range
+    for (from, to, key) in [
+        ("lr = 0.3", "lr = -1.0", "training.lr"),
+        ("batch_size = 32", "batch_size = 0", "training.batch_size"),
+        ("layers = [784, 100, 10]", "layers = [784, 100, 9]", "network.layers"),
+        ("[network]", "[network]\np_b = 1.5", "network.p_b"),
+        ("[training]", "[training]\nmomentum = 1.0", "training.momentum"),
+        ("q_mode = \"symmetric_init\"", "q_mode = \"tied\"\nq_learning = true", "feedback.q_learning"),
+    ] {
+        let m = err(&GOOD.replace(from, to));
+        assert!(m.contains("models/broken.toml") && m.contains(&format!("key `{key}`")), "{key}: {m}");
+    }
+}
