@@ -198,7 +198,9 @@ fn train_mnist(
         data.test.len,
         pool.current_num_threads()
     );
+    let base_lr = learner.spec.sgd.lr;
     for epoch in start..=epochs {
+        learner.spec.sgd.lr = cfg.lr_schedule.at(base_lr, epoch, epochs);
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, epoch))?;
         println!("{}", format_report(&r));
         if let Some((f, path)) = log.as_mut() {

@@ -10,7 +10,7 @@ use super::continuous::ContinuousParams;
 use super::error::RateError;
 use super::learner::{LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
-use super::optim::{DecayMode, SgdParams};
+use super::optim::{DecayMode, LrSchedule, SgdParams};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -157,6 +157,8 @@ struct RawTraining {
     test_batch: usize,
     #[serde(default = "default_angle_every")]
     angle_every: usize,
+    #[serde(default)]
+    lr_schedule: LrSchedule,
 }
 
 fn default_decay_mode() -> DecayMode {
@@ -210,6 +212,8 @@ pub struct MnistConfig {
     pub test_batch: usize,
     /// Measure angles to backprop every this many batches (0 = never).
     pub angle_every: usize,
+    /// Learning-rate schedule over the epochs (`training.lr_schedule`).
+    pub lr_schedule: LrSchedule,
     /// Seed of the weights and the shuffling.
     pub seed: u64,
 }
@@ -405,6 +409,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
         batch_size: tr.batch_size,
         test_batch: tr.test_batch,
         angle_every: tr.angle_every,
+        lr_schedule: tr.lr_schedule,
         seed: raw.seed,
     }))
 }

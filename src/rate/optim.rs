@@ -17,6 +17,30 @@ pub enum DecayMode {
     L2,
 }
 
+/// How the learning rate changes from epoch to epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// η every epoch (the reference).
+    #[default]
+    Constant,
+    /// Cosine annealing over the run: epoch k of E uses η (1 + cos(π (k − 1) / E)) / 2.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// Learning rate of 1-based `epoch` out of `epochs`, from the base rate `lr`.
+    pub fn at(self, lr: f32, epoch: usize, epochs: usize) -> f32 {
+        match self {
+            LrSchedule::Constant => lr,
+            LrSchedule::Cosine => {
+                let x = (epoch.saturating_sub(1)) as f64 / epochs.max(1) as f64;
+                (lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())) as f32
+            }
+        }
+    }
+}
+
 /// Optimiser settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SgdParams {
@@ -82,4 +106,19 @@ fn step_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], p: &SgdParams, lam: f32, 
 /// Convenience: a step on a matrix.
 pub fn step_mat(w: &mut Mat, g: &Mat, m: &mut Momentum, p: &SgdParams) {
     step(&mut w.data, &g.data, m, p, true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LrSchedule;
+
+    #[test]
+    fn cosine_schedule_starts_at_lr_halves_midway_and_ends_near_zero() {
+        let c = LrSchedule::Cosine;
+        assert_eq!(c.at(0.6, 1, 20), 0.6);
+        assert!((c.at(0.6, 11, 20) - 0.3).abs() < 1e-6, "{}", c.at(0.6, 11, 20));
+        assert!(c.at(0.6, 20, 20) < 0.6 * 0.01 && c.at(0.6, 20, 20) > 0.0);
+        assert!((1..20).all(|e| c.at(0.6, e + 1, 20) < c.at(0.6, e, 20)));
+        assert_eq!(LrSchedule::Constant.at(0.6, 17, 20), 0.6);
+    }
 }
