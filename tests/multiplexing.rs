@@ -82,12 +82,16 @@ fn reduced_network_multiplexes_events_and_bursts() {
     }
     // The analysis script computes the same figures from the same file (run when h5py is there;
     // CI sets BURSTSIM_REQUIRE_H5PY=1) and draws the figure.
-    let has_h5py = Command::new("python3").args(["-c", "import h5py, matplotlib"]).status().is_ok_and(|x| x.success());
+    let has_h5py = {
+        let _guard = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        Command::new("python3").args(["-c", "import h5py, matplotlib"]).status().is_ok_and(|x| x.success())
+    };
     if !has_h5py {
         assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "h5py and matplotlib are required");
         return;
     }
     let png = dir.path().join("mx.png");
+    let _guard = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let py = Command::new("python3")
         .arg(common::root().join("analysis/multiplexing.py"))
         .arg(&out)

@@ -16,8 +16,15 @@ pub fn load_model(name: &str, ov: Overrides) -> Model {
     model::load(&root().join("models").join(name), &ov).expect("model loads")
 }
 
-/// Runs a model quietly into `out`.
+/// Serialises in-process HDF5 writing with spawning child processes within one test binary.
+/// HDF5 opens files without close-on-exec and locks them (flock): a child spawned by one test
+/// thread while another thread writes a file inherits the descriptor, keeps the lock for its
+/// lifetime, and the writer's later reopen of that file fails with EAGAIN.
+pub static SPAWN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs a model quietly into `out` (holding [`SPAWN_LOCK`] while the file is open).
 pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
+    let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     run::run(
         m,
         RunOptions {
@@ -33,7 +40,7 @@ pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
 
 /// Reads (timestamps, node_ids) of `group/pop`.
 pub fn read_spikes(file: &Path, group: &str, pop: &str) -> (Vec<f64>, Vec<u64>) {
-    let f = h5::File::open(file).expect("open");
+    let f = h5::File::open(file).unwrap_or_else(|e| panic!("open {}: {e}", file.display()));
     let t = f.dataset(&format!("{group}/{pop}/timestamps")).unwrap().read_raw::<f64>().unwrap();
     let i = f.dataset(&format!("{group}/{pop}/node_ids")).unwrap().read_raw::<u64>().unwrap();
     (t, i)
