@@ -149,7 +149,7 @@ impl BurstDetector {
             }
             let d = self.decay;
             for x in &mut self.trace {
-                *x *= d;
+                *x = crate::fastmath::decay(*x, d);
             }
         }
     }

@@ -29,6 +29,23 @@ pub fn exp_f32(x: f32) -> f32 {
     p * scale
 }
 
+/// Below this a decaying non-negative quantity (a conductance, a spike trace, an adaptation
+/// variable) is set to 0: left alone, exponential decay walks it into the subnormal floats, whose
+/// arithmetic is ~100x slower on x86 (a silent 4000-neuron network ran 30x slower), and 1e-30 is
+/// far below anything it can add to a potential in mV.
+pub const FLUSH_BELOW: f32 = 1e-30;
+
+/// `x * factor`, flushed to 0 below [`FLUSH_BELOW`] (branch-free, so loops stay SIMD).
+#[inline(always)]
+pub fn decay(x: f32, factor: f32) -> f32 {
+    let y = x * factor;
+    if y.abs() < FLUSH_BELOW {
+        0.0
+    } else {
+        y
+    }
+}
+
 /// 1 / (1 + exp(-x)) with [`exp_f32`].
 #[inline(always)]
 pub fn sigmoid_f32(x: f32) -> f32 {

@@ -7,7 +7,7 @@ use burstsim::record::inspect;
 use burstsim::run::{self, RunOptions};
 use burstsim::synapse::Transmit;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -47,14 +47,16 @@ enum Command {
     Train(burstsim::rate::cli::TrainArgs),
     /// Print speed and memory figures (see DESIGN.md "Benchmarks").
     Bench {
-        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml) or
-        /// "mnist_epoch" (one epoch of rate-level BurstCCN training on MNIST).
+        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml), "coba"
+        /// (the COBA LIF benchmark, models/coba.toml) or "mnist_epoch" (one epoch of rate-level
+        /// BurstCCN training on MNIST).
         name: String,
         /// MNIST directory (mnist_epoch).
         #[arg(long, default_value = "../shared/data/mnist")]
         data: PathBuf,
-        /// Model file for the spiking benchmarks.
-        #[arg(long, default_value = "models/multiplexing.toml")]
+        /// Model file for the spiking benchmarks (default: models/multiplexing.toml, or
+        /// models/coba.toml for coba).
+        #[arg(long, default_value = DEFAULT_BENCH_MODEL)]
         model: PathBuf,
         /// Thread counts to measure, e.g. 1,2.
         #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 2])]
@@ -76,6 +78,8 @@ enum Command {
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
+
+const DEFAULT_BENCH_MODEL: &str = "models/multiplexing.toml";
 
 fn main() -> ExitCode {
     match real_main() {
@@ -123,8 +127,13 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::Bench { name, data, model: path, threads, duration_ms } => {
             match name.as_str() {
                 "multiplexing" => bench_spiking(&name, &path, &threads, duration_ms)?,
+                "coba" => {
+                    let path =
+                        if path == Path::new(DEFAULT_BENCH_MODEL) { PathBuf::from("models/coba.toml") } else { path };
+                    bench_spiking(&name, &path, &threads, duration_ms)?
+                }
                 "mnist_epoch" => burstsim::rate::cli::bench_mnist_epoch(&data, &threads, false)?,
-                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing, mnist_epoch"),
+                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing, coba, mnist_epoch"),
             }
             Ok(ExitCode::SUCCESS)
         }

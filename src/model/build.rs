@@ -7,8 +7,9 @@ use crate::burst::{BurstDetector, BurstRule};
 use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
+use crate::neuron::lif::{InitialConductances, LifParams};
 use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
-use crate::neuron::{Adex, BurstPoisson, Compartment, InitialVoltage, Poisson, Population, Pyramidal, Receptor};
+use crate::neuron::{Adex, BurstPoisson, Compartment, InitialVoltage, Lif, Poisson, Population, Pyramidal, Receptor};
 use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
@@ -1111,6 +1112,33 @@ fn build_population(
                 return Err(cx.invalid(section, "v_min_mv", params.v_min_mv, "a lower clip below v_max_mv"));
             }
             Population::Adex(Adex::new(n, params, exp_kind, v_init, dt, seed, index))
+        }
+        KindName::Lif => {
+            let mut params = LifParams::default();
+            rest.params(|k, v| params.set(k, v), LifParams::KEYS)?;
+            let v_init = rest.v_init(params.e_l_mv)?;
+            let mut g = InitialConductances::default();
+            for (key, slot) in [
+                ("g_exc_init_mean", &mut g.exc.0),
+                ("g_exc_init_sd", &mut g.exc.1),
+                ("g_inh_init_mean", &mut g.inh.0),
+                ("g_inh_init_sd", &mut g.inh.1),
+            ] {
+                if let Some(x) = rest.number(key)? {
+                    *slot = cx.non_negative(section, key, x, "conductance in units of g_L")?;
+                }
+            }
+            let extra = [
+                "v_init_mean_mv",
+                "v_init_sd_mv",
+                "v_init_seed",
+                "g_exc_init_mean",
+                "g_exc_init_sd",
+                "g_inh_init_mean",
+                "g_inh_init_sd",
+            ];
+            rest.finish(&[&["name", "kind", "size"], &extra[..], LifParams::KEYS].concat())?;
+            Population::Lif(Lif::new(n, params, v_init, g, dt, seed, index))
         }
         KindName::Poisson => {
             let rate =

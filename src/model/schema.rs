@@ -102,6 +102,8 @@ pub enum KindName {
     Sst,
     /// AdEx, every parameter explicit (defaults: PV).
     Adex,
+    /// Conductance-based LIF (the COBA benchmark's point neuron).
+    Lif,
     /// Poisson sources.
     Poisson,
 }

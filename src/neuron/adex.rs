@@ -12,6 +12,7 @@
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
 use super::{first_non_finite, Current, InitialVoltage};
+use crate::fastmath::decay;
 use crate::param_table;
 
 param_table! {
@@ -217,8 +218,8 @@ impl Adex {
         // 4. Adaptation with the new V; 5. conductances decay.
         for i in 0..n {
             w[i] += self.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
-            g_e[i] *= self.decay_ampa;
-            g_i[i] *= self.decay_gaba;
+            g_e[i] = decay(g_e[i], self.decay_ampa);
+            g_i[i] = decay(g_i[i], self.decay_gaba);
         }
     }
 

@@ -14,6 +14,7 @@
 
 use super::pyramidal::{DendriticDrivingForce, PyramidalParams};
 use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
+use crate::fastmath::decay;
 use crate::rng::{stream_rng, Rng, Stream};
 use rand::Rng as _;
 
@@ -143,13 +144,13 @@ impl BurstPoisson {
             let g = &mut self.g;
             let j_s = g.e_s[i] * (e_e - vs) + g.i_s[i] * (e_i - vs);
             let j_d = g.e_d[i] * (e_e - vf) + g.i_d[i] * (e_i - vf);
-            g.e_s[i] *= decay_ampa;
-            g.e_d[i] *= decay_ampa;
-            g.i_s[i] *= decay_gaba;
-            g.i_d[i] *= decay_gaba;
+            g.e_s[i] = decay(g.e_s[i], decay_ampa);
+            g.e_d[i] = decay(g.e_d[i], decay_ampa);
+            g.i_s[i] = decay(g.i_s[i], decay_gaba);
+            g.i_d[i] = decay(g.i_d[i], decay_gaba);
             let mut vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * b * self.w_s[i] + dt_tau_s * j_s;
             let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * a_wd * self.w_d[i] + dt_tau_d * j_d;
-            self.w_s[i] *= decay_ws;
+            self.w_s[i] = decay(self.w_s[i], decay_ws);
             self.w_d[i] += dt_tau_wd * ((vd_new - e_l) - self.w_d[i]);
             let mut thr = self.thr[i] + dt_tau_thr * (e_thr - self.thr[i]);
             if vs_new > thr && self.refractory[i] == 0 {

@@ -4,6 +4,7 @@
 
 pub mod adex;
 pub mod burst_poisson;
+pub mod lif;
 pub mod params;
 pub mod poisson;
 pub mod pyramidal;
@@ -11,6 +12,7 @@ pub mod pyramidal;
 use crate::rng::{stream_rng, Stream};
 pub use adex::Adex;
 pub use burst_poisson::BurstPoisson;
+pub use lif::Lif;
 pub use poisson::Poisson;
 pub use pyramidal::Pyramidal;
 use rand_distr::{Distribution, Normal};
@@ -135,6 +137,8 @@ pub enum Population {
     BurstPoisson(BurstPoisson),
     /// AdEx interneurons (spec 3.1): `pv`, `sst` and generic `adex` populations.
     Adex(Adex),
+    /// Conductance-based LIF point neurons (the COBA benchmark).
+    Lif(Lif),
     /// Independent Poisson sources (spec 6).
     Poisson(Poisson),
 }
@@ -146,6 +150,7 @@ impl Population {
             Population::Pyramidal(p) => p.len(),
             Population::BurstPoisson(p) => p.len(),
             Population::Adex(p) => p.len(),
+            Population::Lif(p) => p.len(),
             Population::Poisson(p) => p.len(),
         }
     }
@@ -161,6 +166,7 @@ impl Population {
             Population::Pyramidal(_) => "pyramidal",
             Population::BurstPoisson(_) => "burst_poisson",
             Population::Adex(_) => "adex",
+            Population::Lif(_) => "lif",
             Population::Poisson(_) => "poisson",
         }
     }
@@ -171,6 +177,7 @@ impl Population {
             Population::Pyramidal(p) => p.step(spikes),
             Population::BurstPoisson(p) => p.step(spikes),
             Population::Adex(p) => p.step(spikes),
+            Population::Lif(p) => p.step(spikes),
             Population::Poisson(p) => p.step(spikes),
         }
     }
@@ -186,6 +193,11 @@ impl Population {
                 (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
                 (Compartment::Dendrite, _) => None,
             },
+            Population::Lif(p) => match (c, r) {
+                (Compartment::Soma, Receptor::Exc) => Some(&mut p.g_e),
+                (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
+                (Compartment::Dendrite, _) => None,
+            },
             Population::Poisson(_) => None,
         }
     }
@@ -194,7 +206,7 @@ impl Population {
     pub fn accepts_current(&self, c: Compartment) -> bool {
         match self {
             Population::Pyramidal(_) | Population::BurstPoisson(_) => true,
-            Population::Adex(_) => c == Compartment::Soma,
+            Population::Adex(_) | Population::Lif(_) => c == Compartment::Soma,
             Population::Poisson(_) => false,
         }
     }
@@ -206,6 +218,7 @@ impl Population {
             Population::Pyramidal(p) => p.inject(c, current),
             Population::BurstPoisson(p) => p.inject(c, current),
             Population::Adex(p) => p.inject(current),
+            Population::Lif(p) => p.inject(current),
             Population::Poisson(_) => {}
         }
     }
@@ -216,6 +229,7 @@ impl Population {
             Population::Pyramidal(p) => p.first_non_finite(),
             Population::BurstPoisson(p) => p.first_non_finite(),
             Population::Adex(p) => p.first_non_finite(),
+            Population::Lif(p) => p.first_non_finite(),
             Population::Poisson(_) => None,
         }
     }
@@ -226,6 +240,7 @@ impl Population {
             Population::Pyramidal(p) => p.len() * 10 * 4,
             Population::BurstPoisson(p) => p.len() * 11 * 4,
             Population::Adex(p) => p.len() * 5 * 4,
+            Population::Lif(p) => p.len() * 4 * 4,
             Population::Poisson(p) => p.chunk_bytes(),
         }
     }

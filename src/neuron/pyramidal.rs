@@ -16,7 +16,7 @@
 //! (pA/pF = mV/ms, nS x mV = pA).
 
 use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
-use crate::fastmath::sigmoid_f32;
+use crate::fastmath::{decay, sigmoid_f32};
 use crate::param_table;
 
 param_table! {
@@ -210,10 +210,10 @@ impl Pyramidal {
             let v_force = soma_force * vs + (1.0 - soma_force) * vd;
             let j_s = g_e_s[i] * (e_e - vs) + g_i_s[i] * (e_i - vs);
             let j_d = g_e_d[i] * (e_e - v_force) + g_i_d[i] * (e_i - v_force);
-            g_e_s[i] *= d.decay_ampa;
-            g_e_d[i] *= d.decay_ampa;
-            g_i_s[i] *= d.decay_gaba;
-            g_i_d[i] *= d.decay_gaba;
+            g_e_s[i] = decay(g_e_s[i], d.decay_ampa);
+            g_e_d[i] = decay(g_e_d[i], d.decay_ampa);
+            g_i_s[i] = decay(g_i_s[i], d.decay_gaba);
+            g_i_d[i] = decay(g_i_d[i], d.decay_gaba);
             // 2. Dendritic sigmoid f(V_d) with the old V_d.
             let f = sigmoid_f32((vd - e_d) * inv_d_d);
             // 3.-6. Leak, adaptation, sigmoid drives, bAP box (c_d dt / C_d per step while the
@@ -227,7 +227,7 @@ impl Pyramidal {
                 + box_on * d.bap_step_mv
                 + d.dt_tau_d * j_d;
             // 7. Somatic adaptation decays exactly.
-            w_s[i] *= d.decay_ws;
+            w_s[i] = decay(w_s[i], d.decay_ws);
             // 8. Dendritic adaptation follows the *new* V_d.
             w_d[i] += d.dt_tau_wd * ((vd_new - e_l) - w_d[i]);
             // 9. Moving threshold relaxes.

@@ -1,0 +1,180 @@
+//! Conductance-based leaky integrate-and-fire neuron: the point neuron of the COBA benchmark
+//! (Vogels & Abbott 2005; Brette et al. 2007, benchmark 1), for comparing burstsim with other
+//! simulators on their home ground (DESIGN.md "Benchmarks").
+//!
+//! tau_m dV/dt = (E_L - V) + g_E (E_E - V) + g_I (E_I - V), conductances in units of g_L = C/tau_m.
+//! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
+
+use super::{first_non_finite, Current, InitialVoltage};
+use crate::fastmath::decay;
+use crate::param_table;
+use crate::rng::{stream_rng, Stream};
+use rand_distr::{Distribution, Normal};
+
+param_table! {
+    /// LIF parameters; defaults are the COBA benchmark's.
+    pub struct LifParams {
+        /// Leak reversal, mV.
+        e_l_mv: finite = -60.0,
+        /// Threshold, mV.
+        v_th_mv: finite = -50.0,
+        /// Reset, mV.
+        v_reset_mv: finite = -60.0,
+        /// Membrane time constant, ms.
+        tau_m_ms: positive = 20.0,
+        /// Capacitance, pF (g_L = C / tau_m = 10 nS).
+        c_pf: positive = 200.0,
+        /// Refractory period, ms (truncated to whole steps).
+        t_ref_ms: non_negative = 5.0,
+        /// AMPA time constant, ms.
+        tau_ampa_ms: positive = 5.0,
+        /// AMPA reversal, mV.
+        e_exc_mv: finite = 0.0,
+        /// GABA time constant, ms.
+        tau_gaba_ms: positive = 10.0,
+        /// GABA reversal, mV.
+        e_inh_mv: finite = -80.0,
+    }
+}
+
+/// Initial conductances, Gaussian (mean, sd) in units of g_L, clipped at 0 (COBA starts them
+/// random so that the network's self-sustained activity takes off).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct InitialConductances {
+    /// Excitatory (mean, sd).
+    pub exc: (f64, f64),
+    /// Inhibitory (mean, sd).
+    pub inh: (f64, f64),
+}
+
+/// A population of conductance-based LIF neurons.
+#[derive(Clone, Debug)]
+pub struct Lif {
+    /// Parameters.
+    pub params: LifParams,
+    dt_tau_m: f32,
+    dt_c: f32,
+    decay_ampa: f32,
+    decay_gaba: f32,
+    ref_steps: u32,
+    /// Membrane potential, mV.
+    pub v: Vec<f32>,
+    /// Remaining refractory steps.
+    pub refractory: Vec<u32>,
+    /// AMPA conductance, units of g_L.
+    pub g_e: Vec<f32>,
+    /// GABA conductance, units of g_L.
+    pub g_i: Vec<f32>,
+}
+
+impl Lif {
+    /// `n` neurons with initial potentials `v_init` and conductances `g_init`.
+    pub fn new(
+        n: usize,
+        params: LifParams,
+        v_init: InitialVoltage,
+        g_init: InitialConductances,
+        dt_ms: f64,
+        seed: u64,
+        pop_index: u64,
+    ) -> Self {
+        let p = &params;
+        let draw = |(mean, sd): (f64, f64), label: u64| -> Vec<f32> {
+            let mut rng = stream_rng(seed, Stream::InitialState, &[pop_index, label]);
+            let normal = Normal::new(mean, sd.max(0.0)).expect("validated sd");
+            (0..n).map(|_| normal.sample(&mut rng).max(0.0) as f32).collect()
+        };
+        Lif {
+            dt_tau_m: (dt_ms / p.tau_m_ms) as f32,
+            dt_c: (dt_ms / p.c_pf) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32,
+            v: v_init.draw(n, seed, pop_index),
+            refractory: vec![0; n],
+            g_e: draw(g_init.exc, 1),
+            g_i: draw(g_init.inh, 2),
+            params,
+        }
+    }
+
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    /// True for size zero.
+    pub fn is_empty(&self) -> bool {
+        self.v.is_empty()
+    }
+
+    /// Evolve phase: the membrane update of every neuron (branch-free, SIMD), then threshold,
+    /// reset and refractoriness.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        let p = &self.params;
+        let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
+        let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
+        let n = self.v.len();
+        let (v, g_e, g_i, refr) = (&mut self.v[..n], &mut self.g_e[..n], &mut self.g_i[..n], &mut self.refractory[..n]);
+        for i in 0..n {
+            v[i] += self.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
+            g_e[i] = decay(g_e[i], self.decay_ampa);
+            g_i[i] = decay(g_i[i], self.decay_gaba);
+        }
+        for i in 0..n {
+            if refr[i] > 0 {
+                refr[i] -= 1;
+                v[i] = v_reset;
+            } else if v[i] > v_th {
+                spikes.push(i as u32);
+                v[i] = v_reset;
+                refr[i] = self.ref_steps;
+            }
+        }
+    }
+
+    /// Device phase: V += dt I / C.
+    pub fn inject(&mut self, current: Current) {
+        current.add_to(&mut self.v, self.dt_c);
+    }
+
+    /// The first non-finite state variable.
+    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
+        first_non_finite(&[("V", &self.v[..]), ("g_E", &self.g_e), ("g_I", &self.g_i)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Noiseless f-I curve: the rheobase is g_L (V_th - E_L) = 10 nS x 10 mV = 100 pA; above it the
+    /// interspike interval is t_ref + tau_m ln(I / (I - 100 pA)) (exact for the continuous model;
+    /// Euler with dt = 0.1 ms adds under a step per interval).
+    #[test]
+    fn f_i_curve_matches_the_closed_form() {
+        for (i_pa, expect) in [
+            (90.0f64, 0.0f64),
+            (150.0, 1000.0 / (5.0 + 20.0 * (150.0f64 / 50.0).ln())),
+            (400.0, 1000.0 / (5.0 + 20.0 * (400.0f64 / 300.0).ln())),
+        ] {
+            let mut l =
+                Lif::new(1, LifParams::default(), InitialVoltage::at(-60.0), InitialConductances::default(), 0.1, 1, 0);
+            let mut times = vec![];
+            for s in 0..20_000u32 {
+                let mut sp = vec![];
+                l.step(&mut sp);
+                if !sp.is_empty() {
+                    times.push(s);
+                }
+                l.inject(Current::Uniform(i_pa as f32));
+            }
+            if expect == 0.0 {
+                assert!(times.is_empty(), "{i_pa} pA");
+                continue;
+            }
+            let isi_ms = (times[times.len() - 1] - times[1]) as f64 * 0.1 / (times.len() - 2) as f64;
+            assert!((1000.0 / isi_ms - expect).abs() < 0.03 * expect, "{i_pa} pA: {} Hz vs {expect}", 1000.0 / isi_ms);
+        }
+    }
+}
