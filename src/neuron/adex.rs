@@ -11,7 +11,7 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
-use super::{first_non_finite, Current, InitialVoltage};
+use super::{first_non_finite, Current, InitialVoltage, PointSynapses};
 use crate::fastmath::decay;
 use crate::param_table;
 
@@ -119,10 +119,8 @@ pub struct Adex {
     pub w: Vec<f32>,
     /// Remaining refractory steps.
     pub refractory: Vec<u32>,
-    /// AMPA conductance, units of g_L.
-    pub g_e: Vec<f32>,
-    /// GABA conductance, units of g_L.
-    pub g_i: Vec<f32>,
+    /// Synaptic conductances, units of g_L.
+    pub g: PointSynapses,
 }
 
 impl Adex {
@@ -148,8 +146,7 @@ impl Adex {
             v,
             w: vec![0.0; n],
             refractory: vec![0; n],
-            g_e: vec![0.0; n],
-            g_i: vec![0.0; n],
+            g: PointSynapses { e: vec![0.0; n], i: vec![0.0; n] },
             params,
             exp_kind,
         }
@@ -181,7 +178,7 @@ impl Adex {
         let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
         let n = self.v.len();
         let (v, w, g_e, g_i, refractory) =
-            (&mut self.v[..n], &mut self.w[..n], &mut self.g_e[..n], &mut self.g_i[..n], &mut self.refractory[..n]);
+            (&mut self.v[..n], &mut self.w[..n], &mut self.g.e[..n], &mut self.g.i[..n], &mut self.refractory[..n]);
         let dt_tau_m = self.dt_tau_m;
         // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
         let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {

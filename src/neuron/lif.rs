@@ -5,7 +5,7 @@
 //! tau_m dV/dt = (E_L - V) + g_E (E_E - V) + g_I (E_I - V), conductances in units of g_L = C/tau_m.
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
-use super::{first_non_finite, Current, InitialVoltage};
+use super::{first_non_finite, Current, InitialVoltage, PointSynapses};
 use crate::fastmath::decay;
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
@@ -61,10 +61,8 @@ pub struct Lif {
     pub v: Vec<f32>,
     /// Remaining refractory steps.
     pub refractory: Vec<u32>,
-    /// AMPA conductance, units of g_L.
-    pub g_e: Vec<f32>,
-    /// GABA conductance, units of g_L.
-    pub g_i: Vec<f32>,
+    /// Synaptic conductances, units of g_L.
+    pub g: PointSynapses,
 }
 
 impl Lif {
@@ -92,8 +90,7 @@ impl Lif {
             ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32,
             v: v_init.draw(n, seed, pop_index),
             refractory: vec![0; n],
-            g_e: draw(g_init.exc, 1),
-            g_i: draw(g_init.inh, 2),
+            g: PointSynapses { e: draw(g_init.exc, 1), i: draw(g_init.inh, 2) },
             params,
         }
     }
@@ -115,7 +112,7 @@ impl Lif {
         let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
         let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
         let n = self.v.len();
-        let (v, g_e, g_i, refr) = (&mut self.v[..n], &mut self.g_e[..n], &mut self.g_i[..n], &mut self.refractory[..n]);
+        let (v, g_e, g_i, refr) = (&mut self.v[..n], &mut self.g.e[..n], &mut self.g.i[..n], &mut self.refractory[..n]);
         for i in 0..n {
             v[i] += self.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
             g_e[i] = decay(g_e[i], self.decay_ampa);
@@ -140,7 +137,7 @@ impl Lif {
 
     /// The first non-finite state variable.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        first_non_finite(&[("V", &self.v[..]), ("g_E", &self.g_e), ("g_I", &self.g_i)])
+        first_non_finite(&[("V", &self.v[..]), ("g_E", &self.g.e), ("g_I", &self.g.i)])
     }
 }
 

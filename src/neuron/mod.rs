@@ -96,6 +96,26 @@ impl InitialVoltage {
     }
 }
 
+/// Conductances of a point neuron (soma only), in units of its leak conductance.
+#[derive(Clone, Debug)]
+pub struct PointSynapses {
+    /// AMPA.
+    pub e: Vec<f32>,
+    /// GABA.
+    pub i: Vec<f32>,
+}
+
+impl PointSynapses {
+    /// The vector a synapse with receptor `r` increments; `None` for the dendrite it lacks.
+    pub fn get_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        match (c, r) {
+            (Compartment::Soma, Receptor::Exc) => Some(&mut self.e),
+            (Compartment::Soma, Receptor::Inh) => Some(&mut self.i),
+            (Compartment::Dendrite, _) => None,
+        }
+    }
+}
+
 /// Conductances of a two-compartment cell, in units of each compartment's leak conductance.
 #[derive(Clone, Debug)]
 pub struct TwoCompartmentSynapses {
@@ -188,16 +208,8 @@ impl Population {
         match self {
             Population::Pyramidal(p) => Some(p.g.get_mut(c, r)),
             Population::BurstPoisson(p) => Some(p.g.get_mut(c, r)),
-            Population::Adex(p) => match (c, r) {
-                (Compartment::Soma, Receptor::Exc) => Some(&mut p.g_e),
-                (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
-                (Compartment::Dendrite, _) => None,
-            },
-            Population::Lif(p) => match (c, r) {
-                (Compartment::Soma, Receptor::Exc) => Some(&mut p.g_e),
-                (Compartment::Soma, Receptor::Inh) => Some(&mut p.g_i),
-                (Compartment::Dendrite, _) => None,
-            },
+            Population::Adex(p) => p.g.get_mut(c, r),
+            Population::Lif(p) => p.g.get_mut(c, r),
             Population::Poisson(_) => None,
         }
     }
