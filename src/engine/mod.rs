@@ -127,7 +127,7 @@ pub struct Network {
     step: u64,
     synaptic_events: u64,
     /// Worker threads and the fixed split of the parallel phases between them.
-    team: Option<Arc<TeamPlan>>,
+    team: TeamSlot,
     timings: Option<[Duration; 5]>,
 }
 
@@ -147,7 +147,7 @@ impl Network {
             protocol: Protocol::default(),
             step: 0,
             synaptic_events: 0,
-            team: None,
+            team: TeamSlot(None),
             timings: None,
         }
     }
@@ -214,7 +214,7 @@ impl Network {
     /// state and random streams), so with a team each member integrates a fixed set of whole
     /// populations, with identical results.
     fn phase_integrate(&mut self, step: u64) {
-        let Some(plan) = self.team.clone() else {
+        let Some(plan) = self.team.0.clone() else {
             self.populations.iter_mut().for_each(|slot| slot.integrate(step));
             return;
         };
@@ -233,7 +233,7 @@ impl Network {
     /// within each target population, so conductance sums are formed in the same order whatever
     /// the thread count; with a team, each member handles a fixed set of target populations.
     fn phase_deliver(&mut self, step: u64) {
-        let Some(plan) = self.team.clone() else {
+        let Some(plan) = self.team.0.clone() else {
             for k in 0..self.projections.len() {
                 // Safety: exclusive access to everything here (single thread).
                 self.synaptic_events +=
@@ -287,7 +287,7 @@ impl Network {
     /// count a tenth), whole target populations for delivery (synapses).
     pub fn set_threads(&mut self, threads: usize) -> std::io::Result<()> {
         if threads <= 1 {
-            self.team = None;
+            self.team = TeamSlot(None);
             return Ok(());
         }
         let team = Team::new(threads)?;
@@ -309,7 +309,7 @@ impl Network {
                     .collect()
             })
             .collect();
-        self.team = Some(Arc::new(TeamPlan { team, integrate, deliver }));
+        self.team = TeamSlot(Some(Arc::new(TeamPlan { team, integrate, deliver })));
         Ok(())
     }
 
@@ -348,6 +348,17 @@ impl Network {
             .sum();
         let syn: usize = self.projections.iter().map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8).sum();
         pops + syn
+    }
+}
+
+/// The network's team, if any. A clone of the network gets none (call `set_threads` on it): two
+/// networks must not drive the same team, whose `run` is not reentrant across threads.
+#[derive(Debug, Default)]
+struct TeamSlot(Option<Arc<TeamPlan>>);
+
+impl Clone for TeamSlot {
+    fn clone(&self) -> Self {
+        TeamSlot(None)
     }
 }
 
