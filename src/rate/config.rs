@@ -237,7 +237,7 @@ pub fn load(path: &Path) -> Result<(Config, String), RateError> {
 /// Parses and validates config text (`path` names errors and anchors relative paths).
 pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
     let raw: RawConfig =
-        toml::from_str(text).map_err(|e| RateError::ConfigParse { path: path.to_path_buf(), source: Box::new(e) })?;
+        toml::from_str(text).map_err(|e| RateError::ConfigParse { path: path.to_path_buf(), cause: Box::new(e) })?;
     let bad =
         |key: &str, message: String| RateError::ConfigValue { path: path.to_path_buf(), key: key.to_string(), message };
     let missing =

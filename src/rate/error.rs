@@ -7,22 +7,20 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum RateError {
     /// Occurs when a file cannot be opened, read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file involved.
         path: PathBuf,
         /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Occurs when a `.gz` file is not a valid, complete gzip stream.
-    #[error("{path}: corrupt or truncated gzip stream ({source})")]
+    #[error("{path}: corrupt or truncated gzip stream ({cause})")]
     Gzip {
         /// The file involved.
         path: PathBuf,
         /// The decoder's error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Occurs when an IDX file does not start with the magic number of an unsigned-byte IDX file
     /// with the expected number of dimensions.
@@ -59,13 +57,12 @@ pub enum RateError {
     },
     /// Occurs when a config file is not valid TOML for the schema (unknown key, missing field,
     /// wrong type or unknown variant); the message of the TOML parser names the key and line.
-    #[error("config {path}: {source}")]
+    #[error("config {path}: {cause}")]
     ConfigParse {
         /// The config file.
         path: PathBuf,
         /// The parser's error, which names the key.
-        #[source]
-        source: Box<toml::de::Error>,
+        cause: Box<toml::de::Error>,
     },
     /// Occurs when a config value parses but is out of range or inconsistent with another.
     #[error("config {path}: key `{key}`: {message}")]
@@ -108,6 +105,6 @@ pub enum RateError {
 impl RateError {
     /// Wraps an I/O error with the file it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        RateError::Io { path: path.into(), source }
+        RateError::Io { path: path.into(), cause: source }
     }
 }

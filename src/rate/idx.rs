@@ -25,7 +25,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, RateError> {
         let mut out = Vec::with_capacity(raw.len() * 4);
         GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|source| RateError::Gzip { path: path.to_path_buf(), source })?;
+            .map_err(|cause| RateError::Gzip { path: path.to_path_buf(), cause })?;
         Ok(out)
     } else {
         Ok(raw)
