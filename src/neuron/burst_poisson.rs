@@ -12,7 +12,7 @@
 //!   refractory 20 ms. Both counters count down at the start of each step, so the second spike
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
-use super::pyramidal::{DendriticDrivingForce, PyramidalParams};
+use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
 use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
 use crate::fastmath::decay;
 use crate::rng::{stream_rng, Rng, Stream};
@@ -52,6 +52,8 @@ pub struct BurstPoisson {
     pub timing: BurstTiming,
     /// Dendritic driving force (P1).
     pub driving_force: DendriticDrivingForce,
+    d: Derived,
+    /// The step, ms (the burst delay is counted in whole steps).
     dt_ms: f64,
     ref_steps: u32,
     rngs: Vec<Rng>,
@@ -100,6 +102,7 @@ impl BurstPoisson {
             refractory: vec![0; n],
             burst: vec![0; n],
             g: TwoCompartmentSynapses::new(n),
+            d: Derived::new(&params, dt_ms),
             dt_ms,
             params,
             timing,
@@ -121,15 +124,9 @@ impl BurstPoisson {
     pub fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let dt = self.dt_ms;
-        let dt_tau_s = (dt / p.tau_s_ms) as f32;
-        let dt_tau_d = (dt / p.tau_d_ms) as f32;
-        let dt_c_s = (dt / p.c_s_pf) as f32;
-        let dt_c_d = (dt / p.c_d_pf) as f32;
-        let decay_ampa = (-dt / p.tau_ampa_ms).exp() as f32;
-        let decay_gaba = (-dt / p.tau_gaba_ms).exp() as f32;
-        let decay_ws = (-dt / p.tau_ws_ms).exp() as f32;
-        let dt_tau_wd = (dt / p.tau_wd_ms) as f32;
-        let dt_tau_thr = (dt / p.tau_thr_ms) as f32;
+        let Derived {
+            dt_tau_s, dt_tau_d, dt_c_s, dt_c_d, decay_ampa, decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr, ..
+        } = self.d;
         let (e_l, e_e, e_i, e_thr) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32, p.e_thr_mv as f32);
         let (b, a_wd) = (p.b_pa as f32, p.a_wd_ns as f32);
         let (e_d, d_d) = (p.e_d_mv, p.d_d_mv);
@@ -177,11 +174,11 @@ impl BurstPoisson {
 
     /// Device phase: V += dt I / C on the soma or the dendrite.
     pub fn inject(&mut self, c: Compartment, current: Current) {
-        let (v, cap) = match c {
-            Compartment::Soma => (&mut self.v_s, self.params.c_s_pf),
-            Compartment::Dendrite => (&mut self.v_d, self.params.c_d_pf),
+        let (v, dt_over_c) = match c {
+            Compartment::Soma => (&mut self.v_s, self.d.dt_c_s),
+            Compartment::Dendrite => (&mut self.v_d, self.d.dt_c_d),
         };
-        current.add_to(v, (self.dt_ms / cap) as f32);
+        current.add_to(v, dt_over_c);
     }
 
     /// The first non-finite state variable.

@@ -84,20 +84,40 @@ pub enum DendriticDrivingForce {
     Dendrite,
 }
 
-/// Step-size-dependent constants computed once from `dt` (the `Derived` role of STYLE.md 1).
+/// Step-size-dependent constants computed once from `dt` (the `Derived` role of STYLE.md 1); also
+/// used by the stochastic-burst variant, which shares these parameters.
 #[derive(Clone, Debug)]
-struct Derived {
-    dt_tau_s: f32,
-    dt_tau_d: f32,
-    dt_c_s: f32,
-    dt_c_d: f32,
-    decay_ampa: f32,
-    decay_gaba: f32,
-    decay_ws: f32,
-    dt_tau_wd: f32,
-    dt_tau_thr: f32,
-    bap_step_mv: f32,
-    bap_steps: u32,
+pub(super) struct Derived {
+    pub(super) dt_tau_s: f32,
+    pub(super) dt_tau_d: f32,
+    pub(super) dt_c_s: f32,
+    pub(super) dt_c_d: f32,
+    pub(super) decay_ampa: f32,
+    pub(super) decay_gaba: f32,
+    pub(super) decay_ws: f32,
+    pub(super) dt_tau_wd: f32,
+    pub(super) dt_tau_thr: f32,
+    pub(super) bap_step_mv: f32,
+    pub(super) bap_steps: u32,
+}
+
+impl Derived {
+    pub(super) fn new(p: &PyramidalParams, dt_ms: f64) -> Self {
+        Derived {
+            dt_tau_s: (dt_ms / p.tau_s_ms) as f32,
+            dt_tau_d: (dt_ms / p.tau_d_ms) as f32,
+            dt_c_s: (dt_ms / p.c_s_pf) as f32,
+            dt_c_d: (dt_ms / p.c_d_pf) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            decay_ws: (-dt_ms / p.tau_ws_ms).exp() as f32,
+            dt_tau_wd: (dt_ms / p.tau_wd_ms) as f32,
+            dt_tau_thr: (dt_ms / p.tau_thr_ms) as f32,
+            bap_step_mv: (dt_ms * p.c_bap_pa / p.c_d_pf) as f32,
+            // Truncation, as the reference (P17); the epsilon keeps 2.0/0.1 at 20, not 19.
+            bap_steps: (p.bap_ms / dt_ms + 1e-9).floor() as u32,
+        }
+    }
 }
 
 /// A population of Naud pyramidal neurons, state as structure of arrays.
@@ -137,20 +157,7 @@ impl Pyramidal {
         pop_index: u64,
     ) -> Self {
         let p = &params;
-        let d = Derived {
-            dt_tau_s: (dt_ms / p.tau_s_ms) as f32,
-            dt_tau_d: (dt_ms / p.tau_d_ms) as f32,
-            dt_c_s: (dt_ms / p.c_s_pf) as f32,
-            dt_c_d: (dt_ms / p.c_d_pf) as f32,
-            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
-            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
-            decay_ws: (-dt_ms / p.tau_ws_ms).exp() as f32,
-            dt_tau_wd: (dt_ms / p.tau_wd_ms) as f32,
-            dt_tau_thr: (dt_ms / p.tau_thr_ms) as f32,
-            bap_step_mv: (dt_ms * p.c_bap_pa / p.c_d_pf) as f32,
-            // Truncation, as the reference (P17); the epsilon keeps 2.0/0.1 at 20, not 19.
-            bap_steps: (p.bap_ms / dt_ms + 1e-9).floor() as u32,
-        };
+        let d = Derived::new(p, dt_ms);
         let e_l = p.e_l_mv as f32;
         let v_s = v_init.draw(n, seed, pop_index);
         Pyramidal {
