@@ -34,6 +34,14 @@ pub enum RecordError {
     },
 }
 
+impl RecordError {
+    /// Wraps an HDF5 error with the file and what was being done (for `map_err`).
+    pub fn hdf5(file: &str, what: &str) -> impl FnOnce(h5::Error) -> RecordError {
+        let (file, what) = (file.to_string(), what.to_string());
+        move |cause| RecordError::Hdf5 { file, what, cause }
+    }
+}
+
 /// SONATA's sorting enum. Member names are fixed by the format.
 #[derive(h5::H5Type, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -243,10 +251,7 @@ impl H5Recorder {
         seed: u64,
         duration_ms: f64,
     ) -> Result<Self, RecordError> {
-        let err = |what: &str| {
-            let (file, what) = (path.to_string(), what.to_string());
-            move |cause| RecordError::Hdf5 { file, what, cause }
-        };
+        let err = |what: &str| RecordError::hdf5(path, what);
         let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
         let mut weights = Vec::new();
         let mut init = || -> h5::Result<Vec<PopWriter>> {
@@ -307,18 +312,14 @@ impl H5Recorder {
             last_flush: Instant::now(),
         };
         for w in &mut rec.weights {
-            w.snapshot(net, 0.0).map_err({
-                let file = rec.path.clone();
-                move |cause| RecordError::Hdf5 { file, what: "cannot write weights".into(), cause }
-            })?;
+            w.snapshot(net, 0.0).map_err(RecordError::hdf5(&rec.path, "cannot write weights"))?;
         }
         rec.flush()?;
         Ok(rec)
     }
 
     fn h5err(&self, what: &str) -> impl FnOnce(h5::Error) -> RecordError {
-        let (file, what) = (self.path.clone(), what.to_string());
-        move |cause| RecordError::Hdf5 { file, what, cause }
+        RecordError::hdf5(&self.path, what)
     }
 
     /// Records the step just completed by `net` (call right after `Network::step`).
@@ -358,10 +359,7 @@ impl H5Recorder {
             for w in &mut self.pops {
                 if let Some(r) = &mut w.rates {
                     let n = w.n;
-                    r.close_bin(t0, bin_ms, n).map_err({
-                        let (file, what) = (self.path.clone(), "cannot write rates".to_string());
-                        move |cause| RecordError::Hdf5 { file, what, cause }
-                    })?;
+                    r.close_bin(t0, bin_ms, n).map_err(RecordError::hdf5(&self.path, "cannot write rates"))?;
                 }
             }
             self.bin_start = step + 1;
@@ -369,10 +367,7 @@ impl H5Recorder {
         if self.weight_every > 0 && (step + 1).is_multiple_of(self.weight_every) {
             let t_end = (step + 1) as f64 * dt;
             for w in &mut self.weights {
-                w.snapshot(net, t_end).map_err({
-                    let file = self.path.clone();
-                    move |cause| RecordError::Hdf5 { file, what: "cannot write weights".into(), cause }
-                })?;
+                w.snapshot(net, t_end).map_err(RecordError::hdf5(&self.path, "cannot write weights"))?;
             }
         }
         if full {

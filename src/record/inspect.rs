@@ -46,10 +46,7 @@ impl PopulationStats {
 
 /// Reads the statistics of every population in `path`.
 pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
-    let herr = |what: &str| {
-        let (file, what) = (path.to_string(), what.to_string());
-        move |cause| RecordError::Hdf5 { file, what, cause }
-    };
+    let herr = |what: &str| RecordError::hdf5(path, what);
     let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
     let file = h5::File::open(path).map_err(herr("cannot open as HDF5"))?;
     let magic: u32 = file
