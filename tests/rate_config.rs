@@ -97,3 +97,63 @@ fn bad_values_are_named() {
         assert!(m.contains("models/broken.toml") && m.contains(&format!("key `{key}`")), "{key}: {m}");
     }
 }
+
+/// The keys added for schedules, validation, burstprop's Y learning and the continuous burstprop:
+/// out-of-range or contradictory values name the key; good ones reach the config.
+#[test]
+fn schedule_validation_and_burstprop_keys() {
+    let with = |extra_training: &str| GOOD.replace("lr = 0.3", &format!("lr = 0.3\n{extra_training}"));
+    let ok = |text: &str| match config::parse(text, Path::new("x.toml")).unwrap() {
+        Config::Mnist(c) => c,
+        Config::Continuous(_) => panic!("continuous"),
+    };
+    let c = ok(&with("lr_schedule = \"linear\"\nlr_decay_start = 5\nlr_final = 0.01\nlr_warmup = 1.5"));
+    assert_eq!((c.lr_decay_start, c.lr_final, c.lr_warmup), (5.0, 0.01, 1.5));
+    let c = ok(&GOOD.replace("[network]", "validation = 10000\n[network]"));
+    assert_eq!(c.validation, Some(10000));
+    for (text, key) in [
+        (with("lr_decay_start = 5"), "training.lr_decay_start"),
+        (with("lr_final = 0.1"), "training.lr_final"),
+        (with("lr_schedule = \"linear\"\nlr_decay_start = -1"), "training.lr_decay_start"),
+        (with("lr_warmup = -2"), "training.lr_warmup"),
+        (GOOD.replace("[network]", "validation = 0\n[network]"), "data.validation"),
+        (GOOD.replace("q_mode = \"symmetric_init\"", "y_lr = 0.01"), "feedback.y_lr"),
+        (
+            GOOD.replace("model = \"burstccn\"", "model = \"burstprop\"")
+                .replace("q_mode = \"symmetric_init\"", "y_learning = true\ny_lr = 0.01"),
+            "feedback.y_lr",
+        ),
+        (
+            GOOD.replace("model = \"burstccn\"", "model = \"backprop\"")
+                .replace("q_mode = \"symmetric_init\"", "y_learning = true"),
+            "feedback.y_learning",
+        ),
+    ] {
+        let m = err(&text);
+        assert!(m.contains(&format!("key `{key}`")), "{key}: {m}");
+    }
+    // burstprop's Y learning follows W
+    let c = ok(&GOOD
+        .replace("model = \"burstccn\"", "model = \"burstprop\"")
+        .replace("q_mode = \"symmetric_init\"", "y_learning = true"));
+    assert!(c.learner.feedback.y_follows_w && c.learner.feedback.y_lr.is_none());
+
+    let cont = "model = \"continuous_burstccn\"\n[continuous]\n";
+    let cfg = |extra: &str| config::parse(&format!("{cont}{extra}"), Path::new("c.toml"));
+    match cfg("rule = \"burstprop\"\nteach_cycle = 55\nteach_steps = 5").unwrap() {
+        Config::Continuous(p) => {
+            assert_eq!((p.teach_cycle, p.teach_steps, p.beta), (55, 5, 1.0), "burstprop's β defaults to 1");
+        }
+        Config::Mnist(_) => panic!("mnist"),
+    }
+    for (extra, key) in [
+        ("tau_avg = 5.0", "continuous.tau_avg"),
+        ("rule = \"burstprop\"\ntau_avg = 0.0", "continuous.tau_avg"),
+        ("teach_steps = 5", "continuous.teach_steps"),
+        ("teach_cycle = 55", "continuous.teach_steps"),
+        ("teach_cycle = 55\nteach_steps = 56", "continuous.teach_steps"),
+    ] {
+        let m = cfg(extra).unwrap_err().to_string();
+        assert!(m.contains("c.toml") && m.contains(&format!("key `{key}`")), "{extra}: {m}");
+    }
+}

@@ -15,7 +15,7 @@ fn spec(sizes: &[usize], y_mode: YMode, y_scale: f32, q_mode: QMode, q_lr: Optio
         rule: Rule::Burstccn,
         p_b: 0.5,
         w_gain: 3.6,
-        feedback: FeedbackSpec { y_mode, y_scale, q_mode, q_scale: 1.0, y_lr: None, q_lr },
+        feedback: FeedbackSpec { y_mode, y_scale, q_mode, q_scale: 1.0, y_lr: None, q_lr, y_follows_w: false },
         sgd: SgdParams {
             lr: 0.3,
             momentum: 0.0,
@@ -263,5 +263,48 @@ fn general_pb_keeps_the_invariants() {
         let th = angle_deg(&ours[k].data, &bp[k].data);
         let ratio = norm(&ours[k]) / norm(&bp[k]);
         assert!(th < 5.0 && (ratio - 0.3).abs() < 0.03, "layer {k}: angle {th}°, ratio {ratio}");
+    }
+}
+
+/// Burstprop's Y learning (spec 3 item 3) gives Y_l exactly W_{l+1}'s update, so with weight decay
+/// λ the difference Y_l − W_{l+1} shrinks by (1 − λ) per step whatever the gradients (the
+/// Kolen–Pollack argument): after k steps ‖Y − W‖ = (1 − λ)^k ‖Y₀ − W₀‖. Checked through both
+/// update paths (fused plain SGD, and the optimiser with momentum, whose buffers for Y and W see
+/// the same gradients).
+#[test]
+fn burstprop_y_learning_applies_w_update_and_decays_the_difference() {
+    for momentum in [0.0f32, 0.5] {
+        let mut s = spec(&[784, 60, 40, 10], YMode::Random, 0.5, QMode::SymmetricInit, None);
+        s.rule = Rule::Burstprop;
+        s.feedback.y_follows_w = true;
+        s.sgd.weight_decay = 1e-3;
+        s.sgd.momentum = momentum;
+        let mut l = Learner::new(s, &mut Xoshiro256PlusPlus::seed_from_u64(3));
+        let diff = |l: &Learner| -> Vec<f64> {
+            (0..2)
+                .map(|i| {
+                    let (y, w) = (&l.net.y[i], &l.net.w[i + 1]);
+                    y.data.iter().zip(&w.data).map(|(&a, &b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt()
+                })
+                .collect()
+        };
+        let d0 = diff(&l);
+        let steps = 30;
+        let w1 = l.net.w[1].clone();
+        for k in 0..steps {
+            let x = inputs(16, 784, 100 + k);
+            let labels: Vec<u8> = (0..16).map(|i| ((i as u64 * 7 + k) % 10) as u8).collect();
+            l.train_batch(&x, &labels, false);
+        }
+        let moved = norm(&Mat { data: l.net.w[1].data.iter().zip(&w1.data).map(|(a, b)| a - b).collect(), ..w1 });
+        let d = diff(&l);
+        let expect = (1.0f64 - 1e-3).powi(steps as i32);
+        for i in 0..2 {
+            // W moved by far more than the 1e-4 relative error allowed here, so a Y that did not
+            // follow W (or followed it with another rate) fails
+            let ratio = d[i] / d0[i];
+            assert!((ratio - expect).abs() < 1e-4, "μ {momentum} layer {i}: {ratio} vs {expect}");
+        }
+        assert!(moved > 0.01 * d0[1], "W barely moved: {moved} (‖Y₀ − W₀‖ = {})", d0[1]);
     }
 }

@@ -29,7 +29,7 @@ fn data() -> &'static Mnist {
 }
 
 fn settings(seed: u64) -> LoopSettings {
-    LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 20, seed, progress: false }
+    LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 20, seed, progress: false, lr: None }
 }
 
 fn train_report(spec: LearnerSpec, epochs: usize, threads: usize) -> (Learner, EpochReport) {
@@ -111,6 +111,7 @@ fn one_and_two_threads_give_identical_weights() {
         q_scale: 1.0,
         y_lr: None,
         q_lr: Some(7.31e-4),
+        y_follows_w: false,
     };
     s.sgd.momentum = 0.5;
     let (a, ea) = train(s.clone(), 2, 1);

@@ -4,7 +4,7 @@
 //!
 //! Layout: root attributes `epoch` (u64), `seed` (u64), `burstsim_version` and `config` (the config
 //! text, strings); datasets `w{i}` (`n_{i+1} × n_i`), `c{i}`, `y{i}`, `q{i}` (hidden layers),
-//! `mom_w{i}`, `mom_c{i}` (only when momentum is used), `r{i}` (burstprop's recurrent input, when
+//! `mom_w{i}`, `mom_c{i}`, `mom_y{i}` (only when momentum is used; `mom_y` with burstprop's Y learning), `r{i}` (burstprop's recurrent input, when
 //! used), all f32. The file is written to
 //! `NAME.tmp` and renamed, so an interrupted write never leaves a half checkpoint.
 
@@ -76,6 +76,10 @@ pub fn save(path: &Path, learner: &mut Learner, info: &CheckpointInfo) -> Result
         for (i, (y, q)) in net.y.iter().zip(&net.q).enumerate() {
             write_vec(&f, &format!("y{i}"), &[y.rows, y.cols], &y.data, path)?;
             write_vec(&f, &format!("q{i}"), &[q.rows, q.cols], &q.data, path)?;
+            let my = &learner.mom_y[i].buf;
+            if !my.is_empty() {
+                write_vec(&f, &format!("mom_y{i}"), &[y.rows, y.cols], my, path)?;
+            }
         }
         for (i, r) in net.r.iter().enumerate() {
             write_vec(&f, &format!("r{i}"), &[r.rows, r.cols], &r.data, path)?;
@@ -132,6 +136,11 @@ pub fn load(path: &Path, learner: &mut Learner) -> Result<CheckpointInfo, RateEr
     for i in 0..learner.net.y.len() {
         read_into(&f, &format!("y{i}"), &mut learner.net.y[i].data, path)?;
         read_into(&f, &format!("q{i}"), &mut learner.net.q[i].data, path)?;
+        let yname = format!("mom_y{i}");
+        if f.link_exists(&yname) {
+            learner.mom_y[i].buf = vec![0.0; learner.net.y[i].data.len()];
+            read_into(&f, &yname, &mut learner.mom_y[i].buf, path)?;
+        }
     }
     for i in 0..learner.net.r.len() {
         read_into(&f, &format!("r{i}"), &mut learner.net.r[i].data, path)?;

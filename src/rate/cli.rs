@@ -7,7 +7,7 @@ use super::error::RateError;
 use super::idx::Mnist;
 use super::learner::{Learner, LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
-use super::optim::{DecayMode, SgdParams};
+use super::optim::{DecayMode, LrPlan, SgdParams};
 use super::trainer::{run_epoch, EpochReport, LoopSettings};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -62,10 +62,23 @@ pub fn load_mnist(cfg: &MnistConfig) -> Result<Mnist, RateError> {
     if let Some(n) = cfg.test_limit {
         data.test.truncate(n);
     }
+    if let Some(n) = cfg.validation {
+        if n >= data.train.len {
+            return Err(RateError::ConfigValue {
+                path: cfg.config_path.clone(),
+                key: "data.validation".into(),
+                message: format!("{n}: must be below the {} training examples", data.train.len),
+            });
+        }
+        data.val = Some(data.train.split_off(n));
+    }
     if cfg.standardise {
         let (m, s) = super::idx::MNIST_MEAN_STD;
         data.train.standardise(m, s);
         data.test.standardise(m, s);
+        if let Some(v) = data.val.as_mut() {
+            v.standardise(m, s);
+        }
     }
     Ok(data)
 }
@@ -175,7 +188,8 @@ fn train_mnist(
     let nl = learner.net.n_layers();
     if let Some((f, path)) = log.as_mut() {
         if !append {
-            let mut h = "epoch,train_error_pct,test_error_pct,seconds,train_mse,test_mse".to_string();
+            let mut h =
+                "epoch,train_error_pct,test_error_pct,seconds,train_mse,test_mse,val_error_pct,val_mse".to_string();
             for l in 1..=nl {
                 h.push_str(&format!(",angle_bp_l{l}"));
             }
@@ -188,19 +202,26 @@ fn train_mnist(
         angle_every: cfg.angle_every,
         seed: cfg.seed,
         progress,
+        lr: Some(LrPlan {
+            schedule: cfg.lr_schedule,
+            lr: learner.spec.sgd.lr,
+            warmup: cfg.lr_warmup,
+            decay_start: cfg.lr_decay_start,
+            lr_final: cfg.lr_final,
+            epochs,
+        }),
     };
     println!(
-        "{}: {:?} {:?}, {} train / {} test examples, {} thread(s)",
+        "{}: {:?} {:?}, {} train / {} validation / {} test examples, {} thread(s)",
         args.config.display(),
         cfg.learner.rule,
         cfg.learner.sizes,
         data.train.len,
+        data.val.as_ref().map_or(0, |v| v.len),
         data.test.len,
         pool.current_num_threads()
     );
-    let base_lr = learner.spec.sgd.lr;
     for epoch in start..=epochs {
-        learner.spec.sgd.lr = cfg.lr_schedule.at(base_lr, epoch, epochs);
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, epoch))?;
         println!("{}", format_report(&r));
         if let Some((f, path)) = log.as_mut() {
@@ -218,8 +239,9 @@ fn train_mnist(
 /// The console line of an epoch.
 pub fn format_report(r: &EpochReport) -> String {
     let angles: Vec<String> = r.angles.iter().map(|a| format!("{a:.2}")).collect();
+    let val = r.val.map_or(String::new(), |(e, _)| format!("  val_error {e:6.2}%"));
     format!(
-        "epoch {:3}  train_error {:6.2}%  test_error {:6.2}%  test_mse {:.5}  angle_to_bp_deg [{}]  {:.1} s",
+        "epoch {:3}  train_error {:6.2}%{val}  test_error {:6.2}%  test_mse {:.5}  angle_to_bp_deg [{}]  {:.1} s",
         r.epoch,
         r.train_error_pct,
         r.test_error_pct,
@@ -235,6 +257,10 @@ pub fn csv_row(r: &EpochReport) -> String {
         "{},{:.4},{:.4},{:.3},{:.6},{:.6}",
         r.epoch, r.train_error_pct, r.test_error_pct, r.seconds, r.train_mse, r.test_mse
     );
+    match r.val {
+        Some((e, m)) => s.push_str(&format!(",{e:.4},{m:.6}")),
+        None => s.push_str(",,"),
+    }
     for a in &r.angles {
         s.push_str(&format!(",{a:.4}"));
     }
@@ -256,6 +282,7 @@ pub fn bench_spec() -> LearnerSpec {
             q_scale: 1.0,
             y_lr: None,
             q_lr: None,
+            y_follows_w: false,
         },
         sgd: SgdParams {
             lr: 0.3,
@@ -290,7 +317,7 @@ pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Res
     for &n in threads {
         let pool = pool(Some(n))?;
         let mut learner = Learner::new(bench_tuned_spec(), &mut Xoshiro256PlusPlus::seed_from_u64(1));
-        let s = LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 0, seed: 1, progress };
+        let s = LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 0, seed: 1, progress, lr: None };
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, 1))?;
         let checksum: f64 = learner.net.w.iter().flat_map(|w| w.data.iter()).map(|&x| x as f64).sum();
         println!(

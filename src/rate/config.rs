@@ -6,7 +6,7 @@
 //! is the project's MNIST copy.
 
 use super::burstprop::RecurrentSpec;
-use super::continuous::ContinuousParams;
+use super::continuous::{ContinuousParams, ContinuousRule};
 use super::error::RateError;
 use super::learner::{LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
@@ -54,6 +54,7 @@ struct RawData {
     dir: PathBuf,
     train_limit: Option<usize>,
     test_limit: Option<usize>,
+    validation: Option<usize>,
     #[serde(default)]
     standardise: bool,
 }
@@ -88,8 +89,7 @@ struct RawFeedback {
     q_scale: f32,
     #[serde(default)]
     y_learning: bool,
-    #[serde(default = "default_fb_lr")]
-    y_lr: f32,
+    y_lr: Option<f32>,
     #[serde(default)]
     q_learning: bool,
     #[serde(default = "default_fb_lr")]
@@ -117,7 +117,7 @@ impl Default for RawFeedback {
             q_mode: default_qmode(),
             q_scale: 1.0,
             y_learning: false,
-            y_lr: default_fb_lr(),
+            y_lr: None,
             q_learning: false,
             q_lr: default_fb_lr(),
             recurrent_input: false,
@@ -159,6 +159,10 @@ struct RawTraining {
     angle_every: usize,
     #[serde(default)]
     lr_schedule: LrSchedule,
+    lr_decay_start: Option<f64>,
+    lr_final: Option<f32>,
+    #[serde(default)]
+    lr_warmup: f64,
 }
 
 fn default_decay_mode() -> DecayMode {
@@ -174,6 +178,10 @@ fn default_angle_every() -> usize {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawContinuous {
+    rule: Option<ContinuousRule>,
+    tau_avg: Option<f32>,
+    teach_cycle: Option<usize>,
+    teach_steps: Option<usize>,
     layers: Option<Vec<usize>>,
     teacher_hidden: Option<usize>,
     teacher_weight_scale: Option<f32>,
@@ -193,12 +201,16 @@ struct RawContinuous {
 /// A validated MNIST training config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MnistConfig {
+    /// The config file (names errors found after parsing, e.g. when the data are loaded).
+    pub config_path: PathBuf,
     /// Directory of the four MNIST `.gz` files (resolved).
     pub data_dir: PathBuf,
     /// Use only the first N training examples.
     pub train_limit: Option<usize>,
     /// Use only the first N test examples.
     pub test_limit: Option<usize>,
+    /// Hold out the last N training examples (after `train_limit`) as a validation set.
+    pub validation: Option<usize>,
     /// Standardise pixels with MNIST's mean and std (journal code) instead of raw [0, 1] (NeurIPS
     /// code, the default).
     pub standardise: bool,
@@ -214,6 +226,12 @@ pub struct MnistConfig {
     pub angle_every: usize,
     /// Learning-rate schedule over the epochs (`training.lr_schedule`).
     pub lr_schedule: LrSchedule,
+    /// `Linear` schedule: epochs done before the decay starts (`training.lr_decay_start`).
+    pub lr_decay_start: f64,
+    /// `Linear` schedule: the rate at the end of the run (`training.lr_final`).
+    pub lr_final: f32,
+    /// Epochs of linear warm-up (`training.lr_warmup`, 0 = none).
+    pub lr_warmup: f64,
     /// Seed of the weights and the shuffling.
     pub seed: u64,
 }
@@ -252,7 +270,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
         }
         let c = raw.continuous.unwrap_or_default();
         let d = ContinuousParams::default();
+        let rule = c.rule.unwrap_or(d.rule);
         let p = ContinuousParams {
+            rule,
+            tau_avg: c.tau_avg.unwrap_or(d.tau_avg),
+            teach_cycle: c.teach_cycle.unwrap_or(0),
+            teach_steps: c.teach_steps.unwrap_or(0),
             layers: c.layers.unwrap_or(d.layers),
             teacher_hidden: c.teacher_hidden.unwrap_or(d.teacher_hidden),
             teacher_weight_scale: c.teacher_weight_scale.unwrap_or(d.teacher_weight_scale),
@@ -260,7 +283,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             tau_v: c.tau_v.unwrap_or(d.tau_v),
             tau_u: c.tau_u.unwrap_or(d.tau_u),
             tau_w: c.tau_w.unwrap_or(d.tau_w),
-            beta: c.beta.unwrap_or(d.beta),
+            // the reference's burstprop layers use β = 1, BurstCCN's β = 4 (spec 2.2, 3 item 2)
+            beta: c.beta.unwrap_or(if rule == ContinuousRule::Burstprop { 1.0 } else { d.beta }),
             p_b: c.p_b.unwrap_or(d.p_b),
             predict_before: c.predict_before.unwrap_or(d.predict_before),
             train_steps: c.train_steps.unwrap_or(d.train_steps),
@@ -289,6 +313,30 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             let _ = tau;
         }
         check_pb(p.p_b, "continuous.p_b", &bad)?;
+        if c.tau_avg.is_some() && rule != ContinuousRule::Burstprop {
+            return Err(bad(
+                "continuous.tau_avg",
+                "only used by rule = \"burstprop\" (BurstCCN's baseline is p_b)".into(),
+            ));
+        }
+        if !(p.tau_avg > 0.0 && p.tau_avg.is_finite()) {
+            return Err(bad("continuous.tau_avg", format!("{}: must be > 0", p.tau_avg)));
+        }
+        match (c.teach_cycle, c.teach_steps) {
+            (None | Some(0), Some(_)) => {
+                return Err(bad("continuous.teach_steps", "given without a teach_cycle > 0".into()));
+            }
+            (Some(n), s) if n > 0 && !(1..=n).contains(&s.unwrap_or(0)) => {
+                return Err(bad(
+                    "continuous.teach_steps",
+                    format!(
+                        "{}: need 1 ≤ teach_steps ≤ teach_cycle = {n}",
+                        s.map_or("missing".into(), |s| s.to_string())
+                    ),
+                ));
+            }
+            _ => {}
+        }
         if p.report_every == 0 {
             return Err(bad("continuous.report_every", "0: must be ≥ 1".into()));
         }
@@ -316,7 +364,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             return Err(bad(key, format!("{v}: must be finite")));
         }
     }
-    for (key, on, v) in [("feedback.y_lr", fb.y_learning, fb.y_lr), ("feedback.q_lr", fb.q_learning, fb.q_lr)] {
+    let y_lr = fb.y_lr.unwrap_or(default_fb_lr());
+    for (key, on, v) in [("feedback.y_lr", fb.y_learning, y_lr), ("feedback.q_lr", fb.q_learning, fb.q_lr)] {
         if on && !(v > 0.0 && v.is_finite()) {
             return Err(bad(key, format!("{v}: must be > 0 when learning is on")));
         }
@@ -340,8 +389,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
         ModelKind::FeedbackAlignment => Rule::FeedbackAlignment,
         ModelKind::ContinuousBurstccn => unreachable!("handled above"),
     };
-    if rule != Rule::Burstccn && (fb.y_learning || fb.q_learning) {
-        return Err(bad("feedback.y_learning", "Y/Q learning is only implemented for model = \"burstccn\"".into()));
+    match rule {
+        Rule::Burstccn => {}
+        // burstprop's Y learning gives Y W's own update (spec 3 item 3): no rate of its own
+        Rule::Burstprop if fb.y_lr.is_some() => {
+            return Err(bad(
+                "feedback.y_lr",
+                "burstprop's Y learning applies W's update (same lr, momentum, decay); remove y_lr".into(),
+            ));
+        }
+        Rule::Burstprop if fb.q_learning => {
+            return Err(bad("feedback.q_learning", "burstprop has no Q pathway (spec 3)".into()));
+        }
+        Rule::Burstprop => {}
+        _ if fb.y_learning || fb.q_learning => {
+            let key = if fb.y_learning { "feedback.y_learning" } else { "feedback.q_learning" };
+            return Err(bad(key, "feedback learning exists only for model = \"burstccn\" or \"burstprop\"".into()));
+        }
+        _ => {}
+    }
+    if fb.y_lr.is_some() && !fb.y_learning {
+        return Err(bad("feedback.y_lr", "given, but y_learning is false".into()));
     }
     if fb.recurrent_input && rule != Rule::Burstprop {
         return Err(bad(
@@ -369,16 +437,45 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
     if !(tr.weight_decay >= 0.0 && tr.weight_decay < 1.0) {
         return Err(bad("training.weight_decay", format!("{}: must be in [0, 1)", tr.weight_decay)));
     }
-    for (key, v) in [("data.train_limit", data.train_limit), ("data.test_limit", data.test_limit)] {
+    if !(tr.lr_warmup >= 0.0 && tr.lr_warmup.is_finite()) {
+        return Err(bad("training.lr_warmup", format!("{}: must be ≥ 0 (epochs)", tr.lr_warmup)));
+    }
+    if tr.lr_schedule == LrSchedule::Linear {
+        if let Some(s) = tr.lr_decay_start {
+            if !(s >= 0.0 && s.is_finite()) {
+                return Err(bad("training.lr_decay_start", format!("{s}: must be ≥ 0 (epochs)")));
+            }
+        }
+        if let Some(f) = tr.lr_final {
+            if !(f >= 0.0 && f.is_finite()) {
+                return Err(bad("training.lr_final", format!("{f}: must be ≥ 0")));
+            }
+        }
+    } else {
+        for (key, given) in
+            [("training.lr_decay_start", tr.lr_decay_start.is_some()), ("training.lr_final", tr.lr_final.is_some())]
+        {
+            if given {
+                return Err(bad(key, "only used with lr_schedule = \"linear\"".into()));
+            }
+        }
+    }
+    for (key, v) in [
+        ("data.train_limit", data.train_limit),
+        ("data.test_limit", data.test_limit),
+        ("data.validation", data.validation),
+    ] {
         if v == Some(0) {
             return Err(bad(key, "0: must be ≥ 1".into()));
         }
     }
     let data_dir = resolve(&data.dir, path);
     Ok(Config::Mnist(MnistConfig {
+        config_path: path.to_path_buf(),
         data_dir,
         train_limit: data.train_limit,
         test_limit: data.test_limit,
+        validation: data.validation,
         standardise: data.standardise,
         learner: LearnerSpec {
             sizes: net.layers,
@@ -390,8 +487,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
                 y_scale: fb.y_scale,
                 q_mode: fb.q_mode,
                 q_scale: fb.q_scale,
-                y_lr: fb.y_learning.then_some(fb.y_lr),
+                y_lr: (fb.y_learning && rule == Rule::Burstccn).then_some(y_lr),
                 q_lr: fb.q_learning.then_some(fb.q_lr),
+                y_follows_w: fb.y_learning && rule == Rule::Burstprop,
             },
             sgd: SgdParams {
                 lr: tr.lr,
@@ -410,6 +508,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
         test_batch: tr.test_batch,
         angle_every: tr.angle_every,
         lr_schedule: tr.lr_schedule,
+        lr_decay_start: tr.lr_decay_start.unwrap_or(0.0),
+        lr_final: tr.lr_final.unwrap_or(0.0),
+        lr_warmup: tr.lr_warmup,
         seed: raw.seed,
     }))
 }

@@ -8,6 +8,15 @@
 //! - plasticity while teaching: ΔW_l = (dt/τ_W) ((p_l − p_b) ⊙ e_l) e_{l−1}ᵀ, Δc_l likewise;
 //! - weight transport after each teaching step: Y_l ← W_{l+1}, Q_l ← p_b W_{l+1}.
 //!
+//! The same dynamics run burstprop (spec 3, [N] `continuous_burstprop_*`) with `rule = Burstprop`:
+//! no Q pathway, β = 1, and a *measured* baseline instead of the constant p_b: moving averages
+//! ē ← ē + (dt/τ_avg)(e − ē), b̄ likewise, p̄ = b̄/ē (τ_avg = 5), and ΔW = (dt/τ_W)((p − p̄) ⊙ e)
+//! e_preᵀ; the output's teaching signal uses the averaged rate, p_L = p_b + p_b (t − ē_L)(1 − ē_L).
+//! While the teacher stays on, p̄ catches up with p within τ_avg and the learning signal fades:
+//! burstprop needs teacher-off periods (`teach_cycle`/`teach_steps`), BurstCCN does not (spec 6.1
+//! item 2). The baseline used at a step is the average of the steps before it (the reference's
+//! cached value).
+//!
 //! Q is stored positive and subtracted (the reference stores −p_b W and adds; same value).
 //! Deviation from the reference (spec 2.3): every quantity uses the current step's values; the
 //! reference's one-step delays of bursts per layer and of the cached p in the update are dropped
@@ -17,9 +26,29 @@ use super::linalg::{angle_deg, sigmoid, standard_normal, Mat};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+/// The learning rule of the continuous model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContinuousRule {
+    /// BurstCCN: constant baseline p_b, Q cancels Y (spec 2.1).
+    Burstccn,
+    /// Burstprop: moving-average baseline p̄ = b̄/ē, no Q (spec 3 item 1).
+    Burstprop,
+}
+
 /// Parameters of the continuous model and its task (defaults: spec 2.2 and 2.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContinuousParams {
+    /// Learning rule (BurstCCN).
+    pub rule: ContinuousRule,
+    /// Burstprop's moving-average time constant τ_avg (5).
+    pub tau_avg: f32,
+    /// Teaching schedule inside the training phase: 0 = single phase (teacher and plasticity at
+    /// every step); N > 0 = cycles of N steps whose last `teach_steps` teach and learn, the rest
+    /// predict (two-phase learning, as burstprop needs).
+    pub teach_cycle: usize,
+    /// Teaching steps at the end of each cycle (used when `teach_cycle` > 0).
+    pub teach_steps: usize,
     /// Student widths, default [3, 50, 1].
     pub layers: Vec<usize>,
     /// Teacher hidden width (25).
@@ -55,6 +84,10 @@ pub struct ContinuousParams {
 impl Default for ContinuousParams {
     fn default() -> Self {
         ContinuousParams {
+            rule: ContinuousRule::Burstccn,
+            tau_avg: 5.0,
+            teach_cycle: 0,
+            teach_steps: 0,
             layers: vec![3, 50, 1],
             teacher_hidden: 25,
             teacher_weight_scale: 3.0,
@@ -140,6 +173,9 @@ pub struct ContinuousBurstCcn {
     /// Burst probabilities p_l.
     pub p: Vec<Vec<f32>>,
     b: Vec<Vec<f32>>,
+    /// Burstprop: moving averages ē_l and b̄_l.
+    e_avg: Vec<Vec<f32>>,
+    b_avg: Vec<Vec<f32>>,
 }
 
 /// What one window of steps reports.
@@ -182,6 +218,8 @@ impl ContinuousBurstCcn {
             u: zeros(nl),
             p: zeros(nl),
             b: zeros(nl),
+            e_avg: zeros(nl),
+            b_avg: zeros(nl),
             w,
             y,
             q,
@@ -206,14 +244,16 @@ impl ContinuousBurstCcn {
                 *out = sigmoid(*v);
             }
         }
-        // output bursts
+        // output bursts (burstprop: the teaching signal uses the averaged rate ē)
         let top = nl - 1;
+        let burstprop = pr.rule == ContinuousRule::Burstprop;
         for j in 0..self.e[top].len() {
-            let e = self.e[top][j];
+            let e = if burstprop { self.e_avg[top][j] } else { self.e[top][j] };
             let p = match t {
                 Some(t) => pr.p_b + pr.p_b * (t[j] - e) * (1.0 - e),
                 None => pr.p_b,
             };
+            let e = self.e[top][j];
             self.p[top][j] = p;
             self.b[top][j] = p * e;
         }
@@ -223,17 +263,35 @@ impl ContinuousBurstCcn {
                 let mut a = 0.0f32;
                 for k in 0..self.e[l + 1].len() {
                     let yi = self.y[l].row(k)[i];
-                    let qi = self.q[l].row(k)[i];
+                    let qi = if burstprop { 0.0 } else { self.q[l].row(k)[i] };
                     a += yi * self.b[l + 1][k] - qi * self.e[l + 1][k];
                 }
                 let e = self.e[l][i];
                 let u = &mut self.u[l][i];
                 *u = (1.0 - ku) * *u + ku * pr.beta * (1.0 - e) * a;
-                let p = 2.0 * pr.p_b * sigmoid(*u);
+                // burstprop: p = σ(u) (its baseline is measured, not p_b)
+                let p = if burstprop { sigmoid(*u) } else { 2.0 * pr.p_b * sigmoid(*u) };
                 self.p[l][i] = p;
                 self.b[l][i] = p * e;
             }
         }
+        // burstprop's baseline p̄ = b̄/ē from the steps before this one, then the averages move on
+        let baseline: Vec<Vec<f32>> = if burstprop {
+            let k = pr.dt / pr.tau_avg;
+            let mut base = Vec::with_capacity(nl);
+            for l in 0..nl {
+                let (ea, ba) = (&mut self.e_avg[l], &mut self.b_avg[l]);
+                // ē = 0 only before any activity: take p_b there instead of 0/0
+                base.push(ea.iter().zip(ba.iter()).map(|(&e, &b)| if e > 0.0 { b / e } else { pr.p_b }).collect());
+                for j in 0..ea.len() {
+                    ea[j] += k * (self.e[l][j] - ea[j]);
+                    ba[j] += k * (self.b[l][j] - ba[j]);
+                }
+            }
+            base
+        } else {
+            Vec::new()
+        };
         let t = t?;
         // −∇_W ½‖e_L − t‖² (backprop through the instantaneous network), for the angles
         let mut g = vec![Vec::new(); nl];
@@ -251,7 +309,9 @@ impl ContinuousBurstCcn {
         let mut angles = Vec::with_capacity(nl);
         for (l, gl) in g.iter().enumerate() {
             let pre: Vec<f32> = if l == 0 { x.to_vec() } else { self.e[l - 1].clone() };
-            let post: Vec<f32> = (0..self.e[l].len()).map(|j| (self.p[l][j] - pr.p_b) * self.e[l][j]).collect();
+            let post: Vec<f32> = (0..self.e[l].len())
+                .map(|j| (self.p[l][j] - if burstprop { baseline[l][j] } else { pr.p_b }) * self.e[l][j])
+                .collect();
             let outer = |d: &[f32]| -> Vec<f32> { d.iter().flat_map(|&a| pre.iter().map(move |&b| a * b)).collect() };
             angles.push(angle_deg(&outer(&post), &outer(gl)));
             for (j, &pj) in post.iter().enumerate() {
@@ -261,7 +321,7 @@ impl ContinuousBurstCcn {
                 self.c[l][j] += eta * pj;
             }
         }
-        // weight transport: Y_l ← W_{l+1}, Q_l ← p_b W_{l+1}
+        // weight transport: Y_l ← W_{l+1}, Q_l ← p_b W_{l+1} (unused by burstprop)
         for l in 0..top {
             self.y[l].data.copy_from_slice(&self.w[l + 1].data);
             for (q, &w) in self.q[l].data.iter_mut().zip(&self.w[l + 1].data) {
@@ -292,7 +352,8 @@ impl ContinuousBurstCcn {
                 let (mut loss, mut ang, mut n_ang) = (0.0f64, vec![0.0f64; nl], 0usize);
                 for step in k..stop {
                     task.sample(step, &mut x, &mut t);
-                    let teach = phase == "train";
+                    let teach = phase == "train"
+                        && (pr.teach_cycle == 0 || (step - start) % pr.teach_cycle >= pr.teach_cycle - pr.teach_steps);
                     let a = self.step(&x, if teach { Some(&t) } else { None });
                     // loss of the output before this step's update
                     let top = &self.e[nl - 1];

@@ -136,6 +136,20 @@ impl LabelledImages {
             self.labels.truncate(n);
         }
     }
+
+    /// Removes the last `n` examples and returns them as a new set (a held-out validation split;
+    /// the journal code holds out 10 000 of MNIST's 60 000, spec 1.10). `n` must be below `len`.
+    pub fn split_off(&mut self, n: usize) -> LabelledImages {
+        let keep = self.len - n.min(self.len);
+        let tail = LabelledImages {
+            len: self.len - keep,
+            dim: self.dim,
+            pixels: self.pixels.split_off(keep * self.dim),
+            labels: self.labels.split_off(keep),
+        };
+        self.len = keep;
+        tail
+    }
 }
 
 /// The four MNIST files, under their standard names, in one directory.
@@ -145,6 +159,8 @@ pub struct Mnist {
     pub train: LabelledImages,
     /// 10 000 test examples.
     pub test: LabelledImages,
+    /// Examples held out of `train` for validation (`data.validation`), if any.
+    pub val: Option<LabelledImages>,
 }
 
 /// Mean and std of the MNIST training pixels in [0, 1], used by `standardise` (spec 5, [J]).
@@ -165,6 +181,7 @@ impl Mnist {
         Ok(Mnist {
             train: LabelledImages::read(&f(MNIST_FILES[0]), &f(MNIST_FILES[1]))?,
             test: LabelledImages::read(&f(MNIST_FILES[2]), &f(MNIST_FILES[3]))?,
+            val: None,
         })
     }
 }

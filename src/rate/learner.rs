@@ -64,6 +64,8 @@ pub struct Learner {
     pub mom_w: Vec<Momentum>,
     /// Momentum buffers of c (one per layer).
     pub mom_c: Vec<Momentum>,
+    /// Momentum buffers of Y (one per hidden layer; burstprop's Y learning only).
+    pub mom_y: Vec<Momentum>,
     /// Forward rates of the last batch.
     pub e: Vec<Mat>,
     /// Feedback state of the last batch (teacher sweep).
@@ -102,6 +104,7 @@ impl Learner {
             spec,
             mom_w: vec![Momentum::default(); nl],
             mom_c: vec![Momentum::default(); nl],
+            mom_y: vec![Momentum::default(); nl.saturating_sub(1)],
             e: Vec::new(),
             fs: FeedbackState::default(),
             base: FeedbackState::default(),
@@ -192,6 +195,10 @@ impl Learner {
                 let c0 = *c;
                 *c = c0 - lr * (g / bsz) - lam_c * c0;
             }
+            if l > 0 && self.spec.feedback.y_follows_w {
+                // Y_{l−1} has W_l's shape and gets W_l's update (spec 3 item 3)
+                gemm(-lr / bsz, self.fs.delta[l].t(), pre.v(), 1.0 - lam, &mut self.net.y[l - 1]);
+            }
         }
         self.feedback_update();
     }
@@ -210,6 +217,10 @@ impl Learner {
         for l in 0..self.net.n_layers() {
             optim::step(&mut self.net.w[l].data, &self.gw[l].data, &mut self.mom_w[l], &p, true);
             optim::step(&mut self.net.c[l], &self.gc[l], &mut self.mom_c[l], &p, p.decay_biases);
+            if l > 0 && self.spec.feedback.y_follows_w {
+                // Y_{l−1} has W_l's shape and gets W_l's update (spec 3 item 3)
+                optim::step(&mut self.net.y[l - 1].data, &self.gw[l].data, &mut self.mom_y[l - 1], &p, true);
+            }
         }
         self.feedback_update();
     }

@@ -51,6 +51,9 @@ pub struct FeedbackSpec {
     pub y_lr: Option<f32>,
     /// Learning rate of Q's rule G_Q = −mean(e_{l+1} a_lᵀ), `None` = Q fixed.
     pub q_lr: Option<f32>,
+    /// Burstprop's Y learning (spec 3 item 3): Y_l receives exactly W_{l+1}'s update (same
+    /// gradient, η, momentum and weight decay; Kolen–Pollack-like, so Y and W converge).
+    pub y_follows_w: bool,
 }
 
 impl FeedbackSpec {
@@ -58,7 +61,9 @@ impl FeedbackSpec {
     pub fn q_is_pb_y(&self) -> bool {
         match self.q_mode {
             QMode::Tied => true,
-            QMode::SymmetricInit => self.y_mode != YMode::Tied && self.y_lr.is_none() && self.q_lr.is_none(),
+            QMode::SymmetricInit => {
+                self.y_mode != YMode::Tied && self.y_lr.is_none() && self.q_lr.is_none() && !self.y_follows_w
+            }
             QMode::Random => false,
         }
     }

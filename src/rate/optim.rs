@@ -26,16 +26,70 @@ pub enum LrSchedule {
     Constant,
     /// Cosine annealing over the run: epoch k of E uses η (1 + cos(π (k − 1) / E)) / 2.
     Cosine,
+    /// η until `lr_decay_start` epochs are done, then a linear decay, batch by batch, to
+    /// `lr_final` at the end of the run: a high constant rate explores, the decay lets the
+    /// weights settle into the basin instead of jumping around it (the classic "anneal at the
+    /// end" of SGD; the final test error no longer depends on where the last epoch happened to
+    /// land).
+    Linear,
 }
 
 impl LrSchedule {
-    /// Learning rate of 1-based `epoch` out of `epochs`, from the base rate `lr`.
+    /// Learning rate of 1-based `epoch` out of `epochs`, from the base rate `lr` (the per-epoch
+    /// schedules; `Linear` uses its rate at the start of the epoch).
     pub fn at(self, lr: f32, epoch: usize, epochs: usize) -> f32 {
-        match self {
-            LrSchedule::Constant => lr,
+        LrPlan { schedule: self, lr, warmup: 0.0, decay_start: 0.0, lr_final: 0.0, epochs }.at(epoch, 0.0)
+    }
+}
+
+/// A learning rate over a whole run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LrPlan {
+    /// The schedule.
+    pub schedule: LrSchedule,
+    /// Base rate η.
+    pub lr: f32,
+    /// Epochs of linear warm-up from 0 to the schedule's rate (0 = none): a large η applied to
+    /// the freshly initialised sigmoid network drives every output to 0 (9 of the 10 one-hot
+    /// targets are 0) and learning stalls on the flat part of σ for epochs.
+    pub warmup: f64,
+    /// `Linear`: epochs done before the decay starts.
+    pub decay_start: f64,
+    /// `Linear`: the rate at the end of the run.
+    pub lr_final: f32,
+    /// Epochs of the run (the config's, or `--epochs`).
+    pub epochs: usize,
+}
+
+impl LrPlan {
+    /// The rate in 1-based `epoch` when the fraction `frac` (0..1) of its batches is done.
+    pub fn at(&self, epoch: usize, frac: f64) -> f32 {
+        let t = epoch.saturating_sub(1) as f64 + frac;
+        let rate = self.scheduled(epoch, frac);
+        if t < self.warmup {
+            (rate as f64 * t / self.warmup) as f32
+        } else {
+            rate
+        }
+    }
+
+    /// The rate without warm-up.
+    fn scheduled(&self, epoch: usize, frac: f64) -> f32 {
+        let lr = self.lr as f64;
+        let total = self.epochs.max(1) as f64;
+        match self.schedule {
+            LrSchedule::Constant => self.lr,
             LrSchedule::Cosine => {
-                let x = (epoch.saturating_sub(1)) as f64 / epochs.max(1) as f64;
-                (lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())) as f32
+                let x = (epoch.saturating_sub(1)) as f64 / total;
+                (lr * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())) as f32
+            }
+            LrSchedule::Linear => {
+                let t = epoch.saturating_sub(1) as f64 + frac;
+                if t <= self.decay_start || self.decay_start >= total {
+                    return self.lr;
+                }
+                let x = ((t - self.decay_start) / (total - self.decay_start)).min(1.0);
+                (lr + (self.lr_final as f64 - lr) * x) as f32
             }
         }
     }
@@ -110,7 +164,7 @@ pub fn step_mat(w: &mut Mat, g: &Mat, m: &mut Momentum, p: &SgdParams) {
 
 #[cfg(test)]
 mod tests {
-    use super::LrSchedule;
+    use super::{LrPlan, LrSchedule};
 
     #[test]
     fn cosine_schedule_starts_at_lr_halves_midway_and_ends_near_zero() {
@@ -120,5 +174,27 @@ mod tests {
         assert!(c.at(0.6, 20, 20) < 0.6 * 0.01 && c.at(0.6, 20, 20) > 0.0);
         assert!((1..20).all(|e| c.at(0.6, e + 1, 20) < c.at(0.6, e, 20)));
         assert_eq!(LrSchedule::Constant.at(0.6, 17, 20), 0.6);
+    }
+
+    #[test]
+    fn linear_schedule_holds_then_decays_batch_by_batch_to_the_final_rate() {
+        let p =
+            LrPlan { schedule: LrSchedule::Linear, lr: 1.0, warmup: 0.0, decay_start: 10.0, lr_final: 0.1, epochs: 20 };
+        assert_eq!(p.at(1, 0.0), 1.0);
+        assert_eq!(p.at(10, 0.999), 1.0);
+        assert_eq!(p.at(11, 0.0), 1.0);
+        // halfway through the 10 decay epochs: (1 + 0.1) / 2
+        assert!((p.at(16, 0.0) - 0.55).abs() < 1e-6, "{}", p.at(16, 0.0));
+        assert!((p.at(20, 1.0) - 0.1).abs() < 1e-6);
+        assert!(p.at(13, 0.5) < p.at(13, 0.25));
+        // a start at or past the end never decays
+        assert_eq!(LrPlan { decay_start: 20.0, ..p }.at(20, 0.9), 1.0);
+        // warm-up: linear from 0 over the first 2 epochs, then the schedule
+        let w = LrPlan { warmup: 2.0, ..p };
+        assert_eq!(w.at(1, 0.0), 0.0);
+        assert!((w.at(1, 0.5) - 0.25).abs() < 1e-6);
+        assert!((w.at(2, 0.5) - 0.75).abs() < 1e-6);
+        assert_eq!(w.at(3, 0.0), 1.0);
+        assert_eq!(w.at(16, 0.0), p.at(16, 0.0));
     }
 }

@@ -10,6 +10,7 @@ use super::error::RateError;
 use super::idx::{LabelledImages, Mnist};
 use super::learner::{count_errors, Learner};
 use super::linalg::Mat;
+use super::optim::LrPlan;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -28,6 +29,8 @@ pub struct EpochReport {
     pub train_mse: f64,
     /// Test MSE.
     pub test_mse: f64,
+    /// Error (percent) and MSE on the validation split after the epoch, if there is one.
+    pub val: Option<(f64, f64)>,
     /// Wall time of the training part of the epoch (seconds; test pass excluded).
     pub seconds: f64,
     /// Per weight layer, mean angle (degrees) between the rule's update and backprop's (NaN if
@@ -48,6 +51,8 @@ pub struct LoopSettings {
     pub seed: u64,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The learning rate batch by batch (None: leave the learner's rate as it is).
+    pub lr: Option<LrPlan>,
 }
 
 /// The permutation of `n` training examples used in epoch `epoch` (1-based): Fisher–Yates with a
@@ -120,6 +125,9 @@ pub fn run_epoch(
     let nl = learner.net.n_layers();
     let (mut ang_sum, mut n_ang) = (vec![0.0f64; nl], 0usize);
     for (bi, rows) in order.chunks(s.batch_size).enumerate() {
+        if let Some(plan) = &s.lr {
+            learner.spec.sgd.lr = plan.at(epoch, bi as f64 / n_batches as f64);
+        }
         gather(&data.train, rows, &mut x, &mut labels);
         let want = s.angle_every > 0 && bi % s.angle_every == 0;
         let st = learner.train_batch(&x, &labels, want);
@@ -146,6 +154,7 @@ pub fn run_epoch(
     bar.finish_and_clear();
     let seconds = t0.elapsed().as_secs_f64();
     let (test_error_pct, test_mse) = evaluate(learner, &data.test, s.test_batch);
+    let val = data.val.as_ref().map(|v| evaluate(learner, v, s.test_batch));
     let n = data.train.len.max(1) as f64;
     Ok(EpochReport {
         epoch,
@@ -153,6 +162,7 @@ pub fn run_epoch(
         test_error_pct,
         train_mse: sq / (n * 10.0),
         test_mse,
+        val,
         seconds,
         angles: ang_sum.iter().map(|s| if n_ang > 0 { s / n_ang as f64 } else { f64::NAN }).collect(),
     })
