@@ -133,16 +133,19 @@ fn tmpdir(name: &str) -> PathBuf {
 }
 
 /// `train` with a config: 2 epochs straight equal 1 epoch + checkpoint + resume for 1 more,
-/// bit-exactly (weights and momentum); the CSV log has the agreed columns and one row per epoch.
+/// bit-exactly (weights and momentum), with a warm-up + linear-decay schedule (which depends on
+/// the epoch only) and a validation split; the CSV log has the agreed columns and one row per
+/// epoch, with the validation error of the 100 held-out examples.
 #[test]
 fn checkpoint_resume_reproduces_an_uninterrupted_run() {
     let d = tmpdir("resume");
     let cfg = d.join("small.toml");
     let text = format!(
-        "model = \"burstccn\"\nseed = 5\n[data]\ndir = \"{MNIST}\"\ntrain_limit = 600\ntest_limit = 300\n\
+        "model = \"burstccn\"\nseed = 5\n[data]\ndir = \"{MNIST}\"\ntrain_limit = 700\nvalidation = 100\ntest_limit = 300\n\
          [network]\nlayers = [784, 64, 32, 10]\n[feedback]\ny_mode = \"random\"\ny_scale = 0.5\n\
          q_mode = \"symmetric_init\"\nq_learning = true\nq_lr = 0.001\n\
-         [training]\nepochs = 2\nbatch_size = 32\nlr = 0.3\nmomentum = 0.9\nweight_decay = 1e-5\n"
+         [training]\nepochs = 2\nbatch_size = 32\nlr = 0.3\nmomentum = 0.9\nweight_decay = 1e-5\n\
+         lr_schedule = \"linear\"\nlr_warmup = 0.5\nlr_decay_start = 1\nlr_final = 0.01\n"
     );
     std::fs::write(&cfg, text).unwrap();
     let args = |epochs: usize, ck: &str, resume: Option<&str>, log: &str| TrainArgs {
@@ -168,7 +171,7 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
     let (full, fi) = load("full.h5");
     let (resumed, ri) = load("resumed.h5");
     assert_eq!((fi.epoch, ri.epoch, fi.seed), (2, 2, 5));
-    assert!(fi.config.contains("train_limit = 600"));
+    assert!(fi.config.contains("train_limit = 700"));
     assert!(full.net == resumed.net, "resumed weights differ");
     assert_eq!(full.mom_w[0].buf, resumed.mom_w[0].buf);
     let full_csv = std::fs::read_to_string(d.join("full.csv")).unwrap();
@@ -191,6 +194,18 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
             .collect()
     };
     assert_eq!(strip(&full_csv), strip(&half_csv));
+    // validation: 100 examples, so a whole percentage
+    let cols: Vec<&str> = header.split(',').collect();
+    let vi = cols.iter().position(|&c| c == "val_error_pct").expect("val_error_pct column");
+    for row in full_csv.lines().skip(1) {
+        let v: f64 = row.split(',').nth(vi).unwrap().parse().unwrap();
+        assert!((0.0..=100.0).contains(&v) && v.fract() == 0.0, "{row}");
+    }
+    // a validation split as large as the training set is refused, naming the key
+    std::fs::write(&cfg, std::fs::read_to_string(&cfg).unwrap().replace("validation = 100", "validation = 700"))
+        .unwrap();
+    let e = cli::train(&args(1, "x.h5", None, "x.csv")).unwrap_err().to_string();
+    assert!(e.contains("small.toml") && e.contains("data.validation") && e.contains("700"), "{e}");
     // a checkpoint of another shape is refused with the dataset named
     let mut other = Learner::new(bench_spec(), &mut Xoshiro256PlusPlus::seed_from_u64(0));
     let e = checkpoint::load(&d.join("full.h5"), &mut other).unwrap_err().to_string();
