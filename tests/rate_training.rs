@@ -157,6 +157,8 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
         resume: resume.map(|r| d.join(r)),
         checkpoint: Some(d.join(ck)),
         no_checkpoint: false,
+        trace: None,
+        trace_every: 1,
     };
     cli::train(&args(2, "full.h5", None, "full.csv")).unwrap();
     cli::train(&args(1, "half.h5", None, "half.csv")).unwrap();

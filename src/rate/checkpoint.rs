@@ -26,16 +26,22 @@ pub struct CheckpointInfo {
     pub config: String,
 }
 
-fn err(path: &Path, e: impl std::fmt::Display) -> RateError {
+pub(super) fn err(path: &Path, e: impl std::fmt::Display) -> RateError {
     RateError::Checkpoint { path: path.to_path_buf(), message: e.to_string() }
 }
 
-fn write_vec(f: &hdf5::File, name: &str, shape: &[usize], data: &[f32], path: &Path) -> Result<(), RateError> {
-    let ds = f.new_dataset::<f32>().shape(shape).create(name).map_err(|e| err(path, format!("dataset {name}: {e}")))?;
+pub(super) fn write_vec<T: hdf5::H5Type>(
+    f: &hdf5::File,
+    name: &str,
+    shape: &[usize],
+    data: &[T],
+    path: &Path,
+) -> Result<(), RateError> {
+    let ds = f.new_dataset::<T>().shape(shape).create(name).map_err(|e| err(path, format!("dataset {name}: {e}")))?;
     ds.write_raw(data).map_err(|e| err(path, format!("dataset {name}: {e}")))
 }
 
-fn write_str(f: &hdf5::File, name: &str, s: &str, path: &Path) -> Result<(), RateError> {
+pub(super) fn write_str(f: &hdf5::File, name: &str, s: &str, path: &Path) -> Result<(), RateError> {
     let v = VarLenUnicode::from_str(s).map_err(|e| err(path, format!("attribute {name}: {e}")))?;
     f.new_attr::<VarLenUnicode>()
         .create(name)
@@ -43,7 +49,7 @@ fn write_str(f: &hdf5::File, name: &str, s: &str, path: &Path) -> Result<(), Rat
         .map_err(|e| err(path, format!("attribute {name}: {e}")))
 }
 
-fn write_u64(f: &hdf5::File, name: &str, v: u64, path: &Path) -> Result<(), RateError> {
+pub(super) fn write_u64(f: &hdf5::File, name: &str, v: u64, path: &Path) -> Result<(), RateError> {
     f.new_attr::<u64>()
         .create(name)
         .and_then(|a| a.write_scalar(&v))

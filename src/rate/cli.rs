@@ -2,12 +2,13 @@
 
 use super::checkpoint::{self, CheckpointInfo};
 use super::config::{self, Config, MnistConfig};
-use super::continuous::{ContinuousBurstCcn, Window};
+use super::continuous::{ContinuousBurstCcn, Trace, Window};
 use super::error::RateError;
 use super::idx::Mnist;
 use super::learner::{Learner, LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
 use super::optim::{DecayMode, LrPlan, SgdParams};
+use super::trace_file;
 use super::trainer::{run_epoch, EpochReport, LoopSettings};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -42,6 +43,13 @@ pub struct TrainArgs {
     /// Do not write checkpoints.
     #[arg(long)]
     pub no_checkpoint: bool,
+    /// Continuous models: write the per-step trace (output, target, output burst probability,
+    /// loss, angles to the gradient) to this HDF5 file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Record every N-th step in the trace.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub trace_every: u64,
 }
 
 /// Builds a rayon pool with `threads` workers (None = all cores).
@@ -89,6 +97,9 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
     let pool = pool(args.threads)?;
     let progress = !args.quiet && std::io::stderr().is_terminal();
     match cfg {
+        Config::Mnist(_) if args.trace.is_some() => Err(RateError::Usage(
+            "--trace records the per-step trace of a continuous model; MNIST runs log per epoch (--log)".into(),
+        )),
         Config::Mnist(cfg) => train_mnist(args, &cfg, &text, &pool, progress),
         Config::Continuous(p) => {
             let p = match args.epochs {
@@ -108,10 +119,12 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
                 writeln!(f, "{h}").map_err(|e| RateError::io(path.clone(), e))?;
             }
             let t0 = std::time::Instant::now();
+            let n_out = *p.layers.last().unwrap_or(&1);
             let mut model = ContinuousBurstCcn::new(p);
             let mut idx = 0usize;
             let mut io_err = None;
-            let windows = model.run_task(|w: &Window| {
+            let mut trace = args.trace.as_ref().map(|_| Trace::new(args.trace_every as usize));
+            let windows = model.run_task_traced(trace.as_mut(), |w: &Window| {
                 idx += 1;
                 let secs = t0.elapsed().as_secs_f64();
                 let angles: Vec<String> = w.angles.iter().map(|a| format!("{a:.2}")).collect();
@@ -137,6 +150,9 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
             };
             let (before, after) = (mean("before"), mean("after"));
             println!("mean loss before teaching {before:.6}, after {after:.6} (ratio {:.1})", before / after);
+            if let (Some(path), Some(tr)) = (&args.trace, &trace) {
+                trace_file::save(path, tr, n_out, n_layers, &text)?;
+            }
             io_err.map_or(Ok(()), Err)
         }
     }

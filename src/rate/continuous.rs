@@ -333,7 +333,17 @@ impl ContinuousBurstCcn {
 
     /// Runs the schedule of spec 2.4 (predict, teach+learn every step, predict), calling
     /// `on_window` after each window of `report_every` steps (windows never straddle phases).
-    pub fn run_task(&mut self, mut on_window: impl FnMut(&Window)) -> Vec<Window> {
+    pub fn run_task(&mut self, on_window: impl FnMut(&Window)) -> Vec<Window> {
+        self.run_task_traced(None, on_window)
+    }
+
+    /// `run_task`, also recording every `trace.every`-th step into `trace` (spec 2.4's per-step
+    /// metrics: output and target traces, loss, angles).
+    pub fn run_task_traced(
+        &mut self,
+        mut trace: Option<&mut Trace>,
+        mut on_window: impl FnMut(&Window),
+    ) -> Vec<Window> {
         let pr = self.params.clone();
         let n_out = *pr.layers.last().unwrap_or(&1);
         let task = SineTeacher::new(pr.layers[0], pr.teacher_hidden, n_out, pr.teacher_weight_scale, pr.task_seed);
@@ -357,7 +367,27 @@ impl ContinuousBurstCcn {
                     let a = self.step(&x, if teach { Some(&t) } else { None });
                     // loss of the output before this step's update
                     let top = &self.e[nl - 1];
-                    loss += top.iter().zip(&t).map(|(&e, &t)| ((e - t) as f64).powi(2)).sum::<f64>();
+                    let l = top.iter().zip(&t).map(|(&e, &t)| ((e - t) as f64).powi(2)).sum::<f64>();
+                    loss += l;
+                    if let Some(tr) = trace.as_deref_mut() {
+                        if step % tr.every.max(1) == 0 {
+                            tr.step.push(step as u64);
+                            tr.phase.push(match phase {
+                                "before" => 0,
+                                "train" => 1,
+                                _ => 2,
+                            });
+                            tr.teach.push(teach as u8);
+                            tr.output.extend_from_slice(top);
+                            tr.target.extend_from_slice(&t);
+                            tr.burst_prob.extend_from_slice(&self.p[nl - 1]);
+                            tr.loss.push(l as f32);
+                            match &a {
+                                Some(a) => tr.angles.extend(a.iter().map(|&v| v as f32)),
+                                None => tr.angles.extend(std::iter::repeat_n(f32::NAN, nl)),
+                            }
+                        }
+                    }
                     if let Some(a) = a {
                         for (s, v) in ang.iter_mut().zip(a) {
                             *s += v;
@@ -377,5 +407,35 @@ impl ContinuousBurstCcn {
             }
         }
         out
+    }
+}
+
+/// Per-step record of a continuous run (every `every`-th step), row-major per step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    /// Record every this many steps (≥ 1).
+    pub every: usize,
+    /// Step index.
+    pub step: Vec<u64>,
+    /// 0 = before training, 1 = training phase, 2 = after.
+    pub phase: Vec<u8>,
+    /// 1 when the step taught and learned.
+    pub teach: Vec<u8>,
+    /// Output event rates e_L (n_out per step).
+    pub output: Vec<f32>,
+    /// Teacher's target (n_out per step).
+    pub target: Vec<f32>,
+    /// Output burst probabilities p_L (n_out per step).
+    pub burst_prob: Vec<f32>,
+    /// Σ (e_L − t)² at the step, before its update.
+    pub loss: Vec<f32>,
+    /// Per layer, angle (degrees) between the step's ΔW and −∇W (NaN when not teaching).
+    pub angles: Vec<f32>,
+}
+
+impl Trace {
+    /// An empty trace recording every `every`-th step.
+    pub fn new(every: usize) -> Self {
+        Trace { every: every.max(1), ..Trace::default() }
     }
 }

@@ -74,14 +74,17 @@ pub enum RateError {
         /// What is wrong, with the allowed range.
         message: String,
     },
-    /// Occurs when an HDF5 checkpoint cannot be written or read.
-    #[error("checkpoint {path}: {message}")]
+    /// Occurs when an HDF5 file (a checkpoint or a trace) cannot be written or read.
+    #[error("HDF5 file {path}: {message}")]
     Checkpoint {
-        /// The checkpoint file.
+        /// The file.
         path: PathBuf,
         /// What failed.
         message: String,
     },
+    /// Occurs when command-line options do not fit the config.
+    #[error("{0}")]
+    Usage(String),
     /// Occurs when the rayon thread pool cannot be built.
     #[error("cannot start {threads} worker thread(s): {message}")]
     Threads {

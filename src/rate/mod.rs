@@ -4,7 +4,8 @@
 //! with backprop and feedback alignment computed in the same pass ([`reference`]), the burstprop
 //! baseline ([`burstprop`]), the continuous-time single-phase version ([`continuous`]), an IDX
 //! reader for MNIST ([`idx`]), TOML configs ([`config`]), the training loop ([`trainer`]), HDF5
-//! checkpoints ([`checkpoint`]) and the command-line entry points ([`cli`]).
+//! checkpoints ([`checkpoint`]), per-step traces of the continuous model ([`trace_file`]) and the
+//! command-line entry points ([`cli`]).
 
 pub mod burstccn;
 pub mod burstprop;
@@ -19,6 +20,7 @@ pub mod linalg;
 pub mod network;
 pub mod optim;
 pub mod reference;
+pub mod trace_file;
 pub mod trainer;
 
 pub use error::RateError;
