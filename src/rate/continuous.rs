@@ -281,8 +281,10 @@ impl ContinuousBurstCcn {
             let mut base = Vec::with_capacity(nl);
             for l in 0..nl {
                 let (ea, ba) = (&mut self.e_avg[l], &mut self.b_avg[l]);
-                // ē = 0 only before any activity: take p_b there instead of 0/0
-                base.push(ea.iter().zip(ba.iter()).map(|(&e, &b)| if e > 0.0 { b / e } else { pr.p_b }).collect());
+                // ē = 0 only before any activity: take p_b there instead of 0/0 (only needed to learn)
+                if t.is_some() {
+                    base.push(ea.iter().zip(ba.iter()).map(|(&e, &b)| if e > 0.0 { b / e } else { pr.p_b }).collect());
+                }
                 for j in 0..ea.len() {
                     ea[j] += k * (self.e[l][j] - ea[j]);
                     ba[j] += k * (self.b[l][j] - ba[j]);
