@@ -59,7 +59,8 @@ enum Command {
         #[arg(long, default_value = DEFAULT_BENCH_MODEL)]
         model: PathBuf,
         /// Thread counts to measure, e.g. 1,2.
-        #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 2])]
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 2],
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         threads: Vec<usize>,
         /// Simulated time in ms (default: the model's).
         #[arg(long = "duration-ms")]

@@ -88,6 +88,7 @@ fn bad_values_are_named() {
     for (from, to, key) in [
         ("lr = 0.3", "lr = -1.0", "training.lr"),
         ("batch_size = 32", "batch_size = 0", "training.batch_size"),
+        ("epochs = 2", "epochs = 0", "training.epochs"),
         ("layers = [784, 100, 10]", "layers = [784, 100, 9]", "network.layers"),
         ("[network]", "[network]\np_b = 1.5", "network.p_b"),
         ("[training]", "[training]\nmomentum = 1.0", "training.momentum"),

@@ -91,6 +91,32 @@ fn trace_records_every_step_and_matches_the_summary() {
     let bad = train(&mnist, &["--trace", d.join("no.h5").to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--trace"), "{}", String::from_utf8_lossy(&bad.stderr));
+    // a trace into a missing directory fails before the run, naming the directory; zero threads,
+    // zero epochs and resuming from a file that is not a checkpoint are refused too (exit 2)
+    let missing = d.join("no_such_dir");
+    let bad = train(&cfg, &["--trace", missing.join("t.h5").to_str().unwrap()]);
+    let msg = String::from_utf8_lossy(&bad.stderr).to_string();
+    assert!(bad.status.code() == Some(2) && msg.contains("no_such_dir") && bad.stdout.is_empty(), "{msg}");
+    for extra in [&["--threads", "0"][..], &["--epochs", "0"][..]] {
+        let bad = train(&mnist, extra);
+        let msg = String::from_utf8_lossy(&bad.stderr).to_string();
+        assert_eq!(bad.status.code(), Some(2), "{extra:?}: {msg}");
+        assert!(msg.contains(extra[0]) && !msg.contains("panicked"), "{msg}");
+    }
+    let real = d.join("real.toml");
+    let mnist_dir = root().join("../shared/data/mnist");
+    std::fs::write(
+        &real,
+        format!(
+            "model = \"burstccn\"\n[data]\ndir = \"{}\"\ntrain_limit = 100\ntest_limit = 100\n\
+             [network]\nlayers = [784, 10]\n[training]\nepochs = 1\nbatch_size = 32\nlr = 0.1\n",
+            mnist_dir.display()
+        ),
+    )
+    .unwrap();
+    let bad = train(&real, &["--resume", tr.to_str().unwrap(), "--no-checkpoint"]);
+    let msg = String::from_utf8_lossy(&bad.stderr).to_string();
+    assert!(bad.status.code() == Some(2) && msg.contains("not a burstsim training checkpoint"), "{msg}");
 
     // h5py, as users will read it (required in CI: BURSTSIM_REQUIRE_H5PY=1)
     let has_h5py = Command::new("python3").args(["-c", "import h5py, matplotlib"]).status().is_ok_and(|s| s.success());

@@ -114,6 +114,9 @@ pub fn load(path: &Path, learner: &mut Learner) -> Result<CheckpointInfo, RateEr
         return Err(RateError::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
     }
     let f = hdf5::File::open(path).map_err(|e| err(path, e))?;
+    if !f.attr_names().map_err(|e| err(path, e))?.iter().any(|n| n == "epoch") {
+        return Err(err(path, "not a burstsim training checkpoint (no `epoch` attribute)"));
+    }
     let rd_u64 = |name: &str| -> Result<u64, RateError> {
         f.attr(name).and_then(|a| a.read_scalar::<u64>()).map_err(|e| err(path, format!("attribute {name}: {e}")))
     };

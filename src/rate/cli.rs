@@ -22,13 +22,13 @@ pub struct TrainArgs {
     /// Training config (TOML), e.g. models/mnist_burstccn.toml.
     pub config: PathBuf,
     /// Number of epochs, overriding `training.epochs` of the config.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub epochs: Option<usize>,
     /// Write one CSV row per epoch to this file (appended to when resuming).
     #[arg(long)]
     pub log: Option<PathBuf>,
     /// Worker threads (default: all cores). Results are bit-identical for any value.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub threads: Option<usize>,
     /// No progress bar (it is also off when stderr is not a terminal).
     #[arg(long)]
@@ -102,6 +102,15 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
         )),
         Config::Mnist(cfg) => train_mnist(args, &cfg, &text, &pool, progress),
         Config::Continuous(p) => {
+            // fail before the run, not after it, when the trace cannot be written there
+            if let Some(dir) = args.trace.as_ref().and_then(|t| t.parent()).filter(|d| !d.as_os_str().is_empty()) {
+                if !dir.is_dir() {
+                    return Err(RateError::io(
+                        dir,
+                        std::io::Error::new(std::io::ErrorKind::NotFound, "directory of --trace does not exist"),
+                    ));
+                }
+            }
             let p = match args.epochs {
                 Some(_) => {
                     eprintln!("note: --epochs has no meaning for the continuous model; ignored");

@@ -422,6 +422,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             return Err(bad(key, format!("{v}: must be ≥ 0")));
         }
     }
+    if tr.epochs == 0 {
+        return Err(bad("training.epochs", "0: must be ≥ 1".into()));
+    }
     if tr.batch_size == 0 {
         return Err(bad("training.batch_size", "0: must be ≥ 1".into()));
     }
