@@ -108,8 +108,8 @@ fn schedule_validation_and_burstprop_keys() {
         Config::Mnist(c) => c,
         Config::Continuous(_) => panic!("continuous"),
     };
-    let c = ok(&with("lr_schedule = \"linear\"\nlr_decay_start = 5\nlr_final = 0.01\nlr_warmup = 1.5"));
-    assert_eq!((c.lr_decay_start, c.lr_final, c.lr_warmup), (5.0, 0.01, 1.5));
+    let c = ok(&with("lr_schedule = \"linear\"\nlr_decay_start = 1.5\nlr_final = 0.01\nlr_warmup = 0.5"));
+    assert_eq!((c.lr_decay_start, c.lr_final, c.lr_warmup), (1.5, 0.01, 0.5));
     let c = ok(&GOOD.replace("[network]", "validation = 10000\n[network]"));
     assert_eq!(c.validation, Some(10000));
     for (text, key) in [
@@ -117,6 +117,9 @@ fn schedule_validation_and_burstprop_keys() {
         (with("lr_final = 0.1"), "training.lr_final"),
         (with("lr_schedule = \"linear\"\nlr_decay_start = -1"), "training.lr_decay_start"),
         (with("lr_warmup = -2"), "training.lr_warmup"),
+        // GOOD trains 2 epochs: a decay starting at 2 or a 3-epoch warm-up would never happen
+        (with("lr_schedule = \"linear\"\nlr_decay_start = 2"), "training.lr_decay_start"),
+        (with("lr_warmup = 3"), "training.lr_warmup"),
         (GOOD.replace("[network]", "validation = 0\n[network]"), "data.validation"),
         (GOOD.replace("q_mode = \"symmetric_init\"", "y_lr = 0.01"), "feedback.y_lr"),
         (

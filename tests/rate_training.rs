@@ -145,7 +145,7 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
          [network]\nlayers = [784, 64, 32, 10]\n[feedback]\ny_mode = \"random\"\ny_scale = 0.5\n\
          q_mode = \"symmetric_init\"\nq_learning = true\nq_lr = 0.001\n\
          [training]\nepochs = 2\nbatch_size = 32\nlr = 0.3\nmomentum = 0.9\nweight_decay = 1e-5\n\
-         lr_schedule = \"linear\"\nlr_warmup = 0.5\nlr_decay_start = 1\nlr_final = 0.01\n"
+         lr_schedule = \"linear\"\nlr_warmup = 0.25\nlr_decay_start = 0.5\nlr_final = 0.01\n"
     );
     std::fs::write(&cfg, text).unwrap();
     let args = |epochs: usize, ck: &str, resume: Option<&str>, log: &str| TrainArgs {

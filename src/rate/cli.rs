@@ -233,7 +233,10 @@ fn train_mnist(
             warmup: cfg.lr_warmup,
             decay_start: cfg.lr_decay_start,
             lr_final: cfg.lr_final,
-            epochs,
+            // the schedule spans the config's epochs (or a longer --epochs): a shorter --epochs
+            // stops inside it, so a run stopped early and resumed follows the same rates as one
+            // run straight through
+            epochs: epochs.max(cfg.epochs),
         }),
     };
     println!(

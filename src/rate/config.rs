@@ -440,13 +440,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
     if !(tr.weight_decay >= 0.0 && tr.weight_decay < 1.0) {
         return Err(bad("training.weight_decay", format!("{}: must be in [0, 1)", tr.weight_decay)));
     }
-    if !(tr.lr_warmup >= 0.0 && tr.lr_warmup.is_finite()) {
-        return Err(bad("training.lr_warmup", format!("{}: must be ≥ 0 (epochs)", tr.lr_warmup)));
+    if !(tr.lr_warmup >= 0.0 && tr.lr_warmup <= tr.epochs as f64) {
+        return Err(bad(
+            "training.lr_warmup",
+            format!("{}: must be in [0, training.epochs = {}] (epochs of warm-up)", tr.lr_warmup, tr.epochs),
+        ));
     }
     if tr.lr_schedule == LrSchedule::Linear {
         if let Some(s) = tr.lr_decay_start {
-            if !(s >= 0.0 && s.is_finite()) {
-                return Err(bad("training.lr_decay_start", format!("{s}: must be ≥ 0 (epochs)")));
+            if !(s >= 0.0 && s < tr.epochs as f64) {
+                return Err(bad(
+                    "training.lr_decay_start",
+                    format!("{s}: must be in [0, training.epochs = {}) (epochs done before the decay)", tr.epochs),
+                ));
             }
         }
         if let Some(f) = tr.lr_final {
