@@ -5,15 +5,9 @@ use burstsim::rate::RateError;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist");
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("burstsim_rate_idx_{}_{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn gunzip(path: &Path) -> Vec<u8> {
     let raw = std::fs::read(path).unwrap();
@@ -43,7 +37,8 @@ fn reads_real_mnist() {
 /// announced and found sizes.
 #[test]
 fn truncated_idx_data_is_reported() {
-    let d = tmpdir("trunc");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let bytes = gunzip(&Path::new(MNIST).join(MNIST_FILES[3]));
     let p = d.join("t10k-labels-idx1-ubyte.gz");
     std::fs::write(&p, gzip(&bytes[..bytes.len() - 100])).unwrap();
@@ -63,7 +58,8 @@ fn truncated_idx_data_is_reported() {
 /// Wrong magic (an image file read as labels, and a zeroed magic): IdxMagic naming the file.
 #[test]
 fn wrong_magic_is_reported() {
-    let d = tmpdir("magic");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let labels = gunzip(&Path::new(MNIST).join(MNIST_FILES[3]));
     let mut bad = labels.clone();
     bad[2] = 0x0d; // type byte: float instead of unsigned byte
@@ -81,7 +77,8 @@ fn wrong_magic_is_reported() {
 /// A gzip stream cut in the middle: a Gzip error naming the file.
 #[test]
 fn truncated_gzip_stream_is_reported() {
-    let d = tmpdir("gz");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let raw = std::fs::read(Path::new(MNIST).join(MNIST_FILES[3])).unwrap();
     let p = d.join("cut.gz");
     std::fs::write(&p, &raw[..raw.len() / 2]).unwrap();
@@ -93,7 +90,8 @@ fn truncated_gzip_stream_is_reported() {
 /// Images and labels of different lengths, a label above 9, and a missing file.
 #[test]
 fn inconsistent_files_are_reported() {
-    let d = tmpdir("mismatch");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let images = d.join("im.gz");
     let labels = d.join("lb.gz");
     // 2 images of 2×2 and 3 labels

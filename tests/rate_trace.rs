@@ -1,19 +1,12 @@
 //! `burstsim train CONTINUOUS.toml --trace FILE.h5`: the per-step trace of the continuous model,
 //! read back with the hdf5 crate and with h5py (analysis/continuous.py).
 
+mod common;
+
+use common::root;
 use hdf5_metno as h5;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("burstsim_trace_{name}_{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A short continuous run: 2000 steps before, 20 000 teaching, 2000 after.
 const SMALL: &str = "model = \"continuous_burstccn\"\n[continuous]\npredict_before = 2000\n\
@@ -34,7 +27,8 @@ fn read<T: h5::H5Type>(f: &h5::File, name: &str) -> Vec<T> {
 /// `--trace`; and analysis/continuous.py reads the file to the same numbers.
 #[test]
 fn trace_records_every_step_and_matches_the_summary() {
-    let d = tmpdir("small");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let cfg = d.join("small.toml");
     std::fs::write(&cfg, SMALL).unwrap();
     let tr = d.join("trace.h5");

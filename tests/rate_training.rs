@@ -9,7 +9,7 @@ use burstsim::rate::network::{QMode, YMode};
 use burstsim::rate::trainer::{evaluate, run_epoch, EpochReport, LoopSettings};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist");
@@ -126,19 +126,14 @@ fn one_and_two_threads_give_identical_weights() {
     assert!(a.net == b.net);
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("burstsim_rate_train_{}_{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// `train` with a config: 2 epochs straight equal 1 epoch + checkpoint + resume for 1 more,
 /// bit-exactly (weights and momentum), with a warm-up + linear-decay schedule (which depends on
 /// the epoch only) and a validation split; the CSV log has the agreed columns and one row per
 /// epoch, with the validation error of the 100 held-out examples.
 #[test]
 fn checkpoint_resume_reproduces_an_uninterrupted_run() {
-    let d = tmpdir("resume");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let cfg = d.join("small.toml");
     let text = format!(
         "model = \"burstccn\"\nseed = 5\n[data]\ndir = \"{MNIST}\"\ntrain_limit = 700\nvalidation = 100\ntest_limit = 300\n\
@@ -225,7 +220,8 @@ fn burstprop_recurrent_input_learns_and_is_checkpointed() {
     assert_eq!(r0.len(), 3);
     let (mut l, _) = train(s.clone(), 1, 2);
     assert!(l.net.r != r0, "R did not learn");
-    let d = tmpdir("recurrent");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
     let info = checkpoint::CheckpointInfo { epoch: 1, seed: 1, config: String::new() };
     checkpoint::save(&d.join("bp.h5"), &mut l, &info).unwrap();
     let mut fresh = Learner::new(s, &mut Xoshiro256PlusPlus::seed_from_u64(99));

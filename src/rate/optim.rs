@@ -34,14 +34,6 @@ pub enum LrSchedule {
     Linear,
 }
 
-impl LrSchedule {
-    /// Learning rate of 1-based `epoch` out of `epochs`, from the base rate `lr` (the per-epoch
-    /// schedules; `Linear` uses its rate at the start of the epoch).
-    pub fn at(self, lr: f32, epoch: usize, epochs: usize) -> f32 {
-        LrPlan { schedule: self, lr, warmup: 0.0, decay_start: 0.0, lr_final: 0.0, epochs }.at(epoch, 0.0)
-    }
-}
-
 /// A learning rate over a whole run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LrPlan {
@@ -168,12 +160,15 @@ mod tests {
 
     #[test]
     fn cosine_schedule_starts_at_lr_halves_midway_and_ends_near_zero() {
-        let c = LrSchedule::Cosine;
-        assert_eq!(c.at(0.6, 1, 20), 0.6);
-        assert!((c.at(0.6, 11, 20) - 0.3).abs() < 1e-6, "{}", c.at(0.6, 11, 20));
-        assert!(c.at(0.6, 20, 20) < 0.6 * 0.01 && c.at(0.6, 20, 20) > 0.0);
-        assert!((1..20).all(|e| c.at(0.6, e + 1, 20) < c.at(0.6, e, 20)));
-        assert_eq!(LrSchedule::Constant.at(0.6, 17, 20), 0.6);
+        let plan = |schedule| LrPlan { schedule, lr: 0.6, warmup: 0.0, decay_start: 0.0, lr_final: 0.0, epochs: 20 };
+        let c = plan(LrSchedule::Cosine);
+        assert_eq!(c.at(1, 0.0), 0.6);
+        assert!((c.at(11, 0.0) - 0.3).abs() < 1e-6, "{}", c.at(11, 0.0));
+        assert!(c.at(20, 0.0) < 0.6 * 0.01 && c.at(20, 0.0) > 0.0);
+        assert!((1..20).all(|e| c.at(e + 1, 0.0) < c.at(e, 0.0)));
+        // per epoch: the same rate throughout an epoch
+        assert_eq!(c.at(7, 0.9), c.at(7, 0.0));
+        assert_eq!(plan(LrSchedule::Constant).at(17, 0.3), 0.6);
     }
 
     #[test]
