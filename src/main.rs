@@ -5,7 +5,6 @@ use burstsim::engine::SCHEDULE;
 use burstsim::model::{self, Overrides};
 use burstsim::record::inspect;
 use burstsim::run::{self, RunOptions};
-use burstsim::synapse::Transmit;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -157,47 +156,31 @@ fn check_summary(m: &model::Model) -> String {
     if let Some(t) = &m.title {
         s += &format!("{t}\n");
     }
-    s += &format!("dt {} ms, {} steps ({} ms), seed {}\n", net.dt_ms, m.n_steps, m.n_steps as f64 * net.dt_ms, m.seed);
+    let dt = net.dt_ms();
+    s += &format!("dt {} ms, {} steps ({} ms), seed {}\n", dt, m.n_steps, m.n_steps as f64 * dt, m.seed);
     s += "populations:\n";
     let mut neurons = 0;
-    for p in &net.populations {
+    for i in 0..net.n_populations() {
+        let (info, pop) = (net.info(i), net.population(i));
         s += &format!(
             "  {:<32} {:<10} {:>8}{}\n",
-            p.name,
-            p.pop.kind_name(),
-            p.pop.len(),
-            if p.generated { "  (from [[input]])" } else { "" }
+            info.name,
+            pop.kind_name(),
+            pop.len(),
+            if info.generated { "  (from [[input]])" } else { "" }
         );
-        neurons += p.pop.len();
+        neurons += pop.len();
     }
     s += "projections:\n";
-    for p in &net.projections {
-        let c = &p.cfg;
-        let stp = match &c.stp {
-            None => String::new(),
-            Some(s) => {
-                format!(", stp U {} f {} tau_D {} ms tau_F {} ms u0 {}", s.u, s.f, s.tau_d_ms, s.tau_f_ms, s.u_init)
-            }
-        };
-        let transmit = match c.transmit {
-            Transmit::All => "",
-            Transmit::Events => ", events only",
-            Transmit::Bursts => ", bursts only",
-        };
-        s += &format!(
-            "  {:<48} {:>10} synapses, w {}, delay {} steps{stp}{transmit}\n",
-            p.name(),
-            p.n_synapses(),
-            c.weight,
-            c.delay_steps
-        );
+    for p in net.projections() {
+        s += &format!("  {:<48} {:>10} synapses, {}\n", p.name(), p.n_synapses(), p.describe());
     }
-    s += &format!("currents: {}\n", net.currents.len());
+    s += &format!("currents: {}\n", net.currents().len());
     s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
     s += &format!("estimated memory: {:.1} MiB\n", net.state_bytes() as f64 / (1 << 20) as f64);
     s += "schedule of one step:\n";
     for (i, ph) in SCHEDULE.iter().enumerate() {
-        s += &format!("  {}. {:<9} {}\n", i + 1, ph.name, ph.what);
+        s += &format!("  {}. {:<9} {}\n", i + 1, ph.name(), ph.what());
     }
     s
 }

@@ -42,8 +42,8 @@ pub struct RunSummary {
     pub synaptic_events: u64,
     /// Threads used.
     pub threads: usize,
-    /// Wall time per phase of a step (protocol, integrate, deliver, currents, relax), seconds,
-    /// when asked for, plus the recording time.
+    /// Wall time per phase of the step schedule (`engine::SCHEDULE`, recording included),
+    /// seconds, when asked for.
     pub timings: Option<Vec<(&'static str, f64)>>,
 }
 
@@ -77,7 +77,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     // per-step barriers cost more than they save.
     let threads = opts.threads.or(model.threads).unwrap_or(1);
     let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
-    let dt = model.network.dt_ms;
+    let dt = model.network.dt_ms();
     let n_steps = model.n_steps;
     let mut rec =
         H5Recorder::create(&path, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
@@ -90,7 +90,6 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     if opts.timings {
         net.enable_timings();
     }
-    let mut record_time = Duration::ZERO;
     let recorded = &model.output.populations;
     let mut stopped = false;
     let result: Result<(), RunError> = (|| {
@@ -99,12 +98,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
                 stopped = true;
                 break;
             }
-            net.step();
-            let t_rec = opts.timings.then(Instant::now);
-            rec.observe(net)?;
-            if let Some(t) = t_rec {
-                record_time += t.elapsed();
-            }
+            net.step_observed(&mut rec)?;
             for (c, &p) in counts.iter_mut().zip(recorded) {
                 *c += net.last_spikes(p).len() as u64;
             }
@@ -132,15 +126,10 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         t_ms,
         wall_s: start.elapsed().as_secs_f64(),
         complete,
-        spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.populations[p].name.clone(), c)).collect(),
+        spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.info(p).name.clone(), c)).collect(),
         synaptic_events: net.synaptic_events(),
         threads,
-        timings: net.timings().map(|t| {
-            let names = ["protocol", "integrate", "deliver", "currents", "relax"];
-            let mut v: Vec<(&'static str, f64)> = names.iter().zip(t).map(|(n, d)| (*n, d.as_secs_f64())).collect();
-            v.push(("record", record_time.as_secs_f64()));
-            v
-        }),
+        timings: net.timings(),
     })
 }
 

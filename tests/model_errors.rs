@@ -54,7 +54,7 @@ fn expect(text: &str, parts: &[&str]) {
 fn the_good_model_builds() {
     let m = model::from_str(GOOD, "models/good.toml", "good", &Overrides::default()).unwrap();
     assert_eq!(m.n_steps, 1000);
-    assert_eq!(m.network.populations.len(), 2);
+    assert_eq!(m.network.n_populations(), 2);
     assert_eq!(m.output.file, "good.h5");
 }
 
@@ -174,7 +174,7 @@ fn phases_and_plasticity() {
         &format!("{plastic}\n[[phase]]\nat_ms = 50\nplasticity = {{ nope = true }}\n"),
         &["phase 0", "`plasticity` = \"nope\"", "known: ff"],
     );
-    expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\nweight_scale = {{ ff = 2 }}\n"), &["a static projection"]);
+    expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\nweight_scale = {{ ff = 2 }}\n"), &["one shared weight"]);
     expect(
         &format!("{plastic}\n[[phase]]\nat_ms = 50.05\nplasticity = {{ ff = false }}\n"),
         &["`at_ms` = 50.05", "multiple of dt"],
@@ -210,7 +210,13 @@ fn phases_and_plasticity() {
         ),
         &["unknown key `etta`"],
     );
-    expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"all\"\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1 }"), &["events only"]);
+    // Plasticity works with any transmission and delay (issue 9); events and zero delay are the
+    // reference's defaults.
+    let any = with(
+        "weight = 0.2",
+        "weight = 0.2\ntransmit = \"all\"\ndelay_ms = 2.0\nplasticity = { rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1 }",
+    );
+    model::from_str(&any, "models/ok.toml", "ok", &Overrides::default()).unwrap();
     expect(
         &with(
             "weight = 0.2",
@@ -244,5 +250,28 @@ fn stp_and_transmit_keys() {
         &["unknown key `tau_q`"],
     );
     expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"spikes\""), &["`transmit` = \"spikes\"", "bursts"]);
-    expect(&with("weight = 0.2", "weight = 0.2\ntransmit = \"bursts\"\nstp = \"facilitating\""), &["when stp is set"]);
+    // Any transmission combines with STP; a rule on a shared weight is the combination refused.
+    model::from_str(
+        &with("weight = 0.2", "weight = 0.2\ntransmit = \"bursts\"\nstp = \"facilitating\""),
+        "models/ok.toml",
+        "ok",
+        &Overrides::default(),
+    )
+    .unwrap();
+    expect(
+        &with(
+            "weight = 0.2",
+            "weight = 0.2\nweights = \"projection\"\nplasticity = { rule = \"burstccn\", eta = 0.01, tau_pre_ms = 100, p_baseline = 0.2 }",
+        ),
+        &["`weights` = \"projection\"", "one weight per synapse"],
+    );
+    expect(&with("weight = 0.2", "weight = 0.2\nweights = \"each\""), &["`weights` = \"each\"", "\"synapse\""]);
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nplasticity = { rule = \"burstccn\", eta = 0.01, tau_pre_ms = 100 }"),
+        &["plasticity.p_baseline", "(missing)"],
+    );
+    expect(
+        &with("weight = 0.2", "weight = 0.2\nplasticity = { rule = \"hebb\", eta = 0.01 }"),
+        &["plasticity.rule", "burstccn"],
+    );
 }

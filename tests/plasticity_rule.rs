@@ -8,7 +8,7 @@
 //! at dt/tau_pre = 0.01) or a wrong valence is many orders of magnitude larger.
 
 use burstsim::burst::{BurstDetector, BurstRule as DetectorRule};
-use burstsim::plasticity::{BurstRule, BurstRuleParams, EmptyEstimate, Homeostasis};
+use burstsim::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis, StandaloneRule as BurstRule};
 use burstsim::rng::{stream_rng, uniform_open0, Stream};
 use rand::Rng as _;
 
@@ -34,7 +34,7 @@ fn params(hom: bool) -> BurstRuleParams {
 }
 
 fn one_to_one(p: BurstRuleParams) -> BurstRule {
-    BurstRule::new(&ONE_RS, &ONE_T, 1, p, DT)
+    BurstRule::burst(&ONE_RS, &ONE_T, 1, p, DT)
 }
 
 /// All-to-all CSR, n_pre x n_post.
@@ -166,7 +166,7 @@ fn weights_never_leave_bounds() {
         p.w_min = w_min;
         p.w_max = w_max;
         let (rs, t) = all_to_all(3, 2);
-        let mut r = BurstRule::new(&rs, &t, 2, p, DT);
+        let mut r = BurstRule::burst(&rs, &t, 2, p, DT);
         let mut w = vec![0.45f32; t.len()];
         let in_bounds = |w: &[f32]| w.iter().all(|&x| x as f64 >= w_min && x as f64 <= w_max);
         // Up: pre events (homeostatic potentiation 0.3 * 1.9 per event) and bursts.
@@ -200,7 +200,7 @@ fn weights_never_leave_bounds() {
 #[test]
 fn reference_homeostasis_uses_the_30s_spike_trace_starting_at_0_1_hz() {
     let (rs, t) = all_to_all(1, 3);
-    let mut r = BurstRule::new(&rs, &t, 3, params(true), DT);
+    let mut r = BurstRule::burst(&rs, &t, 3, params(true), DT);
     assert_close(r.hom_rate_hz(0), 0.1);
     let mut w = vec![W0; 3];
     // First pre event: r_hom = 0.1 Hz < theta_min = 2 Hz: dw = eta (2 - 0.1) on every synapse.
@@ -237,7 +237,7 @@ fn event_rate_homeostasis_uses_ebar() {
     let mut p = params(true);
     p.homeostasis = Homeostasis::EventRate;
     let (rs, t) = all_to_all(1, 3);
-    let mut r = BurstRule::new(&rs, &t, 3, p, DT);
+    let mut r = BurstRule::burst(&rs, &t, 3, p, DT);
     r.set_estimates(0, 1.0, 0.0); // 1 Hz: dw = eta (2 - 1)
     r.set_estimates(1, 3.0, 0.0); // 3 Hz > theta_min: no change
     let mut w = vec![W0; 3]; //      post 2: Ebar = 0, 0 Hz: dw = eta * 2
@@ -288,8 +288,8 @@ fn relative_depression_above_theta_max() {
 #[test]
 fn disabled_rule_keeps_weights_and_evolves_traces_like_enabled_twin() {
     let (rs, t) = all_to_all(3, 4);
-    let mut on = BurstRule::new(&rs, &t, 4, params(true), DT);
-    let mut off = BurstRule::new(&rs, &t, 4, params(true), DT);
+    let mut on = BurstRule::burst(&rs, &t, 4, params(true), DT);
+    let mut off = BurstRule::burst(&rs, &t, 4, params(true), DT);
     assert!(on.enabled());
     off.set_enabled(false);
     assert!(!off.enabled());
@@ -409,7 +409,7 @@ fn burst_poisson_run(p: f64, label: u64) -> (Vec<f64>, f64) {
     prm.theta_min_hz = 0.0; // the trace-level rule has no homeostatic terms (spec 5.4)
     prm.theta_max_hz = f64::INFINITY;
     let (rs, t) = all_to_all(BP_N_PRE, BP_N_POST);
-    let mut rule = BurstRule::new(&rs, &t, BP_N_POST, prm, DT);
+    let mut rule = BurstRule::burst(&rs, &t, BP_N_POST, prm, DT);
     for i in 0..BP_N_POST as u32 {
         rule.set_estimates(i, BP_ER, 0.2); // start estimate (ER, 0.2 ER)
     }

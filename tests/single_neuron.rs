@@ -87,7 +87,7 @@ at_ms = 1000.0
 current_pa = { step = 600.0 }
 "#;
     let m = model::from_str(text, "phase.toml", "phase", &Overrides::default()).unwrap();
-    assert_eq!(m.network.protocol.len(), 1);
+    assert_eq!(m.network.protocol().len(), 1);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p.h5");
     common::run_to(m, &out, 1);

@@ -67,13 +67,13 @@ fn protocol_from_a_file() {
     let path = dir.path().join("m.toml");
     std::fs::write(&path, model).unwrap();
     let mut m = burstsim::model::load(&path, &Overrides::default()).unwrap();
-    assert_eq!(m.network.protocol.len(), 3);
+    assert_eq!(m.network.protocol().len(), 3);
     // The current follows the three changes: V_s moves by dt I / C_s per step while it is on.
     let net = &mut m.network;
     let mut v = vec![];
     for _ in 0..100 {
         net.step();
-        if let burstsim::neuron::Population::Pyramidal(p) = &net.populations[0].pop {
+        if let burstsim::neuron::Population::Pyramidal(p) = net.population(0) {
             v.push(p.v_s[0]);
         }
     }

@@ -1,99 +1,35 @@
 //! The clock-driven engine: a [`Network`] of populations, projections and current inputs advanced in
 //! lock-step with one integer clock and one dt.
 //!
-//! The order of operations inside one step is written once, in [`SCHEDULE`] and in
-//! [`Network::step`], and follows the reference's `System::run` (spec 0.2).
+//! The order of operations inside one step is data: [`SCHEDULE`] (spec 0.2), which
+//! [`Network::step_observed`] walks phase by phase. The network keeps the neurons' state
+//! ([`Population`]) apart from their spikes ([`SpikeState`]) and from the postsynaptic estimates
+//! shared by plastic projections ([`Estimates`]), so delivery writes a target's conductances while
+//! reading every source's spikes with ordinary borrows; its fields are private, so nothing outside
+//! can break the indices that tie them together.
 
+pub mod builder;
 pub mod history;
+mod parallel;
 pub mod protocol;
+pub mod schedule;
+pub mod spikes;
 pub mod team;
 
-use crate::burst::BurstDetector;
-use crate::neuron::Population;
-use crate::stimulus::CurrentInput;
-use crate::synapse::{PostSpikes, Projection};
+pub use builder::NetworkBuilder;
 pub use history::SpikeHistory;
 pub use protocol::{Action, Protocol};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+pub use schedule::{Phase, PhaseTimers, SCHEDULE};
+pub use spikes::SpikeState;
+
+use crate::neuron::Population;
+use crate::plasticity::Estimates;
+use crate::stimulus::CurrentInput;
+use crate::synapse::Projection;
 use team::{partition, Team};
 
-/// One phase of a step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Phase {
-    /// Short name.
-    pub name: &'static str,
-    /// What happens, and why it sits where it does.
-    pub what: &'static str,
-}
-
-/// The schedule of one step (spec 0.2), printed by `burstsim check`.
-pub const SCHEDULE: [Phase; 6] = [
-    Phase {
-        name: "protocol",
-        what: "[[phase]] changes due at this step take effect (plasticity on/off, weights, rates, currents)",
-    },
-    Phase {
-        name: "integrate",
-        what: "every population integrates its dynamics and threshold-checks (registration order); \
-               spikes are classified as event / burst / other by the 16 ms detector",
-    },
-    Phase {
-        name: "deliver",
-        what: "every projection (file order) adds weight x release to the target conductances for the \
-               spikes emitted `delay` steps ago (8 steps = 0.8 ms by default); STP projections compute \
-               the release and event/burst filters select spikes at emission (zero delay); plastic \
-               projections then update weights (presynaptic events, then postsynaptic events and \
-               bursts); conductances first move V at the next step",
-    },
-    Phase {
-        name: "currents",
-        what: "injected currents add dt*I/C to V_s or V_d: after this step's threshold check, so they \
-               first matter at the next one; monitors record here",
-    },
-    Phase {
-        name: "relax",
-        what: "burst-detector traces add this step's spikes, then decay by exp(-dt/16 ms); STP x and u \
-               relax (Euler); filters' presynaptic traces take the spikes of 0.8 ms ago; plasticity \
-               traces (E_pre, E_bar, B_bar, r_hom) decay",
-    },
-    Phase { name: "clock", what: "step <- step + 1; t = step * dt" },
-];
-
-/// A population with its name and event/burst detector.
-#[derive(Clone, Debug)]
-pub struct PopulationSlot {
-    /// Name from the model file (or generated for an `[[input]]` Poisson drive).
-    pub name: String,
-    /// True for sources generated from an `[[input]]` entry (not recorded by default).
-    pub generated: bool,
-    /// The neurons.
-    pub pop: Population,
-    /// Event/burst detector (spiking neurons only).
-    pub detector: Option<BurstDetector>,
-    /// Spikes of recent steps (delay buffer).
-    pub history: SpikeHistory,
-    /// Events detected this step.
-    pub events: Vec<u32>,
-    /// Bursts detected this step (neuron indices).
-    pub bursts: Vec<u32>,
-    /// Onset step of each burst in `bursts` (the step of the event that began it).
-    pub burst_onsets: Vec<u64>,
-}
-
-impl PopulationSlot {
-    /// Integration and classification of one population for `step` (phase "integrate").
-    fn integrate(&mut self, step: u64) {
-        let spikes = self.history.begin(step);
-        self.pop.step(spikes);
-        self.events.clear();
-        self.bursts.clear();
-        self.burst_onsets.clear();
-        if let Some(det) = &mut self.detector {
-            det.classify(step, self.history.at(step), &mut self.events, &mut self.bursts, &mut self.burst_onsets);
-        }
-    }
-}
+/// Longest accepted delay, ms (the delay ring holds one spike list per step).
+pub const MAX_DELAY_MS: f64 = 1000.0;
 
 /// Occurs when a state variable stops being finite (STYLE 11).
 #[derive(Debug, thiserror::Error)]
@@ -111,45 +47,60 @@ pub struct Instability {
     pub t_ms: f64,
 }
 
-/// A built network, ready to step.
+/// Name and origin of a population.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PopulationInfo {
+    /// Name from the model file (or generated for an `[[input]]` Poisson drive).
+    pub name: String,
+    /// True for sources generated from an `[[input]]` entry (not recorded by default).
+    pub generated: bool,
+}
+
+/// What runs in the [`Phase::Record`] phase: monitors that read the network.
+pub trait Observer {
+    /// What can go wrong while recording.
+    type Error;
+    /// Samples the network at the end of `step` (before the clock advances).
+    fn observe(&mut self, net: &Network, step: u64) -> Result<(), Self::Error>;
+}
+
+impl Observer for () {
+    type Error = std::convert::Infallible;
+    fn observe(&mut self, _: &Network, _: u64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A built network, ready to step (made by [`NetworkBuilder`]).
 #[derive(Clone, Debug)]
 pub struct Network {
-    /// Time step, ms.
-    pub dt_ms: f64,
-    /// Populations in registration (file) order.
-    pub populations: Vec<PopulationSlot>,
+    dt_ms: f64,
+    info: Vec<PopulationInfo>,
+    /// Neuron state, in registration (file) order.
+    populations: Vec<Population>,
+    /// Spike state, one per population.
+    spikes: Vec<SpikeState>,
+    /// Shared postsynaptic estimates, one set per population.
+    estimates: Vec<Estimates>,
     /// Projections in file order.
-    pub projections: Vec<Projection>,
-    /// Current inputs in file order.
-    pub currents: Vec<CurrentInput>,
-    /// Timed changes.
-    pub protocol: Protocol,
+    projections: Vec<Projection>,
+    /// Projection indices onto each population, in file order.
+    by_target: Vec<Vec<usize>>,
+    /// Populations with plastic projections onto them or estimates to count.
+    learners: Vec<usize>,
+    currents: Vec<CurrentInput>,
+    protocol: Protocol,
     step: u64,
     synaptic_events: u64,
     /// Worker threads and the fixed split of the parallel phases between them.
     team: TeamSlot,
-    timings: Option<[Duration; 5]>,
+    timers: PhaseTimers,
 }
 
 impl Network {
-    /// Assembles a network. Projection and current indices must be valid (checked by the builder).
-    pub fn new(
-        dt_ms: f64,
-        populations: Vec<PopulationSlot>,
-        projections: Vec<Projection>,
-        currents: Vec<CurrentInput>,
-    ) -> Self {
-        Network {
-            dt_ms,
-            populations,
-            projections,
-            currents,
-            protocol: Protocol::default(),
-            step: 0,
-            synaptic_events: 0,
-            team: TeamSlot(None),
-            timings: None,
-        }
+    /// Time step, ms.
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
     }
 
     /// Steps done so far (the clock).
@@ -167,37 +118,81 @@ impl Network {
         self.step as f64 * self.dt_ms
     }
 
+    /// Number of populations.
+    pub fn n_populations(&self) -> usize {
+        self.populations.len()
+    }
+
+    /// Population `p`'s neurons.
+    pub fn population(&self, p: usize) -> &Population {
+        &self.populations[p]
+    }
+
+    /// Population `p`'s name and origin.
+    pub fn info(&self, p: usize) -> &PopulationInfo {
+        &self.info[p]
+    }
+
+    /// Population `p`'s spikes.
+    pub fn spikes(&self, p: usize) -> &SpikeState {
+        &self.spikes[p]
+    }
+
+    /// Population `p`'s shared postsynaptic estimates.
+    pub fn estimates(&self, p: usize) -> &Estimates {
+        &self.estimates[p]
+    }
+
+    /// Index of the population named `name`.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.info.iter().position(|i| i.name == name)
+    }
+
+    /// Projections, in file order.
+    pub fn projections(&self) -> &[Projection] {
+        &self.projections
+    }
+
+    /// Current inputs, in file order.
+    pub fn currents(&self) -> &[CurrentInput] {
+        &self.currents
+    }
+
+    /// The timed changes.
+    pub fn protocol(&self) -> &Protocol {
+        &self.protocol
+    }
+
     /// Spikes emitted by population `p` in the last completed step.
     pub fn last_spikes(&self, p: usize) -> &[u32] {
-        self.populations[p].history.at(self.step.wrapping_sub(1))
+        self.spikes[p].at(self.step.wrapping_sub(1))
     }
 
-    /// Advances the network by one step, in the order of [`SCHEDULE`]: a list of phase calls.
+    /// Advances the network by one step with no monitor.
     pub fn step(&mut self) {
-        let step = self.step;
-        let mut clock = self.timings.as_ref().map(|_| Instant::now());
-        self.phase_protocol(step);
-        self.lap(&mut clock, 0);
-        self.phase_integrate(step);
-        self.lap(&mut clock, 1);
-        self.phase_deliver(step);
-        self.lap(&mut clock, 2);
-        self.phase_currents(step);
-        self.lap(&mut clock, 3);
-        self.phase_relax(step);
-        self.lap(&mut clock, 4);
-        // Phase "clock".
-        self.step += 1;
+        let Ok(()) = self.step_observed(&mut ());
     }
 
-    /// Accumulates the wall time since `clock` into phase `k` (with `--timings`).
-    #[inline]
-    fn lap(&mut self, clock: &mut Option<Instant>, k: usize) {
-        if let (Some(t), Some(acc)) = (clock.as_mut(), self.timings.as_mut()) {
-            let now = Instant::now();
-            acc[k] += now - *t;
-            *t = now;
+    /// Advances the network by one step, walking [`SCHEDULE`]; `obs` samples in the record phase.
+    /// On an observer error the step is left before the clock advances.
+    pub fn step_observed<O: Observer>(&mut self, obs: &mut O) -> Result<(), O::Error> {
+        let step = self.step;
+        for (k, phase) in SCHEDULE.iter().enumerate() {
+            let t0 = self.timers.start();
+            match phase {
+                Phase::Protocol => self.phase_protocol(step),
+                Phase::Integrate => self.phase_integrate(step),
+                Phase::Exchange => {} // one process: every spike is already local
+                Phase::Deliver => self.phase_deliver(step),
+                Phase::Learn => self.phase_learn(step),
+                Phase::Currents => self.phase_currents(step),
+                Phase::Relax => self.phase_relax(step),
+                Phase::Record => obs.observe(self, step)?,
+                Phase::Clock => self.step += 1,
+            }
+            self.timers.stop(k, t0);
         }
+        Ok(())
     }
 
     /// Phase "protocol": changes take effect before anything else of this step.
@@ -210,76 +205,100 @@ impl Network {
     }
 
     /// Phase "integrate": each population integrates and threshold-checks; the detector classifies
-    /// the new spikes *before* its trace takes them. Populations are independent here (each owns its
-    /// state and random streams), so with a team each member integrates a fixed set of whole
-    /// populations, with identical results.
+    /// the new spikes *before* its trace takes them (relax). Populations are independent here (each
+    /// owns its state and random streams), so with a team each member integrates a fixed set of
+    /// whole populations, with identical results.
     fn phase_integrate(&mut self, step: u64) {
-        let Some(plan) = self.team.0.clone() else {
-            self.populations.iter_mut().for_each(|slot| slot.integrate(step));
-            return;
+        let integrate = |(pop, sp): (&mut Population, &mut SpikeState)| {
+            pop.step(sp.begin(step));
+            sp.classify(step);
+            0
         };
-        let pops = SyncPtr(self.populations.as_mut_ptr());
-        plan.team.run(&|m| {
-            for &i in &plan.integrate[m] {
-                // Safety: the plan gives each population to exactly one member, and nothing else
-                // touches the populations until `run` returns.
-                unsafe { (*pops.get().add(i)).integrate(step) };
+        let items = self.populations.iter_mut().zip(self.spikes.iter_mut());
+        match &mut self.team.0 {
+            None => items.for_each(|item| {
+                integrate(item);
+            }),
+            Some(plan) => {
+                parallel::split_run(&mut plan.team, &plan.integrate, items, &integrate);
             }
-        });
+        }
     }
 
     /// Phase "deliver": must run after every population has integrated this step, so that a
-    /// delivered conductance first acts at the next step (spec 0.3). Projections run in file order
-    /// within each target population, so conductance sums are formed in the same order whatever
-    /// the thread count; with a team, each member handles a fixed set of target populations.
+    /// delivered conductance first acts at the next step (spec 0.3). Within each target population
+    /// projections run in file order, so conductance sums are formed in the same order whatever the
+    /// thread count; with a team, each member handles a fixed set of whole target populations.
     fn phase_deliver(&mut self, step: u64) {
-        let Some(plan) = self.team.0.clone() else {
-            for k in 0..self.projections.len() {
-                // Safety: exclusive access to everything here (single thread).
-                self.synaptic_events +=
-                    unsafe { deliver(&mut self.projections[k], self.populations.as_mut_ptr(), step) };
+        let spikes = &self.spikes;
+        let n = match &mut self.team.0 {
+            None => {
+                let mut n = 0;
+                for (pop, ks) in self.populations.iter_mut().zip(&self.by_target) {
+                    for &k in ks {
+                        n += deliver(&mut self.projections[k], pop, spikes, step);
+                    }
+                }
+                n
             }
-            return;
+            Some(plan) => {
+                let mut groups: Vec<(&mut Population, Vec<&mut Projection>)> =
+                    self.populations.iter_mut().map(|p| (p, Vec::new())).collect();
+                for proj in self.projections.iter_mut() {
+                    groups[proj.to().0 as usize].1.push(proj);
+                }
+                let work = |(pop, projs): (&mut Population, Vec<&mut Projection>)| {
+                    projs.into_iter().map(|p| deliver(p, pop, spikes, step)).sum()
+                };
+                parallel::split_run(&mut plan.team, &plan.deliver, groups.into_iter(), &work)
+            }
         };
-        let pops = SyncPtr(self.populations.as_mut_ptr());
-        let projs = SyncPtr(self.projections.as_mut_ptr());
-        let counts: Vec<std::sync::atomic::AtomicU64> =
-            (0..plan.team.size()).map(|_| std::sync::atomic::AtomicU64::new(0)).collect();
-        plan.team.run(&|m| {
-            let mut n = 0;
-            for &k in &plan.deliver[m] {
-                // Safety: the plan gives each projection, and every projection onto a given target
-                // population, to exactly one member; during delivery the other fields read
-                // (delay buffers, events, bursts) are not written by anyone.
-                n += unsafe { deliver(&mut *projs.get().add(k), pops.get(), step) };
+        self.synaptic_events += n;
+    }
+
+    /// Phase "learn": for each population with plastic projections onto it, every such projection
+    /// learns (file order) from the estimates as they were before this step's spikes, then the
+    /// estimates count this step's events and bursts (spec 5.1, P11). Sequential: plastic
+    /// networks are small next to their delivery.
+    fn phase_learn(&mut self, step: u64) {
+        for &t in &self.learners {
+            let sp = &self.spikes[t];
+            for &k in &self.by_target[t] {
+                self.projections[k].learn(step, sp.events(), sp.bursts(), &self.estimates[t]);
             }
-            counts[m].store(n, std::sync::atomic::Ordering::Relaxed);
-        });
-        self.synaptic_events += counts.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).sum::<u64>();
+            self.estimates[t].count(sp.events(), sp.bursts());
+        }
     }
 
     /// Phase "currents": after this step's threshold check (spec 0.2 step 3).
     fn phase_currents(&mut self, step: u64) {
         for c in &self.currents {
-            c.apply(step, self.dt_ms, &mut self.populations[c.target.0 as usize].pop);
+            c.apply(step, self.dt_ms, &mut self.populations[c.target.0 as usize]);
         }
     }
 
-    /// Phase "relax": detector traces take this step's spikes, then decay; STP variables, the
-    /// filters' presynaptic traces and the plasticity traces relax. Sequential: this is a few
-    /// streaming passes whose total cost (~10 % of a step on the Fig. 3 network) is below that of a
-    /// fork-join per step (measured: 0.22 s sequential vs 0.74 s parallel over a 4 s run).
+    /// Phase "relax": detector traces take this step's spikes, then decay; the estimates' spike
+    /// traces take them too; STP variables, the projections' detectors and E_pre relax.
+    /// Sequential: a few streaming passes whose total cost (~10 % of a step on the Fig. 3 network)
+    /// is below that of a fork-join per step (measured: 0.22 s sequential vs 0.74 s parallel over a
+    /// 4 s run).
     fn phase_relax(&mut self, step: u64) {
-        for slot in &mut self.populations {
-            if let Some(det) = &mut slot.detector {
-                det.relax(slot.history.at(step));
+        for (sp, est) in self.spikes.iter_mut().zip(&mut self.estimates) {
+            sp.relax(step);
+            if !est.is_empty() {
+                est.relax(sp.at(step));
             }
         }
-        let pops = &self.populations;
         for proj in &mut self.projections {
-            let post = pops[proj.cfg.to.0 as usize].history.at(step);
-            proj.relax(step, &pops[proj.cfg.from.0 as usize].history, post);
+            let fed = self.spikes[proj.from().0 as usize].delayed(step, proj.trace_delay());
+            proj.relax(fed);
         }
+    }
+
+    /// Applies one protocol change (indices validated by the model builder; an out-of-range index
+    /// panics).
+    pub fn apply(&mut self, action: &Action) {
+        protocol::apply(action, &mut self.projections, &mut self.populations, &mut self.currents);
     }
 
     /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).
@@ -294,41 +313,38 @@ impl Network {
         let pop_costs: Vec<f64> = self
             .populations
             .iter()
-            .map(|s| s.pop.len() as f64 * if matches!(s.pop, Population::Poisson(_)) { 0.1 } else { 1.0 })
+            .map(|p| p.len() as f64 * if matches!(p, Population::Poisson(_)) { 0.1 } else { 1.0 })
             .collect();
-        let integrate = partition(&pop_costs, threads);
         let mut target_costs = vec![0.0; self.populations.len()];
         for p in &self.projections {
-            target_costs[p.cfg.to.0 as usize] += p.n_synapses() as f64 + p.csr.row_start.len() as f64;
+            target_costs[p.to().0 as usize] += p.n_synapses() as f64 + p.csr().row_start.len() as f64;
         }
-        let deliver = partition(&target_costs, threads)
-            .into_iter()
-            .map(|targets| {
-                (0..self.projections.len())
-                    .filter(|&k| targets.contains(&(self.projections[k].cfg.to.0 as usize)))
-                    .collect()
-            })
-            .collect();
-        self.team = TeamSlot(Some(Arc::new(TeamPlan { team, integrate, deliver })));
+        let owners = |costs: &[f64]| {
+            let mut owner = vec![0usize; costs.len()];
+            for (m, part) in partition(costs, threads).into_iter().enumerate() {
+                part.into_iter().for_each(|i| owner[i] = m);
+            }
+            owner
+        };
+        self.team = TeamSlot(Some(TeamPlan { team, integrate: owners(&pop_costs), deliver: owners(&target_costs) }));
         Ok(())
     }
 
     /// Turns per-phase wall-time accounting on (see [`Network::timings`]).
     pub fn enable_timings(&mut self) {
-        self.timings = Some([Duration::ZERO; 5]);
+        self.timers.enable();
     }
 
-    /// Wall time spent in each phase of [`SCHEDULE`] (protocol, integrate, deliver, currents,
-    /// relax), when enabled.
-    pub fn timings(&self) -> Option<&[Duration; 5]> {
-        self.timings.as_ref()
+    /// Wall time spent in each phase of [`SCHEDULE`], seconds, when enabled.
+    pub fn timings(&self) -> Option<Vec<(&'static str, f64)>> {
+        self.timers.seconds()
     }
 
     /// Checks every population's state for NaN or infinity.
     pub fn check_finite(&self) -> Result<(), Instability> {
-        for slot in &self.populations {
-            if let Some((neuron, variable, value)) = slot.pop.first_non_finite() {
-                return Err(Instability { population: slot.name.clone(), neuron, variable, value, t_ms: self.t_ms() });
+        for (info, pop) in self.info.iter().zip(&self.populations) {
+            if let Some((neuron, variable, value)) = pop.first_non_finite() {
+                return Err(Instability { population: info.name.clone(), neuron, variable, value, t_ms: self.t_ms() });
             }
         }
         Ok(())
@@ -341,20 +357,26 @@ impl Network {
 
     /// Rough memory held by the network state, bytes.
     pub fn state_bytes(&self) -> usize {
-        let pops: usize = self
-            .populations
-            .iter()
-            .map(|s| s.pop.state_bytes() + s.history.bytes() + s.detector.as_ref().map_or(0, |d| d.bytes()))
-            .sum();
-        let syn: usize = self.projections.iter().map(|p| p.csr.targets.len() * 4 + p.csr.row_start.len() * 8).sum();
-        pops + syn
+        let pops: usize = self.populations.iter().map(|p| p.state_bytes()).sum();
+        let spikes: usize = self.spikes.iter().map(|s| s.bytes()).sum();
+        let est: usize = self.estimates.iter().map(|e| e.bytes()).sum();
+        let syn: usize = self.projections.iter().map(|p| p.bytes()).sum();
+        pops + spikes + est + syn
     }
 }
 
-/// The network's team, if any. A clone of the network gets none (call `set_threads` on it): two
-/// networks must not drive the same team, whose `run` is not reentrant across threads.
+/// Delivers one projection onto its target population `pop`, reading its source's spikes.
+fn deliver(proj: &mut Projection, pop: &mut Population, spikes: &[SpikeState], step: u64) -> u64 {
+    let src = &spikes[proj.from().0 as usize];
+    let (now, delayed) = (src.at(step), src.delayed(step, proj.config().delay_steps));
+    let cfg = proj.config();
+    let g = pop.conductance_mut(cfg.target, cfg.receptor).expect("target compartment validated by the builder");
+    proj.deliver(step, now, delayed, g)
+}
+
+/// The network's team, if any. A clone of the network gets none (call `set_threads` on it).
 #[derive(Debug, Default)]
-struct TeamSlot(Option<Arc<TeamPlan>>);
+struct TeamSlot(Option<TeamPlan>);
 
 impl Clone for TeamSlot {
     fn clone(&self) -> Self {
@@ -366,43 +388,8 @@ impl Clone for TeamSlot {
 #[derive(Debug)]
 struct TeamPlan {
     team: Team,
-    /// Population indices integrated by each member.
-    integrate: Vec<Vec<usize>>,
-    /// Projection indices delivered by each member (all projections onto the same target go to the
-    /// same member, in file order).
-    deliver: Vec<Vec<usize>>,
-}
-
-/// A raw pointer that may cross to the team's threads; what it points to is split between them by a
-/// [`TeamPlan`].
-struct SyncPtr<T>(*mut T);
-impl<T> Clone for SyncPtr<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for SyncPtr<T> {}
-unsafe impl<T> Send for SyncPtr<T> {}
-unsafe impl<T> Sync for SyncPtr<T> {}
-impl<T> SyncPtr<T> {
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
-
-/// Delivers one projection: reads the source's delay buffer, writes the target's conductances.
-///
-/// # Safety
-/// `pops` points to the network's populations; no one else may access the target population's
-/// neuron state (`pop`) during the call, and no one may write any delay buffer, event or burst list.
-unsafe fn deliver(proj: &mut Projection, pops: *mut PopulationSlot, step: u64) -> u64 {
-    let (from, to) = (proj.cfg.from.0 as usize, proj.cfg.to.0 as usize);
-    let (target, receptor) = (proj.cfg.target, proj.cfg.receptor);
-    // Field-level borrows: the target's neuron state mutably, delay buffers and spike lists shared
-    // (for a recurrent projection source and target are the same slot, different fields).
-    let dst = pops.add(to);
-    let src_history = &(*pops.add(from)).history;
-    let post = PostSpikes { spikes: (*dst).history.at(step), events: &(*dst).events, bursts: &(*dst).bursts };
-    let g = (*dst).pop.conductance_mut(target, receptor).expect("validated target");
-    proj.propagate(step, src_history, g, post)
+    /// Member integrating each population.
+    integrate: Vec<usize>,
+    /// Member delivering onto each target population (every projection onto it, file order).
+    deliver: Vec<usize>,
 }

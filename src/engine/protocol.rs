@@ -2,9 +2,9 @@
 //! reference's `sys->run(T)` followed by setters (spec 7.2: plasticity switched on after warm-up,
 //! dendritic drive scaled, a current switched on).
 
-use super::Network;
 use crate::neuron::Population;
-use crate::stimulus::Waveform;
+use crate::stimulus::{CurrentInput, Waveform};
+use crate::synapse::Projection;
 
 /// One change.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,22 +74,25 @@ impl Protocol {
     }
 }
 
-impl Network {
-    /// Applies one protocol change (indices validated by the model builder).
-    pub fn apply(&mut self, action: &Action) {
-        match *action {
-            Action::Plasticity { projection, on } => self.projections[projection].set_plasticity(on),
-            Action::WeightScale { projection, scale } => self.projections[projection].set_weight_scale(scale as f32),
-            Action::Rate { population, hz } => {
-                if let Population::Poisson(p) = &mut self.populations[population].pop {
-                    p.set_rate(hz);
-                }
+/// Applies one change to the network's parts (indices validated by the model builder).
+pub(super) fn apply(
+    action: &Action,
+    projections: &mut [Projection],
+    populations: &mut [Population],
+    currents: &mut [CurrentInput],
+) {
+    match *action {
+        Action::Plasticity { projection, on } => projections[projection].set_plasticity(on),
+        Action::WeightScale { projection, scale } => projections[projection].set_weight_scale(scale as f32),
+        Action::Rate { population, hz } => {
+            if let Population::Poisson(p) = &mut populations[population] {
+                p.set_rate(hz);
             }
-            Action::Current { input, pa } => match &mut self.currents[input].waveform {
-                Waveform::Constant { current_pa } => *current_pa = pa,
-                Waveform::Sine { amplitude_pa, .. } => *amplitude_pa = pa,
-                Waveform::Piecewise(_) | Waveform::PerNeuron(_) => {}
-            },
         }
+        Action::Current { input, pa } => match &mut currents[input].waveform {
+            Waveform::Constant { current_pa } => *current_pa = pa,
+            Waveform::Sine { amplitude_pa, .. } => *amplitude_pa = pa,
+            Waveform::Piecewise(_) | Waveform::PerNeuron(_) => {}
+        },
     }
 }

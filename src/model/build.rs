@@ -3,30 +3,22 @@
 
 use super::error::{hint_for, ModelError};
 use super::schema::{InputSpec, KindName, ModelFile, PhaseSpec, PopulationSpec, ProjectionSpec, ProtocolFile};
-use crate::burst::{BurstDetector, BurstRule};
-use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory};
+use crate::burst::BurstRule;
+use crate::engine::{Action, Network, NetworkBuilder, MAX_DELAY_MS};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::lif::{InitialConductances, LifParams};
 use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
 use crate::neuron::{Adex, BurstPoisson, Compartment, InitialVoltage, Lif, Poisson, Population, Pyramidal, Receptor};
-use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
-use crate::rng::{stream_rng, Stream};
+use crate::plasticity::{BurstCcnParams, BurstRuleParams, EmptyEstimate, Homeostasis, RuleParams};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
-use crate::synapse::projection::Csr;
-use crate::synapse::{Connect, Projection, ProjectionConfig, StpIncrement, StpParams, Transmit};
+use crate::synapse::{Connect, ProjectionConfig, StpIncrement, StpParams, Transmit, DEFAULT_DELAY_MS};
 use crate::PopulationId;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Default axonal delay of ordinary projections, ms (spec 0.3: MINDELAY = 8 steps).
-pub const DEFAULT_DELAY_MS: f64 = 0.8;
-/// Time constant of the event/burst detector, ms (spec 2.1).
-pub const BURST_TAU_MS: f64 = 16.0;
 /// Default rate bin, ms (Fig. 3 uses 50 ms, spec 2.2).
 pub const DEFAULT_RATE_BIN_MS: f64 = 50.0;
-/// Longest accepted delay, ms (the delay ring holds one spike list per step).
-pub const MAX_DELAY_MS: f64 = 1000.0;
 
 /// Command-line overrides applied before building (they change wiring and noise).
 #[derive(Clone, Debug, Default)]
@@ -201,7 +193,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     };
 
     // Populations.
-    let mut slots: Vec<PopulationSlot> = Vec::new();
+    let mut net = NetworkBuilder::new(dt, seed, burst_rule);
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     for (k, spec) in raw.populations.iter().enumerate() {
         let section = format!("population {k} (\"{}\")", spec.name);
@@ -220,10 +212,10 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             return Err(cx.invalid(&section, "size", spec.size, "a positive number of neurons"));
         }
         let pop = build_population(&cx, &section, spec, dt, seed, k as u64)?;
-        names.insert(spec.name.clone(), slots.len());
-        slots.push(new_slot(spec.name.clone(), false, pop, dt, burst_rule));
+        let id = net.add_population(spec.name.clone(), false, pop);
+        names.insert(spec.name.clone(), id.0 as usize);
     }
-    let n_declared = slots.len();
+    let n_declared = names.len();
     let known = |names: &BTreeMap<String, usize>| names.keys().cloned().collect::<Vec<_>>().join(", ");
     let lookup = |names: &BTreeMap<String, usize>, section: &str, key: &str, name: &str| -> Result<usize, ModelError> {
         names.get(name).copied().ok_or_else(|| {
@@ -237,28 +229,26 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     };
 
     // Projections.
-    let mut projections = Vec::new();
     for (k, spec) in raw.projections.iter().enumerate() {
         let section = format!("projection {k} ({} -> {})", spec.from, spec.to);
         let from = lookup(&names, &section, "from", &spec.from)?;
         let to = lookup(&names, &section, "to", &spec.to)?;
         let connect = parse_connect(&cx, &section, &spec.connect)?;
-        projections.push(build_projection(&cx, &section, spec, connect, from, to, &mut slots, dt, seed, k as u64)?);
+        build_projection(&cx, &section, spec, connect, from, to, &mut net, k as u64)?;
     }
 
     // Inputs.
-    let mut currents = Vec::new();
     let mut input_names: BTreeMap<String, usize> = BTreeMap::new();
     for (k, spec) in raw.inputs.iter().enumerate() {
         match spec {
             InputSpec::ConstantCurrent { name, target, compartment, current_pa, start_ms, stop_ms } => {
                 let section = format!("input {k} (constant_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
-                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                check_current_target(&cx, &section, &net, t, *compartment)?;
                 let current_pa = cx.finite(&section, "current_pa", *current_pa, "current in pA")?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
-                register_input(&cx, &mut input_names, name, currents.len(), k)?;
-                currents.push(CurrentInput {
+                register_input(&cx, &mut input_names, name, net.currents().len(), k)?;
+                net.add_current(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
                     waveform: Waveform::Constant { current_pa },
@@ -279,10 +269,10 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             } => {
                 let section = format!("input {k} (sine_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
-                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                check_current_target(&cx, &section, &net, t, *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
-                register_input(&cx, &mut input_names, name, currents.len(), k)?;
-                currents.push(CurrentInput {
+                register_input(&cx, &mut input_names, name, net.currents().len(), k)?;
+                net.add_current(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
                     waveform: Waveform::Sine {
@@ -300,14 +290,14 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             InputSpec::FileCurrent { name, target, compartment, file: stim, loop_ms, scale, start_ms, stop_ms } => {
                 let section = format!("input {k} (file_current -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
-                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                check_current_target(&cx, &section, &net, t, *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
                 let scale = cx.finite(&section, "scale", scale.unwrap_or(1.0), "factor")?;
                 let mut series = stimfile::read_piecewise(&cx.base.join(stim), *loop_ms)
                     .map_err(|e| ModelError::Stimulus { file: file.to_string(), section: section.clone(), cause: e })?;
                 series.values_pa.iter_mut().for_each(|v| *v *= scale);
-                register_input(&cx, &mut input_names, name, currents.len(), k)?;
-                currents.push(CurrentInput {
+                register_input(&cx, &mut input_names, name, net.currents().len(), k)?;
+                net.add_current(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
                     waveform: Waveform::Piecewise(series),
@@ -318,9 +308,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             InputSpec::NeuronCurrents { name, target, compartment, values_pa, file: stim, start_ms, stop_ms } => {
                 let section = format!("input {k} (neuron_currents -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
-                check_current_target(&cx, &section, &slots[t], *compartment)?;
+                check_current_target(&cx, &section, &net, t, *compartment)?;
                 let (start_step, stop_step) = window(&cx, &section, *start_ms, *stop_ms, dt)?;
-                let n = slots[t].pop.len();
+                let n = net.population(PopulationId(t as u32)).len();
                 let values = match (values_pa, stim) {
                     (Some(v), None) => {
                         if v.len() != n {
@@ -348,8 +338,8 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                         ))
                     }
                 };
-                register_input(&cx, &mut input_names, name, currents.len(), k)?;
-                currents.push(CurrentInput {
+                register_input(&cx, &mut input_names, name, net.currents().len(), k)?;
+                net.add_current(CurrentInput {
                     target: PopulationId(t as u32),
                     compartment: *compartment,
                     waveform: Waveform::PerNeuron(values),
@@ -361,7 +351,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                 let section = format!("input {k} (poisson -> {target})");
                 let t = lookup(&names, &section, "target", target)?;
                 let rate = poisson_rate(&cx, &section, *rate_hz, dt)?;
-                let n = slots[t].pop.len();
+                let n = net.population(PopulationId(t as u32)).len();
                 let src_name = name.clone().unwrap_or_else(|| {
                     format!("{target}.{}.{}.input{k}", comp_name(*compartment), rec_name(*receptor))
                 });
@@ -377,9 +367,8 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                 // input does not change the random streams of declared populations.
                 let index = (n_declared + k) as u64 + (1 << 32);
                 let pop = Population::Poisson(Poisson::new(n, rate, dt, seed, index));
-                names.insert(src_name.clone(), slots.len());
-                let from = slots.len();
-                slots.push(new_slot(src_name.clone(), true, pop, dt, burst_rule));
+                let from = net.add_population(src_name.clone(), true, pop).0 as usize;
+                names.insert(src_name.clone(), from);
                 let pspec = ProjectionSpec {
                     name: Some(format!("{src_name}->{target}")),
                     from: src_name,
@@ -393,20 +382,10 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     transmit: None,
                     transmit_trace: None,
                     plasticity: None,
+                    weights: None,
                 };
                 let pk = raw.projections.len() as u64 + k as u64;
-                projections.push(build_projection(
-                    &cx,
-                    &section,
-                    &pspec,
-                    Connect::OneToOne,
-                    from,
-                    t,
-                    &mut slots,
-                    dt,
-                    seed,
-                    pk,
-                )?);
+                build_projection(&cx, &section, &pspec, Connect::OneToOne, from, t, &mut net, pk)?;
             }
         }
     }
@@ -421,7 +400,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             }
             v
         }
-        None => (0..n_declared).filter(|&i| !matches!(slots[i].pop, Population::Poisson(_))).collect(),
+        None => (0..n_declared)
+            .filter(|&i| !matches!(net.population(PopulationId(i as u32)), Population::Poisson(_)))
+            .collect(),
     };
     let bin = out.rate_bin_ms.unwrap_or(DEFAULT_RATE_BIN_MS);
     cx.positive("[output]", "rate_bin_ms", bin, "bin in ms")?;
@@ -447,6 +428,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             let sec = "[output.weights]";
             let every_steps =
                 cx.steps(sec, "every_ms", cx.positive(sec, "every_ms", w.every_ms, "period in ms")?, dt)?;
+            let projections = net.projections();
             let proj_names: BTreeMap<&str, usize> =
                 projections.iter().enumerate().map(|(i, p)| (p.name(), i)).collect();
             let list = match &w.projections {
@@ -467,7 +449,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     }
                     v
                 }
-                None => (0..projections.len()).filter(|&i| projections[i].rule.is_some()).collect(),
+                None => (0..projections.len()).filter(|&i| projections[i].plasticity().is_some()).collect(),
             };
             let first = w.estimates_of_first.unwrap_or(0);
             if first < 0 {
@@ -501,6 +483,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     }
     let pop_names = names.clone();
     let mut actions = Vec::new();
+    let projections = net.projections();
     for (k, (src, ph)) in phases.iter().enumerate() {
         let pcx = Ctx { file: src, base: cx.base.clone() };
         let sec = format!("phase {k} (at {} ms)", ph.at_ms);
@@ -520,7 +503,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         };
         for (name, &on) in &ph.plasticity {
             let i = proj_index("plasticity", name)?;
-            if projections[i].rule.is_none() {
+            if projections[i].plasticity().is_none() {
                 return Err(pcx.invalid(&sec, "plasticity", format!("\"{name}\""), "a plastic projection"));
             }
             actions.push((step, Action::Plasticity { projection: i, on }));
@@ -530,25 +513,28 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
             // one-to-one projection).
             let drive = pop_names
                 .get(name)
-                .filter(|&&p| slots[p].generated)
-                .and_then(|&p| projections.iter().position(|q| q.cfg.from.0 as usize == p));
+                .filter(|&&p| net.info(PopulationId(p as u32)).generated)
+                .and_then(|&p| projections.iter().position(|q| q.from().0 as usize == p));
             let i = match drive {
                 Some(i) => i,
                 None => proj_index("weight_scale", name)?,
             };
             pcx.non_negative(&sec, &format!("weight_scale.{name}"), scale, "factor")?;
-            if projections[i].rule.is_some() {
+            if projections[i].weights().per_synapse().is_some() {
                 return Err(pcx.invalid(
                     &sec,
                     "weight_scale",
                     format!("\"{name}\""),
-                    "a static projection (plastic weights belong to the rule)",
+                    "a projection with one shared weight (per-synapse and plastic weights are not scaled)",
                 ));
             }
             actions.push((step, Action::WeightScale { projection: i, scale }));
         }
         for (name, &hz) in &ph.rate_hz {
-            let Some(&i) = pop_names.get(name).filter(|&&i| matches!(slots[i].pop, Population::Poisson(_))) else {
+            let Some(&i) = pop_names
+                .get(name)
+                .filter(|&&i| matches!(net.population(PopulationId(i as u32)), Population::Poisson(_)))
+            else {
                 return Err(pcx.invalid(
                     &sec,
                     "rate_hz",
@@ -571,7 +557,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
                     ),
                 ));
             };
-            if !matches!(currents[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
+            if !matches!(net.currents()[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
                 return Err(pcx.invalid(&sec, "current_pa", format!("\"{name}\""), "a constant or sine current"));
             }
             pcx.finite(&sec, &format!("current_pa.{name}"), pa, "current in pA")?;
@@ -579,8 +565,10 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         }
     }
     let output = OutputConfig { weights, ..output };
-    let mut network = Network::new(dt, slots, projections, currents);
-    network.protocol = Protocol::new(actions);
+    for (step, action) in actions {
+        net.add_action(step, action);
+    }
+    let network = net.finish();
     Ok(Model { network, n_steps, seed, threads, title: sim.title.clone(), output, text: text.to_string() })
 }
 
@@ -598,23 +586,6 @@ fn rec_name(r: Receptor) -> &'static str {
     }
 }
 
-fn new_slot(name: String, generated: bool, pop: Population, dt: f64, rule: BurstRule) -> PopulationSlot {
-    let detector = match pop {
-        Population::Poisson(_) => None,
-        _ => Some(BurstDetector::new(pop.len(), BURST_TAU_MS, dt, rule)),
-    };
-    PopulationSlot {
-        name,
-        generated,
-        pop,
-        detector,
-        history: SpikeHistory::new(0),
-        events: Vec::new(),
-        bursts: Vec::new(),
-        burst_onsets: Vec::new(),
-    }
-}
-
 fn poisson_rate(cx: &Ctx, section: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
     let max = 1000.0 / dt;
     if !(rate.is_finite() && rate >= 0.0 && rate < max) {
@@ -623,8 +594,15 @@ fn poisson_rate(cx: &Ctx, section: &str, rate: f64, dt: f64) -> Result<f64, Mode
     Ok(rate)
 }
 
-fn check_current_target(cx: &Ctx, section: &str, slot: &PopulationSlot, c: Compartment) -> Result<(), ModelError> {
-    if slot.pop.accepts_current(c) {
+fn check_current_target(
+    cx: &Ctx,
+    section: &str,
+    net: &NetworkBuilder,
+    t: usize,
+    c: Compartment,
+) -> Result<(), ModelError> {
+    let id = PopulationId(t as u32);
+    if net.population(id).accepts_current(c) {
         Ok(())
     } else {
         Err(cx.invalid(
@@ -633,8 +611,8 @@ fn check_current_target(cx: &Ctx, section: &str, slot: &PopulationSlot, c: Compa
             format!("\"{}\"", comp_name(c)),
             format!(
                 "a compartment of population \"{}\" (kind {}) that takes currents",
-                slot.name,
-                slot.pop.kind_name()
+                net.info(id).name,
+                net.population(id).kind_name()
             ),
         ))
     }
@@ -686,11 +664,10 @@ fn build_projection(
     connect: Connect,
     from: usize,
     to: usize,
-    slots: &mut [PopulationSlot],
-    dt: f64,
-    seed: u64,
+    net: &mut NetworkBuilder,
     index: u64,
-) -> Result<Projection, ModelError> {
+) -> Result<usize, ModelError> {
+    let dt = net.dt_ms();
     let weight = spec.weight;
     if !(weight.is_finite() && weight >= 0.0) {
         return Err(cx.invalid(
@@ -705,16 +682,8 @@ fn build_projection(
         Some(v) => Some(parse_plasticity(cx, section, v, weight)?),
     };
     let transmit = match spec.transmit.as_deref() {
-        // Plastic projections transmit events only (the reference's AdaptiveEBCP, P7).
+        // Plastic projections transmit events only by default (the reference's AdaptiveEBCP, P7).
         None if plasticity.is_some() => Transmit::Events,
-        Some(t) if plasticity.is_some() && t != "events" => {
-            return Err(cx.invalid(
-                section,
-                "transmit",
-                format!("\"{t}\""),
-                "\"events\" (or nothing): plastic projections transmit events only (spec 5.1, P7)",
-            ))
-        }
         None | Some("all") => Transmit::All,
         Some("events") => Transmit::Events,
         Some("bursts") => Transmit::Bursts,
@@ -722,7 +691,7 @@ fn build_projection(
             return Err(cx.invalid(section, "transmit", format!("\"{o}\""), "\"all\", \"events\" or \"bursts\""))
         }
     };
-    let filter_trace_delay = match spec.transmit_trace.as_deref() {
+    let trace_delay = match spec.transmit_trace.as_deref() {
         None | Some("delayed") => (DEFAULT_DELAY_MS / dt).round() as u32,
         Some("immediate") => 0,
         Some(o) => {
@@ -738,37 +707,41 @@ fn build_projection(
         None => None,
         Some(v) => Some(parse_stp(cx, section, v)?),
     };
-    if stp.is_some() && transmit != Transmit::All {
-        return Err(cx.invalid(
-            section,
-            "transmit",
-            format!("\"{}\"", spec.transmit.as_deref().unwrap_or("")),
-            "\"all\" when stp is set (the reference filters static synapses only)",
-        ));
-    }
-    // Filtered projections read the immediate spike list: zero delay (spec 0.3, P7).
-    let default_delay = if transmit == Transmit::All { DEFAULT_DELAY_MS } else { 0.0 };
+    let per_synapse = match spec.weights.as_deref() {
+        None => plasticity.is_some(),
+        Some("synapse") => true,
+        Some("projection") => false,
+        Some(o) => {
+            return Err(cx.invalid(
+                section,
+                "weights",
+                format!("\"{o}\""),
+                "\"projection\" (one shared weight) or \"synapse\" (one weight per synapse)",
+            ))
+        }
+    };
+    // Filtering and plastic projections read the immediate spike list: zero delay by default
+    // (spec 0.3, P7); any delay is allowed.
+    let default_delay = if transmit == Transmit::All && plasticity.is_none() { DEFAULT_DELAY_MS } else { 0.0 };
     let delay_ms = spec.delay_ms.unwrap_or(default_delay);
     if delay_ms > MAX_DELAY_MS {
         return Err(cx.invalid(section, "delay_ms", delay_ms, format!("a delay of at most {MAX_DELAY_MS} ms")));
     }
     let delay = cx.steps(section, "delay_ms", delay_ms, dt)? as u32;
-    if plasticity.is_some() && delay != 0 {
-        return Err(cx.invalid(section, "delay_ms", delay_ms, "0 (plastic projections act in the emission step, P7)"));
-    }
-    if slots[to].pop.conductance_mut(spec.target, spec.receptor).is_none() {
+    let (src, dst) = (PopulationId(from as u32), PopulationId(to as u32));
+    if net.population_mut(dst).conductance_mut(spec.target, spec.receptor).is_none() {
         return Err(cx.invalid(
             section,
             "target",
             format!("\"{}\"", comp_name(spec.target)),
             format!(
                 "a compartment with synapses; population \"{}\" (kind {}) has none there",
-                slots[to].name,
-                slots[to].pop.kind_name()
+                net.info(dst).name,
+                net.population(dst).kind_name()
             ),
         ));
     }
-    let (n_pre, n_post) = (slots[from].pop.len(), slots[to].pop.len());
+    let (n_pre, n_post) = (net.population(src).len(), net.population(dst).len());
     if connect == Connect::OneToOne && n_pre != n_post {
         return Err(cx.invalid(
             section,
@@ -776,7 +749,8 @@ fn build_projection(
             "\"one_to_one\"",
             format!(
                 "populations of equal size (\"{}\" has {n_pre}, \"{}\" has {n_post})",
-                slots[from].name, slots[to].name
+                net.info(src).name,
+                net.info(dst).name
             ),
         ));
     }
@@ -794,38 +768,112 @@ fn build_projection(
             "at most 2e9 synapses per projection",
         ));
     }
-    let mut rng = stream_rng(seed, Stream::Wiring, &[index]);
-    let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
-    // The source keeps spikes long enough for its longest outgoing delay (and, for filters, for
-    // the delayed feed of their presynaptic trace).
-    let depth = if transmit == Transmit::All { delay } else { delay.max(filter_trace_delay) };
-    if slots[from].history_depth() < depth {
-        slots[from].history = SpikeHistory::new(depth);
-    }
     let name = spec.name.clone().unwrap_or_else(|| {
         format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
     });
     let cfg = ProjectionConfig {
         name,
-        from: PopulationId(from as u32),
-        to: PopulationId(to as u32),
+        from: src,
+        to: dst,
         target: spec.target,
         receptor: spec.receptor,
         weight: weight as f32,
+        per_synapse,
         delay_steps: delay,
         transmit,
+        trace_delay,
         stp,
-        filter_trace_delay,
         plasticity_on: plasticity.as_ref().is_some_and(|p| p.1),
         plasticity: plasticity.map(|p| p.0),
     };
-    Ok(Projection::new(cfg, csr, n_pre, n_post, dt))
+    net.add_projection(cfg, connect, index).map_err(|e| {
+        cx.invalid(
+            section,
+            "weights",
+            format!("\"{}\"", spec.weights.as_deref().unwrap_or("projection")),
+            e.to_string(),
+        )
+    })
+}
+
+/// `plasticity = { rule = "burst" | "burstccn", ... }`: the rule's parameters and whether it
+/// starts on.
+fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(RuleParams, bool), ModelError> {
+    let expected = "\"burst\" (spec 5.1) or \"burstccn\" (dw = eta (B - p_b E) E_pre)";
+    match v.get("rule") {
+        Some(toml::Value::String(r)) if r == "burst" => parse_burst_rule(cx, section, v, w0),
+        Some(toml::Value::String(r)) if r == "burstccn" => parse_burstccn_rule(cx, section, v, w0),
+        Some(o) => Err(cx.invalid(section, "plasticity.rule", o, expected)),
+        None if v.is_table() => Err(cx.invalid(section, "plasticity.rule", "(missing)", expected)),
+        None => Err(cx.invalid(
+            section,
+            "plasticity",
+            v,
+            "a table { rule = \"burst\", eta = .., tau_pre_ms = .., tau_avg_ms = .. }",
+        )),
+    }
+}
+
+/// `plasticity = { rule = "burstccn", eta, tau_pre_ms, p_baseline, w_min (0), w_max (none), on }`.
+fn parse_burstccn_rule(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(RuleParams, bool), ModelError> {
+    let t = v.as_table().expect("checked by parse_plasticity");
+    let allowed = ["rule", "eta", "tau_pre_ms", "p_baseline", "w_min", "w_max", "on"];
+    if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ModelError::UnknownKey {
+            file: cx.file.to_string(),
+            section: format!("{section}: plasticity"),
+            key: k.clone(),
+            allowed: allowed.join(", "),
+            hint: hint_for(k, &allowed),
+        });
+    }
+    let num = |key: &str| -> Result<Option<f64>, ModelError> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(x) => {
+                number(x).map(Some).ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), x, "a number"))
+            }
+        }
+    };
+    let need = |key: &str| -> Result<f64, ModelError> {
+        num(key)?.ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), "(missing)", "a number"))
+    };
+    let eta = cx.non_negative(section, "plasticity.eta", need("eta")?, "learning rate")?;
+    let tau_pre = cx.positive(section, "plasticity.tau_pre_ms", need("tau_pre_ms")?, "time constant in ms")?;
+    let p_b = need("p_baseline")?;
+    if !(0.0..=1.0).contains(&p_b) {
+        return Err(cx.invalid(section, "plasticity.p_baseline", p_b, "a burst probability between 0 and 1"));
+    }
+    let mut p = BurstCcnParams::new(eta, tau_pre, p_b);
+    if let Some(x) = num("w_min")? {
+        p.w_min = cx.finite(section, "plasticity.w_min", x, "weight")?;
+    }
+    if let Some(x) = num("w_max")? {
+        if x.is_nan() {
+            return Err(cx.invalid(section, "plasticity.w_max", x, "a weight (or inf for no bound)"));
+        }
+        p.w_max = x;
+    }
+    if !(p.w_min <= w0 && w0 <= p.w_max) {
+        return Err(cx.invalid(
+            section,
+            "weight",
+            w0,
+            format!("an initial weight within [w_min, w_max] = [{}, {}]", p.w_min, p.w_max),
+        ));
+    }
+    let on = match t.get("on") {
+        None => true,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(o) => return Err(cx.invalid(section, "plasticity.on", o, "true or false")),
+    };
+    Ok((RuleParams::BurstCcn(p), on))
 }
 
 /// `plasticity = { rule = "burst", eta, tau_pre_ms, tau_avg_ms, w_min, w_max, theta_min_hz,
 /// theta_max_hz, tau_hom_ms, r_hom_init_hz, homeostasis, empty_estimate, on }`: the rule's parameters
 /// (defaults: the reference's constants, spec 5.1) and whether it starts on.
-fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(BurstRuleParams, bool), ModelError> {
+fn parse_burst_rule(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(RuleParams, bool), ModelError> {
     let toml::Value::Table(t) = v else {
         return Err(cx.invalid(
             section,
@@ -857,11 +905,6 @@ fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result
             allowed: allowed.join(", "),
             hint: hint_for(k, &allowed),
         });
-    }
-    match t.get("rule") {
-        Some(toml::Value::String(r)) if r == "burst" => {}
-        Some(o) => return Err(cx.invalid(section, "plasticity.rule", o, "\"burst\" (spec 5.1)")),
-        None => return Err(cx.invalid(section, "plasticity.rule", "(missing)", "\"burst\" (spec 5.1)")),
     }
     let num = |key: &str| -> Result<Option<f64>, ModelError> {
         match t.get(key) {
@@ -939,7 +982,7 @@ fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result
         Some(toml::Value::Boolean(b)) => *b,
         Some(o) => return Err(cx.invalid(section, "plasticity.on", o, "true or false")),
     };
-    Ok((p, on))
+    Ok((RuleParams::Burst(p), on))
 }
 
 /// `stp = "depressing" | "facilitating" | { u, tau_d_ms, tau_f_ms, f, u_init, increment } |
@@ -1238,12 +1281,5 @@ impl Keys<'_> {
             }
         }
         Ok(())
-    }
-}
-
-impl PopulationSlot {
-    /// Longest delay the delay buffer can serve, steps.
-    pub fn history_depth(&self) -> u32 {
-        self.history.depth()
     }
 }

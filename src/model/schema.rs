@@ -159,6 +159,10 @@ pub struct ProjectionSpec {
     /// `{ rule = "burst", eta, tau_pre_ms, tau_avg_ms, ... }`: burst-dependent plasticity (5.1).
     #[serde(default)]
     pub plasticity: Option<toml::Value>,
+    /// `"projection"` (one shared weight; default for static projections) or `"synapse"` (one
+    /// weight per synapse; default and required for plastic ones).
+    #[serde(default)]
+    pub weights: Option<String>,
 }
 
 /// `[[input]]`: currents and private Poisson drives.

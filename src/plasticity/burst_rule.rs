@@ -8,29 +8,30 @@
 //! ```
 //!
 //! E_i and B_i are the postsynaptic event and burst trains (spec 2.1), E_pre_j the presynaptic event
-//! trace (+1 per event, decay tau_pre, not normalised), Ebar_i and Bbar_i the postsynaptic event and
-//! burst traces (+1 each, decay tau_avg; rates in Hz are trace / tau_avg). Discretely, within the
-//! propagate phase of a step (spec 0.2 step 2), in this order:
+//! trace (+1 per event, decay tau_pre, not normalised, kept by [`super::Plasticity`]), Ebar_i and
+//! Bbar_i the postsynaptic event and burst averages (+1 each, decay tau_avg; Hz = trace / tau_avg),
+//! shared by every projection onto the population ([`super::estimates`]). Discretely, in the learn
+//! phase of a step (spec 0.2 step 2), in this order:
 //!
-//! * **(a)** [`BurstRule::on_pre_event`], for each presynaptic event j (after delivery):
+//! * **(a)** [`PlasticityRule::on_pre_event`], for each presynaptic event j (after delivery):
 //!   `w_ij += eta * (theta_min - r_i)` when `r_i < theta_min` (homeostatic potentiation), clip;
 //!   **then** `E_pre_j += 1`.
-//! * **(b)** [`BurstRule::on_post_event`], for each postsynaptic event i: `v = -min(P_bar_i, 1)`
-//!   with P_bar from the estimate *before* this event, apply (c), **then** `Ebar_i += 1`.
-//!   [`BurstRule::on_post_burst`], for each postsynaptic burst i: `Bbar_i += 1`, then (c) with
-//!   `v = +1` (Ebar_i already holds the event that began the burst).
+//! * **(b)** for each postsynaptic event i: `v = -min(P_bar_i, 1)` with P_bar from the estimate
+//!   *before* this event, apply (c); for each postsynaptic burst i: (c) with `v = +1` (Ebar_i
+//!   already holds the event that began the burst); **then** the estimates count this step's
+//!   events and bursts.
 //! * **(c)** `h = -(ER_i - theta_max) / ER_i` if `ER_i = Ebar_i / tau_avg > theta_max`, else 0;
 //!   for every synapse j -> i: `w_ij += eta * (v + h) * E_pre_j`, clip to [w_min, w_max].
 //!
-//! Then, in the relax phase (spec 0.2 step 4, 5.1 (d)), [`BurstRule::relax`] lets the homeostatic
-//! spike trace take the step's postsynaptic spikes and decays every trace by exp(-dt/tau).
+//! Then, in the relax phase (spec 0.2 step 4, 5.1 (d)), the homeostatic spike trace takes the
+//! step's postsynaptic spikes and every trace decays by exp(-dt/tau).
 //!
 //! (a) runs before (b): the reference's `AdaptiveEBCPConnection::propagate` calls
 //! `compute_presyn_event_rate()` (pre events, (a)) before `compute_burst_rate()` (post spikes, (b)),
 //! so a postsynaptic update sees E_pre including the presynaptic events of the same step (P11).
 //!
-//! Weight changes are gated by the `stdp_active` flag ([`BurstRule::set_enabled`]); all traces keep
-//! updating while it is off (spec 5.2).
+//! Weight changes are gated by the `stdp_active` flag ([`super::Plasticity::set_enabled`]); all
+//! traces keep updating while it is off (spec 5.2).
 //!
 //! Two reference quirks are reproduced by default and have a clean alternative:
 //! * [`Homeostasis`]: the homeostatic potentiation uses a 30 s trace of *all* postsynaptic spikes
@@ -43,6 +44,9 @@
 //! an `f32` decay factor would carry up to ~2% error on the effective time constant. `f64` traces cost
 //! 8 bytes per neuron, negligible next to the per-synapse index, and make tau exact. Each weight
 //! update is computed in `f64` from the `f32` weight and rounded once.
+
+use super::estimates::{AverageId, Estimates, EventBurstAverage, SpikeRateId};
+use super::PlasticityRule;
 
 /// Which homeostatic potentiation term runs on presynaptic events (spec 5.1, pitfall P8).
 ///
@@ -125,110 +129,26 @@ impl BurstRuleParams {
     }
 }
 
-/// Plastic state of one projection under the burst-dependent rule (spec 5.1).
-///
-/// The weights live outside, in a `Vec<f32>` in the projection's CSR-by-presynaptic order: synapse
-/// `s` in `row_start[j]..row_start[j + 1]` goes from pre `j` to post `targets[s]` and has weight
-/// `weights[s]`. This struct keeps the traces (E_pre per presynaptic neuron; Ebar, Bbar and r_hom per
-/// postsynaptic neuron) and a by-post index into that CSR, so a postsynaptic update touches only the
-/// neuron's incoming synapses. The CSR must not change after [`BurstRule::new`].
+/// The burst-dependent rule (spec 5.1) of one projection: its parameters and the handles of the
+/// shared postsynaptic estimates it reads.
 #[derive(Clone, Debug)]
 pub struct BurstRule {
     params: BurstRuleParams,
-    /// stdp_active: weight changes on/off (traces update either way, spec 5.2).
-    enabled: bool,
-    /// Presynaptic event trace E_pre_j (dimensionless, +1 per event), per presynaptic neuron.
-    e_pre: Vec<f64>,
-    /// Postsynaptic event trace Ebar_i (+1 per event; Hz = Ebar / tau_avg).
-    e_bar: Vec<f64>,
-    /// Postsynaptic burst trace Bbar_i (+1 per burst; Hz = Bbar / tau_avg).
-    b_bar: Vec<f64>,
-    /// Homeostatic spike trace (+1 per spike, any spike; Hz = trace / tau_hom).
-    r_hom: Vec<f64>,
-    /// exp(-dt / tau_pre).
-    decay_pre: f64,
-    /// exp(-dt / tau_avg).
-    decay_avg: f64,
-    /// exp(-dt / tau_hom).
-    decay_hom: f64,
-    /// tau_avg in seconds (trace / tau_avg_s = Hz).
-    tau_avg_s: f64,
-    /// tau_hom in seconds.
-    tau_hom_s: f64,
-    /// By-post index: the incoming synapses of post i are entries `in_start[i]..in_start[i + 1]`
-    /// of `in_syn` and `in_pre`; length n_post + 1.
-    in_start: Vec<usize>,
-    /// Synapse index (into the CSR arrays and the weights) of each incoming synapse, grouped by post,
-    /// increasing pre within a group.
-    in_syn: Vec<u32>,
-    /// Presynaptic neuron of each entry of `in_syn`.
-    in_pre: Vec<u32>,
+    /// Ebar, Bbar with tau_avg.
+    average: AverageId,
+    /// r_hom (reference homeostasis only, P8).
+    spike_rate: Option<SpikeRateId>,
 }
 
 impl BurstRule {
-    /// Builds the rule's state for a projection with CSR-by-pre connectivity (`row_start` of length
-    /// n_pre + 1, `targets` the postsynaptic index of each synapse) onto `n_post` neurons, with time
-    /// step `dt_ms`. Traces start at 0, except r_hom at `r_hom_init_hz`; plasticity starts enabled
-    /// (the reference's `stdp_active = true`). Cost O(n_pre + n_post + n_synapses).
-    ///
-    /// Panics if there are more than `u32::MAX` synapses (the by-post index stores `u32`).
-    pub fn new(row_start: &[usize], targets: &[u32], n_post: usize, params: BurstRuleParams, dt_ms: f64) -> Self {
-        debug_assert!(!row_start.is_empty() && *row_start.last().unwrap() == targets.len());
-        debug_assert!(row_start.windows(2).all(|w| w[0] <= w[1]));
-        debug_assert!(targets.iter().all(|&i| (i as usize) < n_post));
-        debug_assert!(params.eta.is_finite() && params.w_min <= params.w_max);
-        debug_assert!(params.tau_pre_ms > 0.0 && params.tau_avg_ms > 0.0 && params.tau_hom_ms > 0.0 && dt_ms > 0.0);
-        assert!(targets.len() <= u32::MAX as usize, "a plastic projection holds at most 2^32 - 1 synapses");
-        let n_pre = row_start.len().saturating_sub(1);
-
-        // Counting sort of the synapses by target: CSC view of the CSR, pre increasing within a post.
-        let mut in_start = vec![0usize; n_post + 1];
-        for &i in targets {
-            in_start[i as usize + 1] += 1;
-        }
-        for i in 0..n_post {
-            in_start[i + 1] += in_start[i];
-        }
-        let mut fill = in_start.clone();
-        let mut in_syn = vec![0u32; targets.len()];
-        let mut in_pre = vec![0u32; targets.len()];
-        for j in 0..n_pre {
-            for s in row_start[j]..row_start[j + 1] {
-                let slot = &mut fill[targets[s] as usize];
-                in_syn[*slot] = s as u32;
-                in_pre[*slot] = j as u32;
-                *slot += 1;
-            }
-        }
-
-        let tau_hom_s = params.tau_hom_ms / 1000.0;
-        BurstRule {
-            enabled: true,
-            e_pre: vec![0.0; n_pre],
-            e_bar: vec![0.0; n_post],
-            b_bar: vec![0.0; n_post],
-            r_hom: vec![params.r_hom_init_hz * tau_hom_s; n_post],
-            decay_pre: (-dt_ms / params.tau_pre_ms).exp(),
-            decay_avg: (-dt_ms / params.tau_avg_ms).exp(),
-            decay_hom: (-dt_ms / params.tau_hom_ms).exp(),
-            tau_avg_s: params.tau_avg_ms / 1000.0,
-            tau_hom_s,
-            in_start,
-            in_syn,
-            in_pre,
-            params,
-        }
-    }
-
-    /// Switches weight changes on or off (the reference's `stdp_active`, spec 5.2). Traces keep
-    /// updating while off.
-    pub fn set_enabled(&mut self, on: bool) {
-        self.enabled = on;
-    }
-
-    /// Whether weight changes are on (`stdp_active`).
-    pub fn enabled(&self) -> bool {
-        self.enabled
+    /// The rule onto a population with estimates `post`, time step `dt_ms`.
+    pub fn new(params: BurstRuleParams, post: &mut Estimates, dt_ms: f64) -> Self {
+        let average = post.average(params.tau_avg_ms, dt_ms);
+        let spike_rate = match params.homeostasis {
+            Homeostasis::Reference => Some(post.spike_rate(params.tau_hom_ms, params.r_hom_init_hz, dt_ms)),
+            Homeostasis::EventRate => None,
+        };
+        BurstRule { params, average, spike_rate }
     }
 
     /// The parameters.
@@ -236,40 +156,70 @@ impl BurstRule {
         &self.params
     }
 
-    /// Phase (a) for a presynaptic **event** of neuron `j` (spec 5.1 (a)). The engine has classified
-    /// the spike as an event and delivered its conductance. `row_start`, `targets` and `weights` are
-    /// the projection's CSR and weights (the same CSR as given to [`BurstRule::new`]).
-    ///
-    /// Must run before the postsynaptic hooks of the same step (the reference's
-    /// `compute_presyn_event_rate` precedes `compute_burst_rate`), so they see this event in E_pre.
-    pub fn on_pre_event(&mut self, j: u32, row_start: &[usize], targets: &[u32], weights: &mut [f32]) {
-        let j = j as usize;
-        if self.enabled {
-            // For each synapse j -> i: if r_i < theta_min, w_ij += eta (theta_min - r_i); clip to
-            // [w_min, w_max]. r_i = r_hom_i / tau_hom (reference, P8) or Ebar_i / tau_avg.
-            let p = &self.params;
-            let (trace, tau_s) = match p.homeostasis {
-                Homeostasis::Reference => (&self.r_hom, self.tau_hom_s),
-                Homeostasis::EventRate => (&self.e_bar, self.tau_avg_s),
-            };
-            for s in row_start[j]..row_start[j + 1] {
-                let rate = trace[targets[s] as usize] / tau_s;
-                if rate < p.theta_min_hz {
-                    let w = weights[s] as f64 + p.eta * (p.theta_min_hz - rate);
-                    weights[s] = w.clamp(p.w_min, p.w_max) as f32;
-                }
-            }
-        }
-        // Then E_pre_j += 1: the update above used the trace before this event (P11).
-        self.e_pre[j] += 1.0;
+    /// The homeostatic trace the rule reads (reference homeostasis only).
+    pub fn spike_rate(&self) -> Option<SpikeRateId> {
+        self.spike_rate
     }
 
-    /// Phase (b) for a postsynaptic **event** of neuron `i` (spec 5.1 (b)):
-    /// `v = -min(P_bar_i, 1)` with `P_bar_i = Bbar_i / Ebar_i` read **before** this event is counted
-    /// (for Ebar_i = 0 see [`EmptyEstimate`]); apply (c) if enabled; then `Ebar_i += 1`.
-    pub fn on_post_event(&mut self, i: u32, weights: &mut [f32]) {
-        let i = i as usize;
-        let (e, b) = (self.e_bar[i], self.b_bar[i]);
+    /// h = -(ER_i - theta_max) / ER_i when ER_i = Ebar_i / tau_avg > theta_max, else 0.
+    fn relative_depression(&self, i: u32, avg: &EventBurstAverage) -> f64 {
+        let rate = avg.event_rate_hz(i);
+        let t = self.params.theta_max_hz;
+        if rate > t {
+            -(rate - t) / rate
+        } else {
+            0.0
+        }
+    }
+}
+
+impl PlasticityRule for BurstRule {
+    fn name(&self) -> &'static str {
+        "burst"
+    }
+
+    fn describe(&self) -> String {
+        let p = &self.params;
+        format!(
+            "burst rule (spec 5.1): eta {}, tau_pre {} ms, tau_avg {} ms, w in [{}, {}], theta {}/{} Hz",
+            p.eta, p.tau_pre_ms, p.tau_avg_ms, p.w_min, p.w_max, p.theta_min_hz, p.theta_max_hz
+        )
+    }
+
+    fn tau_pre_ms(&self) -> f64 {
+        self.params.tau_pre_ms
+    }
+
+    fn bounds(&self) -> (f64, f64) {
+        (self.params.w_min, self.params.w_max)
+    }
+
+    fn average(&self) -> Option<AverageId> {
+        Some(self.average)
+    }
+
+    /// (a): for each synapse j -> i, if r_i < theta_min, w_ij += eta (theta_min - r_i), clipped.
+    /// r_i = r_hom_i / tau_hom (reference, P8) or Ebar_i / tau_avg.
+    fn on_pre_event(&self, targets: &[u32], weights: &mut [f32], post: &Estimates) {
+        let p = &self.params;
+        let rate = |i: u32| match self.spike_rate {
+            Some(r) => post.get_spike_rate(r).rate_hz(i),
+            None => post.get_average(self.average).event_rate_hz(i),
+        };
+        for (&i, w) in targets.iter().zip(weights.iter_mut()) {
+            let r = rate(i);
+            if r < p.theta_min_hz {
+                let x = *w as f64 + p.eta * (p.theta_min_hz - r);
+                *w = x.clamp(p.w_min, p.w_max) as f32;
+            }
+        }
+    }
+
+    /// (b) for an event: v = -min(P_bar_i, 1) with the estimate before this event (for Ebar_i = 0
+    /// see [`EmptyEstimate`]), a = eta (v + h).
+    fn post_event(&self, i: u32, post: &Estimates) -> f64 {
+        let avg = post.get_average(self.average);
+        let (e, b) = (avg.e_bar(i), avg.b_bar(i));
         let v = match self.params.empty_estimate {
             EmptyEstimate::Skip if e == 0.0 => 0.0,
             // Reference: `if (P < 1) v = -P else v = -1`; NaN (0/0) and inf fail the test -> -1.
@@ -282,156 +232,12 @@ impl BurstRule {
                 }
             }
         };
-        if self.enabled {
-            self.update_incoming(i, v, weights);
-        }
-        // Then Ebar_i += 1: the estimate used above excludes this event (P11).
-        self.e_bar[i] += 1.0;
+        self.params.eta * (v + self.relative_depression(i, avg))
     }
 
-    /// Phase (b) for a postsynaptic **burst** (second spike of a burst) of neuron `i`
-    /// (spec 5.1 (b)): `Bbar_i += 1`, then (c) with `v = +1` if enabled. Ebar_i already includes the
-    /// event that began this burst.
-    pub fn on_post_burst(&mut self, i: u32, weights: &mut [f32]) {
-        let i = i as usize;
-        self.b_bar[i] += 1.0;
-        if self.enabled {
-            self.update_incoming(i, 1.0, weights);
-        }
-    }
-
-    /// Update (c) on every synapse j -> i, with valence `v`:
-    /// h = -(ER_i - theta_max)/ER_i if ER_i = Ebar_i/tau_avg > theta_max, else 0;
-    /// w_ij += eta (v + h) E_pre_j, clipped to [w_min, w_max].
-    fn update_incoming(&self, i: usize, v: f64, weights: &mut [f32]) {
-        let p = &self.params;
-        let rate = self.e_bar[i] / self.tau_avg_s;
-        let h = if rate > p.theta_max_hz { -(rate - p.theta_max_hz) / rate } else { 0.0 };
-        let a = p.eta * (v + h);
-        if a == 0.0 {
-            return; // nothing to add (weights are kept in bounds by every update)
-        }
-        let range = self.in_start[i]..self.in_start[i + 1];
-        for (&s, &j) in self.in_syn[range.clone()].iter().zip(&self.in_pre[range]) {
-            let w = weights[s as usize] as f64 + a * self.e_pre[j as usize];
-            weights[s as usize] = w.clamp(p.w_min, p.w_max) as f32;
-        }
-    }
-
-    /// Relax phase (spec 0.2 step 4, 5.1 (d)): the homeostatic trace takes this step's
-    /// postsynaptic spikes (`post_spikes`: **all** spikes, not only events, neuron indices), then
-    /// every trace decays by one step: `x *= exp(-dt/tau)` for E_pre (tau_pre), Ebar and Bbar
-    /// (tau_avg) and r_hom (tau_hom). Must run after all (a)/(b) hooks of the step.
-    pub fn relax(&mut self, post_spikes: &[u32]) {
-        for &i in post_spikes {
-            self.r_hom[i as usize] += 1.0;
-        }
-        let d = self.decay_pre;
-        self.e_pre.iter_mut().for_each(|x| *x *= d);
-        let d = self.decay_avg;
-        self.e_bar.iter_mut().for_each(|x| *x *= d);
-        self.b_bar.iter_mut().for_each(|x| *x *= d);
-        let d = self.decay_hom;
-        self.r_hom.iter_mut().for_each(|x| *x *= d);
-    }
-
-    /// Moving-average burst probability P_bar_i = Bbar_i / Ebar_i (NaN when Ebar_i = 0; may exceed 1,
-    /// the valence caps it).
-    pub fn p_bar(&self, i: u32) -> f64 {
-        self.b_bar[i as usize] / self.e_bar[i as usize]
-    }
-
-    /// Moving-average event rate of post `i`, Ebar_i / tau_avg, in Hz (spec 2.3).
-    pub fn event_rate_hz(&self, i: u32) -> f64 {
-        self.e_bar[i as usize] / self.tau_avg_s
-    }
-
-    /// Moving-average burst rate of post `i`, Bbar_i / tau_avg, in Hz (spec 2.3).
-    pub fn burst_rate_hz(&self, i: u32) -> f64 {
-        self.b_bar[i as usize] / self.tau_avg_s
-    }
-
-    /// Homeostatic spike rate of post `i`, r_hom_i / tau_hom, in Hz (spec 5.1, P8).
-    pub fn hom_rate_hz(&self, i: u32) -> f64 {
-        self.r_hom[i as usize] / self.tau_hom_s
-    }
-
-    /// Presynaptic event trace E_pre_j (dimensionless: +1 per event, not normalised).
-    pub fn pre_trace(&self, j: u32) -> f64 {
-        self.e_pre[j as usize]
-    }
-
-    /// Sets the starting estimate of post `i` (the pairing protocols' "start estimate", spec 7.1):
-    /// Ebar_i = rate * tau_avg, Bbar_i = p * Ebar_i, so that the event rate is `event_rate_hz` and
-    /// P_bar_i = `burst_prob`.
-    pub fn set_estimates(&mut self, i: u32, event_rate_hz: f64, burst_prob: f64) {
-        let e = event_rate_hz * self.tau_avg_s;
-        self.e_bar[i as usize] = e;
-        self.b_bar[i as usize] = burst_prob * e;
-    }
-
-    /// Bytes of state (traces and the by-post index; the weights belong to the projection).
-    pub fn bytes(&self) -> usize {
-        8 * (self.e_pre.len() + self.e_bar.len() + self.b_bar.len() + self.r_hom.len())
-            + std::mem::size_of::<usize>() * self.in_start.len()
-            + 4 * (self.in_syn.len() + self.in_pre.len())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 3 pre x 4 post, irregular: 0 -> {0, 2, 3}, 1 -> {}, 2 -> {1, 2}; post 0..3.
-    fn csr() -> (Vec<usize>, Vec<u32>) {
-        (vec![0, 3, 3, 5], vec![0, 2, 3, 1, 2])
-    }
-
-    fn params() -> BurstRuleParams {
-        BurstRuleParams::reference(0.01, 100.0, 5000.0)
-    }
-
-    #[test]
-    fn by_post_index_lists_each_synapse_once_under_its_target() {
-        let (rs, t) = csr();
-        let r = BurstRule::new(&rs, &t, 4, params(), 0.1);
-        assert_eq!(r.in_start, vec![0, 1, 2, 4, 5]);
-        // post 0: syn 0 (pre 0); post 1: syn 3 (pre 2); post 2: syn 1 (pre 0), syn 4 (pre 2);
-        // post 3: syn 2 (pre 0).
-        assert_eq!(r.in_syn, vec![0, 3, 1, 4, 2]);
-        assert_eq!(r.in_pre, vec![0, 2, 0, 2, 0]);
-        // 3 pre + 3 x 4 post traces in f64, 5 offsets, 2 x 5 u32 entries.
-        assert_eq!(r.bytes(), 8 * 15 + std::mem::size_of::<usize>() * 5 + 4 * 10);
-    }
-
-    #[test]
-    fn post_update_touches_only_incoming_synapses() {
-        let (rs, t) = csr();
-        let mut p = params();
-        p.theta_min_hz = 0.0; // no homeostatic potentiation
-        let mut r = BurstRule::new(&rs, &t, 4, p, 0.1);
-        let mut w = vec![0.5f32; 5];
-        r.on_pre_event(0, &rs, &t, &mut w);
-        r.on_pre_event(2, &rs, &t, &mut w);
-        assert_eq!(w, vec![0.5; 5]);
-        // Burst of post 2: synapses 1 (0 -> 2) and 4 (2 -> 2) gain eta * 1 * E_pre = 0.01.
-        r.on_post_burst(2, &mut w);
-        let up = (0.5f64 + 0.01) as f32;
-        assert_eq!(w, vec![0.5, up, 0.5, 0.5, up]);
-    }
-
-    #[test]
-    fn size_zero_projections() {
-        let mut r = BurstRule::new(&[0], &[], 0, params(), 0.1);
-        r.relax(&[]);
-        assert_eq!(r.bytes(), std::mem::size_of::<usize>());
-        // Post neurons without incoming synapses, pre neurons without targets.
-        let mut r = BurstRule::new(&[0, 0, 0], &[], 3, params(), 0.1);
-        let mut w: Vec<f32> = vec![];
-        r.on_pre_event(1, &[0, 0, 0], &[], &mut w);
-        r.on_post_event(2, &mut w);
-        r.on_post_burst(2, &mut w);
-        r.relax(&[0, 2]);
-        assert!(r.pre_trace(1) > 0.0 && r.event_rate_hz(2) > 0.0 && r.burst_rate_hz(2) > 0.0);
+    /// (b) for a burst: v = +1, a = eta (1 + h).
+    fn post_burst(&self, i: u32, post: &Estimates) -> f64 {
+        let avg = post.get_average(self.average);
+        self.params.eta * (1.0 + self.relative_depression(i, avg))
     }
 }

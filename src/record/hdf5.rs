@@ -157,25 +157,26 @@ struct WeightWriter {
 
 impl WeightWriter {
     fn create(group: &h5::Group, net: &Network, proj: usize, full: bool, first: usize) -> h5::Result<Self> {
-        let p = &net.projections[proj];
+        let p = &net.projections()[proj];
         let mk = |name: &str| group.new_dataset::<f64>().chunk(1024).shape(0..).create(name);
         let (time, mean) = (mk(n::TIME_MS)?, mk(n::WEIGHT_MEAN)?);
         let n_syn = p.n_synapses();
         let values = if full && n_syn > 0 {
             // Synapse s goes from pre[s] to post[s]; values[k, s] is its weight at snapshot k.
-            let pre: Vec<u64> = (0..p.csr.row_start.len() - 1)
-                .flat_map(|j| std::iter::repeat_n(j as u64, p.csr.row_start[j + 1] - p.csr.row_start[j]))
+            let csr = p.csr();
+            let pre: Vec<u64> = (0..csr.row_start.len() - 1)
+                .flat_map(|j| std::iter::repeat_n(j as u64, csr.row_start[j + 1] - csr.row_start[j]))
                 .collect();
-            let post: Vec<u64> = p.csr.targets.iter().map(|&t| t as u64).collect();
+            let post: Vec<u64> = csr.targets.iter().map(|&t| t as u64).collect();
             group.new_dataset_builder().with_data(&pre).create(n::WEIGHT_PRE)?;
             group.new_dataset_builder().with_data(&post).create(n::WEIGHT_POST)?;
             Some(group.new_dataset::<f32>().chunk((1, n_syn)).shape((0.., n_syn)).create(n::WEIGHT_VALUES)?)
         } else {
             None
         };
-        let estimates = match &p.rule {
+        let estimates = match p.plasticity().and_then(|pl| pl.rule().average()) {
             Some(_) if first > 0 => {
-                let n_post = net.populations[p.cfg.to.0 as usize].pop.len();
+                let n_post = net.population(p.to().0 as usize).len();
                 let ids: Vec<u32> = (0..first.min(n_post) as u32).collect();
                 let k = ids.len();
                 let ids64: Vec<u64> = ids.iter().map(|&i| i as u64).collect();
@@ -189,21 +190,23 @@ impl WeightWriter {
     }
 
     fn snapshot(&mut self, net: &Network, t_ms: f64) -> h5::Result<()> {
-        let p = &net.projections[self.proj];
+        let p = &net.projections()[self.proj];
         let k = self.snaps;
         for (d, v) in [(&self.time, t_ms), (&self.mean, p.mean_weight())] {
             d.resize(k + 1)?;
             d.write_slice(&[v], k..k + 1)?;
         }
-        if let (Some(d), Some(w)) = (&self.values, &p.weights) {
+        if let (Some(d), Some(w)) = (&self.values, p.weights().per_synapse()) {
             d.resize((k + 1, w.len()))?;
-            d.write_slice(w.as_slice(), (k, ..))?;
+            d.write_slice(w, (k, ..))?;
         }
-        if let (Some((ids, ds)), Some(rule)) = (&self.estimates, &p.rule) {
+        let average = p.plasticity().and_then(|pl| pl.rule().average());
+        if let (Some((ids, ds)), Some(id)) = (&self.estimates, average) {
+            let avg = net.estimates(p.to().0 as usize).get_average(id);
             let rows: [Vec<f64>; 3] = [
-                ids.iter().map(|&i| rule.p_bar(i)).collect(),
-                ids.iter().map(|&i| rule.event_rate_hz(i)).collect(),
-                ids.iter().map(|&i| rule.burst_rate_hz(i)).collect(),
+                ids.iter().map(|&i| avg.p_bar(i)).collect(),
+                ids.iter().map(|&i| avg.event_rate_hz(i)).collect(),
+                ids.iter().map(|&i| avg.burst_rate_hz(i)).collect(),
             ];
             for (d, row) in ds.iter().zip(&rows) {
                 d.resize((k + 1, ids.len()))?;
@@ -260,7 +263,7 @@ impl H5Recorder {
             file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(model_text))?;
             file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&seed)?;
             file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
-            file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms)?;
+            file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms())?;
             file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
             file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
@@ -269,16 +272,15 @@ impl H5Recorder {
             if let Some(w) = &out.weights {
                 let gw = groups(n::WEIGHTS)?;
                 for &p in &w.projections {
-                    let g = gw.create_group(net.projections[p].name())?;
+                    let g = gw.create_group(net.projections()[p].name())?;
                     weights.push(WeightWriter::create(&g, net, p, w.full, w.estimates_of_first)?);
                 }
             }
             let mut pops = Vec::new();
             for &p in &out.populations {
-                let slot = &net.populations[p];
-                let name = slot.name.as_str();
-                let size = slot.pop.len();
-                let has_detector = slot.detector.is_some();
+                let name = net.info(p).name.as_str();
+                let size = net.population(p).len();
+                let has_detector = net.spikes(p).has_detector();
                 let spikes = if out.spikes {
                     let g = gs.create_group(name)?;
                     g.new_attr::<u64>().create(n::N_NODES)?.write_scalar(&(size as u64))?;
@@ -290,7 +292,7 @@ impl H5Recorder {
                     let e = SpikeSets::create(&ge.create_group(name)?, Sorting::by_time, out.compression)?;
                     // Burst onsets precede their detection, so the list is not sorted by time.
                     let b = SpikeSets::create(&gb.create_group(name)?, Sorting::none, out.compression)?;
-                    let r = Rates::create(&gr.create_group(name)?, out.rate_bin_steps as f64 * net.dt_ms)?;
+                    let r = Rates::create(&gr.create_group(name)?, out.rate_bin_steps as f64 * net.dt_ms())?;
                     (Some(e), Some(b), Some(r))
                 } else {
                     (None, None, None)
@@ -306,7 +308,7 @@ impl H5Recorder {
             pops,
             weights,
             weight_every: out.weights.as_ref().map_or(0, |w| w.every_steps),
-            dt_ms: net.dt_ms,
+            dt_ms: net.dt_ms(),
             bin_steps: out.rate_bin_steps,
             bin_start: 0,
             last_flush: Instant::now(),
@@ -322,35 +324,34 @@ impl H5Recorder {
         RecordError::hdf5(&self.path, what)
     }
 
-    /// Records the step just completed by `net` (call right after `Network::step`).
-    pub fn observe(&mut self, net: &Network) -> Result<(), RecordError> {
-        let step = net.steps_done() - 1;
+    /// Records step `step` of `net` (the engine's record phase, at the end of the step).
+    pub fn observe(&mut self, net: &Network, step: u64) -> Result<(), RecordError> {
         let t = step as f64 * self.dt_ms;
         let dt = self.dt_ms;
         let mut full = false;
         for w in &mut self.pops {
-            let slot = &net.populations[w.pop];
+            let slot = net.spikes(w.pop);
             if let Some(s) = &mut w.spikes {
-                for &i in slot.history.at(step) {
+                for &i in slot.at(step) {
                     s.push(t, i);
                 }
                 full |= s.buf_t.len() >= CHUNK;
             }
             if let Some(e) = &mut w.events {
-                for &i in &slot.events {
+                for &i in slot.events() {
                     e.push(t, i);
                 }
                 full |= e.buf_t.len() >= CHUNK;
             }
             if let Some(b) = &mut w.bursts {
-                for (&i, &onset) in slot.bursts.iter().zip(&slot.burst_onsets) {
+                for (&i, &onset) in slot.bursts().iter().zip(slot.burst_onsets()) {
                     b.push(onset as f64 * dt, i);
                 }
                 full |= b.buf_t.len() >= CHUNK;
             }
             if let Some(r) = &mut w.rates {
-                r.events += slot.events.len() as u64;
-                r.bursts += slot.bursts.len() as u64;
+                r.events += slot.events().len() as u64;
+                r.bursts += slot.bursts().len() as u64;
             }
         }
         if step + 1 - self.bin_start == self.bin_steps {
@@ -416,5 +417,12 @@ impl H5Recorder {
             .map_err(self.h5err("cannot mark the file complete"))?;
         self.flush()?;
         Ok(())
+    }
+}
+
+impl crate::engine::Observer for H5Recorder {
+    type Error = RecordError;
+    fn observe(&mut self, net: &Network, step: u64) -> Result<(), RecordError> {
+        H5Recorder::observe(self, net, step)
     }
 }
