@@ -11,7 +11,7 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
-use super::{first_non_finite, Current, InitialVoltage, PointSynapses};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
 use crate::fastmath::decay;
 use crate::param_table;
 
@@ -151,15 +151,15 @@ impl Adex {
             exp_kind,
         }
     }
+}
 
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
-        self.v.len()
+impl NeuronKind for Adex {
+    fn kind_name(&self) -> &'static str {
+        "adex"
     }
 
-    /// True for size zero.
-    pub fn is_empty(&self) -> bool {
-        self.v.is_empty()
+    fn len(&self) -> usize {
+        self.v.len()
     }
 
     /// Evolve phase: the per-step update of spec 3.1, appending spiking indices in order.
@@ -168,7 +168,7 @@ impl Adex {
     /// SIMD, the exact exponential only with `exp = "exact"`), the spike and refractory logic (step
     /// 3), then adaptation and conductance decay (steps 4-5). Each pass only reads what the earlier
     /// ones wrote for the same neuron, so the order of spec 3.1 is kept.
-    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+    fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
         let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
@@ -220,14 +220,28 @@ impl Adex {
         }
     }
 
-    /// Device phase: V += dt I / C.
-    pub fn inject(&mut self, current: Current) {
-        current.add_to(&mut self.v, self.dt_c);
+    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        self.g.get_mut(c, r)
     }
 
-    /// The first non-finite state variable.
-    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        first_non_finite(&[("V", &self.v[..]), ("w", &self.w)])
+    /// A point neuron: the soma only.
+    fn accepts_current(&self, c: Compartment) -> bool {
+        c == Compartment::Soma
+    }
+
+    /// Device phase: V += dt I / C (soma only).
+    fn inject(&mut self, c: Compartment, current: Current) {
+        if c == Compartment::Soma {
+            current.add_to(&mut self.v, self.dt_c);
+        }
+    }
+
+    recordables! {
+        V: "mV", "membrane potential" => v,
+        w: "mV", "adaptation current divided by g_L (w g_L in pA)" => w,
+        refractory_steps: "steps", "remaining refractory steps (V held at E_L)" => refractory,
+        g_exc: "g_L", "AMPA conductance" => g.e,
+        g_inh: "g_L", "GABA conductance" => g.i,
     }
 }
 
@@ -243,7 +257,7 @@ mod tests {
             let mut s = vec![];
             a.step(&mut s);
             n += s.len();
-            a.inject(Current::Uniform(current_pa));
+            a.inject(Compartment::Soma, Current::Uniform(current_pa));
         }
         (n as f64 / (ms * 1e-3), a)
     }

@@ -13,7 +13,7 @@
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
 use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
-use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
+use super::{recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
 use crate::fastmath::decay;
 use crate::rng::{stream_rng, Rng, Stream};
 use rand::Rng as _;
@@ -109,19 +109,19 @@ impl BurstPoisson {
             driving_force,
         }
     }
+}
 
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
+impl NeuronKind for BurstPoisson {
+    fn kind_name(&self) -> &'static str {
+        "burst_poisson"
+    }
+
+    fn len(&self) -> usize {
         self.v_s.len()
     }
 
-    /// True for size zero.
-    pub fn is_empty(&self) -> bool {
-        self.v_s.is_empty()
-    }
-
     /// Evolve phase (spec 1.7), appending spiking indices in order.
-    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+    fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let dt = self.dt_ms;
         let Derived {
@@ -172,8 +172,16 @@ impl BurstPoisson {
         }
     }
 
+    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        Some(self.g.get_mut(c, r))
+    }
+
+    fn accepts_current(&self, _c: Compartment) -> bool {
+        true
+    }
+
     /// Device phase: V += dt I / C on the soma or the dendrite.
-    pub fn inject(&mut self, c: Compartment, current: Current) {
+    fn inject(&mut self, c: Compartment, current: Current) {
         let (v, dt_over_c) = match c {
             Compartment::Soma => (&mut self.v_s, self.d.dt_c_s),
             Compartment::Dendrite => (&mut self.v_d, self.d.dt_c_d),
@@ -181,9 +189,23 @@ impl BurstPoisson {
         current.add_to(v, dt_over_c);
     }
 
-    /// The first non-finite state variable.
-    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        first_non_finite(&[("V_s", &self.v_s[..]), ("V_d", &self.v_d), ("w_d", &self.w_d), ("theta", &self.thr)])
+    recordables! {
+        V_s: "mV", "somatic membrane potential" => v_s,
+        V_d: "mV", "dendritic membrane potential" => v_d,
+        w_s: "1", "somatic adaptation, a spike-count trace (the current is b w_s, pA)" => w_s,
+        w_d: "mV", "dendritic adaptation (the current is a_wd w_d, pA)" => w_d,
+        threshold: "mV", "moving spike threshold theta" => thr,
+        refractory_steps: "steps", "remaining steps of the absolute refractory period" => refractory,
+        burst_countdown: "steps", "steps to the burst's second spike (fires at 1; 0: none pending)" => burst,
+        g_exc_soma: "g_L", "somatic AMPA conductance" => g.e_s,
+        g_inh_soma: "g_L", "somatic GABA conductance" => g.i_s,
+        g_exc_dend: "g_L", "dendritic AMPA conductance" => g.e_d,
+        g_inh_dend: "g_L", "dendritic GABA conductance" => g.i_d,
+    }
+
+    /// The state vectors and the random streams of the burst draws.
+    fn state_bytes(&self) -> usize {
+        recordable_bytes(self) + std::mem::size_of_val(&self.rngs[..])
     }
 }
 

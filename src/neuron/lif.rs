@@ -5,7 +5,7 @@
 //! tau_m dV/dt = (E_L - V) + g_E (E_E - V) + g_I (E_I - V), conductances in units of g_L = C/tau_m.
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
-use super::{first_non_finite, Current, InitialVoltage, PointSynapses};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
 use crate::fastmath::decay;
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
@@ -94,20 +94,20 @@ impl Lif {
             params,
         }
     }
+}
 
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
-        self.v.len()
+impl NeuronKind for Lif {
+    fn kind_name(&self) -> &'static str {
+        "lif"
     }
 
-    /// True for size zero.
-    pub fn is_empty(&self) -> bool {
-        self.v.is_empty()
+    fn len(&self) -> usize {
+        self.v.len()
     }
 
     /// Evolve phase: the membrane update of every neuron (branch-free, SIMD), then threshold,
     /// reset and refractoriness.
-    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+    fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
         let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
@@ -130,14 +130,27 @@ impl Lif {
         }
     }
 
-    /// Device phase: V += dt I / C.
-    pub fn inject(&mut self, current: Current) {
-        current.add_to(&mut self.v, self.dt_c);
+    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        self.g.get_mut(c, r)
     }
 
-    /// The first non-finite state variable.
-    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        first_non_finite(&[("V", &self.v[..]), ("g_E", &self.g.e), ("g_I", &self.g.i)])
+    /// A point neuron: the soma only.
+    fn accepts_current(&self, c: Compartment) -> bool {
+        c == Compartment::Soma
+    }
+
+    /// Device phase: V += dt I / C (soma only).
+    fn inject(&mut self, c: Compartment, current: Current) {
+        if c == Compartment::Soma {
+            current.add_to(&mut self.v, self.dt_c);
+        }
+    }
+
+    recordables! {
+        V: "mV", "membrane potential" => v,
+        refractory_steps: "steps", "remaining refractory steps (V held at V_reset)" => refractory,
+        g_exc: "g_L", "AMPA conductance" => g.e,
+        g_inh: "g_L", "GABA conductance" => g.i,
     }
 }
 
@@ -164,7 +177,7 @@ mod tests {
                 if !sp.is_empty() {
                     times.push(s);
                 }
-                l.inject(Current::Uniform(i_pa as f32));
+                l.inject(Compartment::Soma, Current::Uniform(i_pa as f32));
             }
             if expect == 0.0 {
                 assert!(times.is_empty(), "{i_pa} pA");

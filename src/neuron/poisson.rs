@@ -7,6 +7,7 @@
 //! 500 Hz). We run the same process, in fixed chunks of [`CHUNK`] sources, each chunk with its own
 //! random stream, so the output does not depend on the number of threads.
 
+use super::{Compartment, Current, NeuronKind, Receptor};
 use crate::rng::{stream_rng, Rng, Stream};
 use rand_distr::{Distribution, Exp1};
 
@@ -51,21 +52,6 @@ impl Poisson {
         p
     }
 
-    /// Number of sources.
-    pub fn len(&self) -> usize {
-        self.chunks.iter().map(|c| c.len as usize).sum()
-    }
-
-    /// True for a population of size zero.
-    pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
-    }
-
-    /// Bytes of generator state.
-    pub fn chunk_bytes(&self) -> usize {
-        self.chunks.len() * std::mem::size_of::<Chunk>()
-    }
-
     /// Firing rate, Hz.
     pub fn rate_hz(&self) -> f64 {
         self.rate_hz
@@ -82,9 +68,19 @@ impl Poisson {
             c.next = if m.is_finite() { draw_gap(&mut c.rng, m) - 1 } else { u64::MAX };
         }
     }
+}
+
+impl NeuronKind for Poisson {
+    fn kind_name(&self) -> &'static str {
+        "poisson"
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.len as usize).sum()
+    }
 
     /// Evolve phase: appends the sources spiking this step (increasing order) to `spikes`.
-    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+    fn step(&mut self, spikes: &mut Vec<u32>) {
         if !self.mean_extra.is_finite() {
             return;
         }
@@ -97,6 +93,25 @@ impl Poisson {
             }
             c.next -= len;
         }
+    }
+
+    /// A source has no synapses.
+    fn conductance_mut(&mut self, _c: Compartment, _r: Receptor) -> Option<&mut [f32]> {
+        None
+    }
+
+    /// A source takes no current.
+    fn accepts_current(&self, _c: Compartment) -> bool {
+        false
+    }
+
+    fn inject(&mut self, _c: Compartment, _current: Current) {}
+
+    recordables! {}
+
+    /// Bytes of generator state (one random stream and position per chunk of sources).
+    fn state_bytes(&self) -> usize {
+        std::mem::size_of_val(&self.chunks[..])
     }
 }
 

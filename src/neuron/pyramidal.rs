@@ -15,7 +15,7 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
-use super::{first_non_finite, Compartment, Current, InitialVoltage, TwoCompartmentSynapses};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
 use crate::fastmath::{decay, sigmoid_f32};
 use crate::param_table;
 
@@ -173,15 +173,15 @@ impl Pyramidal {
             driving_force,
         }
     }
+}
 
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
-        self.v_s.len()
+impl NeuronKind for Pyramidal {
+    fn kind_name(&self) -> &'static str {
+        "pyramidal"
     }
 
-    /// True for a population of size zero.
-    pub fn is_empty(&self) -> bool {
-        self.v_s.is_empty()
+    fn len(&self) -> usize {
+        self.v_s.len()
     }
 
     /// Evolve phase (spec 0.2 step 1): advances every neuron by one dt with the exact discrete update
@@ -190,7 +190,7 @@ impl Pyramidal {
     /// Two passes: the subthreshold update of every neuron (steps 1-9 of spec 1.4), written without
     /// data-dependent branches so that it compiles to SIMD, then the threshold check and reset
     /// (step 10). Step 10 only reads the state that steps 1-9 wrote, so the split changes nothing.
-    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+    fn step(&mut self, spikes: &mut Vec<u32>) {
         let p = &self.params;
         let d = &self.d;
         let e_l = p.e_l_mv as f32;
@@ -255,20 +255,34 @@ impl Pyramidal {
         }
     }
 
-    /// The first non-finite state variable, as (neuron, variable, value).
-    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f32)> {
-        let vars =
-            [("V_s", &self.v_s[..]), ("V_d", &self.v_d), ("w_s", &self.w_s), ("w_d", &self.w_d), ("theta", &self.thr)];
-        first_non_finite(&vars)
+    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        Some(self.g.get_mut(c, r))
+    }
+
+    fn accepts_current(&self, _c: Compartment) -> bool {
+        true
     }
 
     /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
     /// compartment.
-    pub fn inject(&mut self, c: Compartment, current: Current) {
+    fn inject(&mut self, c: Compartment, current: Current) {
         match c {
             Compartment::Soma => current.add_to(&mut self.v_s, self.d.dt_c_s),
             Compartment::Dendrite => current.add_to(&mut self.v_d, self.d.dt_c_d),
         }
+    }
+
+    recordables! {
+        V_s: "mV", "somatic membrane potential" => v_s,
+        V_d: "mV", "dendritic membrane potential" => v_d,
+        w_s: "1", "somatic adaptation, a spike-count trace (the current is b w_s, pA)" => w_s,
+        w_d: "mV", "dendritic adaptation (the current is a_wd w_d, pA)" => w_d,
+        threshold: "mV", "moving spike threshold theta" => thr,
+        bap_steps: "steps", "remaining steps of the back-propagating action potential box" => bap,
+        g_exc_soma: "g_L", "somatic AMPA conductance" => g.e_s,
+        g_inh_soma: "g_L", "somatic GABA conductance" => g.i_s,
+        g_exc_dend: "g_L", "dendritic AMPA conductance" => g.e_d,
+        g_inh_dend: "g_L", "dendritic GABA conductance" => g.i_d,
     }
 }
 
