@@ -79,3 +79,50 @@ fn full_weight_snapshots_agree_with_the_mean() {
     let p_bar = f.dataset("weights/plastic/p_bar").unwrap();
     assert_eq!(p_bar.shape(), vec![10, 20]);
 }
+
+/// Postsynaptic estimates are kept once per target population and time constant, shared by every
+/// plastic projection onto it (issue 9), and sharing changes nothing: on the reduced Fig. 2E-G
+/// model, a second plastic projection onto `post` with the same time constants (weight 0 and
+/// bounds [0, 0], so it adds no conductance) reads the same estimates, and the first projection's
+/// weights and estimates stay bit-identical to the run without it. A second projection that
+/// counted the post events again, or a shared estimate updated before every projection had read
+/// it, would change them.
+#[test]
+fn shared_estimates_equal_per_projection_ones_bit_for_bit() {
+    let path = common::root().join("tests/data/plasticity_small.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let twin = base.replace(
+        "[[input]]\nname = \"pre_dendrite\"",
+        "[[projection]]\nname = \"twin\"\nfrom = \"input\"\nto = \"post\"\ntarget = \"soma\"\nreceptor = \"exc\"\n\
+         connect = { p = 0.2 }\nweight = 0.0\nplasticity = { rule = \"burst\", eta = 3e-2, tau_pre_ms = 100.0, \
+         tau_avg_ms = 2000.0, r_hom_init_hz = 5.0, w_max = 0.0 }\n\n[[input]]\nname = \"pre_dendrite\"",
+    );
+    assert_ne!(base, twin);
+    let ov = Overrides { seed: None, duration_ms: Some(12_000.0) };
+    let run = |text: &str| {
+        let m = model::from_str(text, "p.toml", "p", &ov).unwrap();
+        let mut net = m.network;
+        for _ in 0..m.n_steps {
+            net.step();
+        }
+        net
+    };
+    let (a, b) = (run(&base), run(&twin));
+    let post = a.population_index("post").unwrap();
+    let (pa, pb) = (&a.projections()[5], &b.projections()[5]);
+    assert_eq!((pa.name(), pb.name()), ("plastic", "plastic"));
+    assert_ne!(pa.mean_weight(), 0.3, "plasticity was on for 6 s");
+    assert_eq!(pa.weights(), pb.weights(), "weights differ with a second plastic projection onto post");
+    // One event/burst average (tau_avg 2 s) and one homeostatic trace, both shared: 200 neurons x
+    // 3 traces x 8 bytes in either network.
+    assert_eq!(a.estimates(post).bytes(), 200 * 3 * 8);
+    assert_eq!(b.estimates(post).bytes(), 200 * 3 * 8);
+    let id = pa.plasticity().unwrap().rule().average().unwrap();
+    assert_eq!(b.projections()[6].plasticity().unwrap().rule().average(), Some(id));
+    let (ea, eb) = (a.estimates(post).get_average(id), b.estimates(post).get_average(id));
+    for i in 0..200 {
+        assert_eq!(ea.e_bar(i).to_bits(), eb.e_bar(i).to_bits());
+        assert_eq!(ea.b_bar(i).to_bits(), eb.b_bar(i).to_bits());
+    }
+    assert!(ea.event_rate_hz(0) > 0.0);
+}
