@@ -178,6 +178,22 @@ fn check_summary(m: &model::Model) -> String {
     s += &format!("currents: {}\n", net.currents().len());
     s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
     s += &format!("estimated memory: {:.1} MiB\n", net.state_bytes() as f64 / (1 << 20) as f64);
+    s += "recordable state ([[output.state]] variables, units):\n";
+    let mut kinds: Vec<&str> = Vec::new();
+    for i in 0..net.n_populations() {
+        let pop = net.population(i);
+        if kinds.contains(&pop.kind_name()) || pop.recordables().is_empty() {
+            continue;
+        }
+        kinds.push(pop.kind_name());
+        let vars: Vec<String> = pop.recordables().iter().map(|r| format!("{} ({})", r.name, r.units)).collect();
+        s += &format!("  {:<14} {}\n", pop.kind_name(), vars.join(", "));
+    }
+    if net.projections().iter().any(|p| p.stp().is_some()) {
+        let vars: Vec<String> =
+            burstsim::synapse::Stp::recordables().iter().map(|r| format!("{} ({})", r.name, r.units)).collect();
+        s += &format!("  {:<14} {} (per presynaptic neuron)\n", "stp projection", vars.join(", "));
+    }
     s += "schedule of one step:\n";
     for (i, ph) in SCHEDULE.iter().enumerate() {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name(), ph.what());

@@ -41,6 +41,8 @@ pub const BIN_MS: &str = "bin_ms";
 /// synapse) with `pre`, `post` (the synapse list), and `estimate_ids`, `p_bar`, `event_rate_hz`,
 /// `burst_rate_hz` (snapshot x neuron) of the plasticity rule's moving averages.
 pub const WEIGHTS: &str = "weights";
+/// Group of the state monitors (`/state/<population>/<variable>`).
+pub const STATE: &str = "state";
 /// Mean weight at each snapshot.
 pub const WEIGHT_MEAN: &str = "mean";
 /// Every synapse's weight at each snapshot (snapshot x synapse).

@@ -18,7 +18,9 @@ fn model_text(transmit: &str, stp: &str, rule: &str, delay_ms: f64, d_before: f6
         "burst" => "plasticity = { rule = \"burst\", eta = 0.002, tau_pre_ms = 100.0, tau_avg_ms = 2000.0, \
                     theta_min_hz = 0.0, theta_max_hz = 1000.0, on = false }"
             .into(),
-        "burstccn" => "plasticity = { rule = \"burstccn\", eta = 0.002, tau_pre_ms = 100.0, p_baseline = 0.3, on = false }".into(),
+        "burstccn" => {
+            "plasticity = { rule = \"burstccn\", eta = 0.002, tau_pre_ms = 100.0, p_baseline = 0.3, on = false }".into()
+        }
         _ => unreachable!(),
     };
     let stp = if stp == "none" { String::new() } else { format!("stp = \"{stp}\"") };
@@ -125,7 +127,8 @@ fn every_combination_builds_and_learns_in_the_expected_direction() {
 
 #[test]
 fn a_rule_on_one_shared_weight_is_refused() {
-    let text = model_text("all", "none", "burstccn", 0.0, 0.0, 0.0).replace("weight = 0.02", "weight = 0.02\nweights = \"projection\"");
+    let text = model_text("all", "none", "burstccn", 0.0, 0.0, 0.0)
+        .replace("weight = 0.02", "weight = 0.02\nweights = \"projection\"");
     let e = model::from_str(&text, "parts.toml", "parts", &Overrides::default()).unwrap_err().to_string();
     assert!(e.contains("parts.toml") && e.contains("`weights`") && e.contains("one weight per synapse"), "{e}");
 }

@@ -6,7 +6,7 @@ pub mod build;
 pub mod error;
 pub mod schema;
 
-pub use build::{Model, OutputConfig, Overrides};
+pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource};
 pub use error::ModelError;
 
 use std::path::Path;

@@ -308,6 +308,29 @@ pub struct OutputSpec {
     /// Weight snapshots of plastic (or any) projections.
     #[serde(default)]
     pub weights: Option<WeightsSpec>,
+    /// `[[output.state]]`: state variables of chosen neurons (or STP variables of a projection).
+    #[serde(default)]
+    pub state: Vec<StateSpec>,
+}
+
+/// `[[output.state]]`: sample state variables of some neurons every `every_ms`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSpec {
+    /// The population whose neurons are sampled (or give `projection`).
+    #[serde(default)]
+    pub population: Option<String>,
+    /// A projection with STP whose u and x (per presynaptic neuron) are sampled.
+    #[serde(default)]
+    pub projection: Option<String>,
+    /// Variable names from the kind's table (`burstsim check` lists them), or `["all"]`.
+    pub variables: Vec<String>,
+    /// `"all"` (default), a range `"first..end"` (end excluded) or a list of indices.
+    #[serde(default)]
+    pub neurons: Option<toml::Value>,
+    /// Sampling period, ms (default: every step).
+    #[serde(default)]
+    pub every_ms: Option<f64>,
 }
 
 /// `[output.weights]`.

@@ -3,6 +3,7 @@
 //! stays bounded and an interrupted run leaves a readable file with everything up to the last flush
 //! (DESIGN.md "HDF5 output").
 
+use super::state::StateWriter;
 use crate::engine::Network;
 use crate::model::OutputConfig;
 use crate::names as n;
@@ -234,6 +235,7 @@ pub struct H5Recorder {
     pops: Vec<PopWriter>,
     weights: Vec<WeightWriter>,
     weight_every: u64,
+    state: Vec<StateWriter>,
     dt_ms: f64,
     bin_steps: u64,
     bin_start: u64,
@@ -257,6 +259,7 @@ impl H5Recorder {
         let err = |what: &str| RecordError::hdf5(path, what);
         let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
         let mut weights = Vec::new();
+        let mut state = Vec::new();
         let mut init = || -> h5::Result<Vec<PopWriter>> {
             file.new_attr::<u32>().create("magic")?.write_scalar(&n::SONATA_MAGIC)?;
             file.new_attr::<u32>().shape(2).create("version")?.write(&n::SONATA_VERSION)?;
@@ -274,6 +277,12 @@ impl H5Recorder {
                 for &p in &w.projections {
                     let g = gw.create_group(net.projections()[p].name())?;
                     weights.push(WeightWriter::create(&g, net, p, w.full, w.estimates_of_first)?);
+                }
+            }
+            if !out.state.is_empty() {
+                let gst = groups(n::STATE)?;
+                for cfg in &out.state {
+                    state.push(StateWriter::create(&gst, cfg)?);
                 }
             }
             let mut pops = Vec::new();
@@ -308,6 +317,7 @@ impl H5Recorder {
             pops,
             weights,
             weight_every: out.weights.as_ref().map_or(0, |w| w.every_steps),
+            state,
             dt_ms: net.dt_ms(),
             bin_steps: out.rate_bin_steps,
             bin_start: 0,
@@ -371,6 +381,9 @@ impl H5Recorder {
                 w.snapshot(net, t_end).map_err(RecordError::hdf5(&self.path, "cannot write weights"))?;
             }
         }
+        for s in &mut self.state {
+            full |= s.sample(net, step);
+        }
         if full {
             self.write_buffers()?;
         }
@@ -390,7 +403,11 @@ impl H5Recorder {
                 }
             }
         }
-        res.map_err(self.h5err("cannot append spikes"))
+        res.map_err(self.h5err("cannot append spikes"))?;
+        for s in &mut self.state {
+            s.write_out().map_err(RecordError::hdf5(&self.path, "cannot append state samples"))?;
+        }
+        Ok(())
     }
 
     fn set_t_stop(&mut self, t_ms: f64) -> Result<(), RecordError> {

@@ -14,6 +14,8 @@
 //! Fig. 3 network multiplex as published (with k = f = 0.1 facilitation is ~3x stronger and the two
 //! layers fall into synchronous burst volleys). [`StpIncrement::Etm`] is the intended eTM model.
 
+use crate::neuron::Recordable;
+
 /// STP parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StpParams {
@@ -112,6 +114,28 @@ impl Stp {
         self.x[j] = x - r;
         self.u[j] = u + self.jump * (1.0 - u);
         r
+    }
+
+    /// Recordable STP variables (one value per presynaptic neuron).
+    pub fn recordables() -> &'static [Recordable] {
+        const VARS: [Recordable; 2] = [
+            Recordable {
+                name: "u",
+                units: "1",
+                what: "utilisation (release probability) of each presynaptic neuron's synapses",
+            },
+            Recordable { name: "x", units: "1", what: "available resources of each presynaptic neuron's synapses" },
+        ];
+        &VARS
+    }
+
+    /// The values of recordable variable `var` ([`Stp::recordables`] order), per presynaptic neuron.
+    pub fn state(&self, var: usize) -> &[f32] {
+        match var {
+            0 => &self.u,
+            1 => &self.x,
+            _ => panic!("STP has 2 recordable variables, not {}", var + 1),
+        }
     }
 
     /// Relax phase: one Euler step of recovery and of the return of u to U.
