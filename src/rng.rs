@@ -22,7 +22,7 @@ fn mix(mut z: u64) -> u64 {
 pub enum Stream {
     /// Spike generation of a Poisson population (labels: population, chunk).
     Poisson = 1,
-    /// Wiring of a projection (labels: projection).
+    /// Wiring of a projection (labels: projection, block of postsynaptic neurons).
     Wiring = 2,
     /// Initial membrane potentials (labels: population).
     InitialState = 3,

@@ -8,7 +8,6 @@ use super::{Network, PopulationInfo, TeamSlot};
 use crate::burst::{BurstDetector, BurstRule, BURST_TAU_MS};
 use crate::neuron::Population;
 use crate::plasticity::Estimates;
-use crate::rng::{stream_rng, Stream};
 use crate::stimulus::CurrentInput;
 use crate::synapse::{CombinationError, Connect, Csr, Projection, ProjectionConfig};
 use crate::PopulationId;
@@ -84,8 +83,7 @@ impl NetworkBuilder {
         cfg.validate()?;
         let (from, to) = (cfg.from.0 as usize, cfg.to.0 as usize);
         let (n_pre, n_post) = (self.populations[from].len(), self.populations[to].len());
-        let mut rng = stream_rng(self.seed, Stream::Wiring, &[stream]);
-        let csr = Csr::generate(connect, n_pre, n_post, from == to, &mut rng);
+        let csr = Csr::wire(connect, n_pre, n_post, from == to, self.seed, stream);
         let p = Projection::new(cfg, csr, n_pre, n_post, self.dt_ms, &mut self.estimates[to])?;
         self.projections.push(p);
         Ok(self.projections.len() - 1)

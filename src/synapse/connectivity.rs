@@ -1,7 +1,7 @@
 //! Connectivity: which presynaptic neuron reaches which postsynaptic neuron (spec 0.5), stored as
 //! CSR by presynaptic neuron with u32 targets, so delivery walks one contiguous row per spike.
 
-use crate::rng::{uniform_open0, Rng};
+use crate::rng::{stream_rng, uniform_open0, Rng, Stream};
 
 /// How pairs are connected.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,12 +23,20 @@ pub struct Csr {
     pub targets: Vec<u32>,
 }
 
+/// Postsynaptic neurons per wiring block. Probabilistic wiring draws the synapses onto each block of
+/// this many consecutive postsynaptic neurons from a random stream of its own (labels: the
+/// projection's stream, the block), so that a process owning some postsynaptic neurons can build
+/// exactly its part of every projection, and the whole network is the same however it is split.
+/// Part of the definition of a network: changing it rewires every model.
+pub const WIRING_BLOCK: usize = 256;
+
 impl Csr {
-    /// Draws connectivity between `n_pre` and `n_post` neurons. `same_population` excludes
-    /// self-connections (i -> i). Probabilistic wiring walks the pre x post matrix row by row with
-    /// geometric skips (the reference's `connect_block_random`), so its cost is proportional to the
-    /// number of synapses, not of pairs.
-    pub fn generate(connect: Connect, n_pre: usize, n_post: usize, same_population: bool, rng: &mut Rng) -> Csr {
+    /// Draws connectivity between `n_pre` and `n_post` neurons under run `seed` for the
+    /// projection's stream label `stream`. `same_population` excludes self-connections (i -> i).
+    /// Probabilistic wiring walks each block's pre x post pairs row by row with geometric skips
+    /// (the reference's `connect_block_random`, applied per [`WIRING_BLOCK`]), so its cost is
+    /// proportional to the number of synapses, not of pairs.
+    pub fn wire(connect: Connect, n_pre: usize, n_post: usize, same_population: bool, seed: u64, stream: u64) -> Csr {
         let mut row_start = Vec::with_capacity(n_pre + 1);
         let mut targets = Vec::new();
         row_start.push(0);
@@ -48,23 +56,30 @@ impl Csr {
                 }
             }
             Connect::Probability(p) => {
-                let total = (n_pre as u64) * (n_post as u64);
-                targets.reserve((total as f64 * p * 1.05) as usize + 16);
-                // log(1 - p): a skip of k pairs has probability (1-p)^k p.
-                let ln_q = (-p).ln_1p();
-                let mut pos: u64 = if p >= 1.0 { 0 } else { skip(rng, ln_q) };
-                for i in 0..n_pre as u64 {
-                    let row_end = (i + 1) * n_post as u64;
-                    while pos < row_end {
-                        let j = (pos - i * n_post as u64) as u32;
-                        if !(same_population && j as u64 == i) {
-                            targets.push(j);
-                        }
-                        pos += if p >= 1.0 { 1 } else { 1 + skip(rng, ln_q) };
-                    }
-                    row_start.push(targets.len());
-                }
+                let blocks: Vec<Vec<(u32, u32)>> = (0..n_post.div_ceil(WIRING_BLOCK))
+                    .map(|b| block_synapses(p, n_pre, n_post, same_population, seed, stream, b))
+                    .collect();
+                return Csr::from_blocks(n_pre, &blocks);
             }
+        }
+        Csr { row_start, targets }
+    }
+
+    /// Assembles the CSR from the (pre, post) lists of consecutive postsynaptic blocks, each sorted
+    /// by pre then post: a counting sort by pre keeps posts increasing within a row.
+    fn from_blocks(n_pre: usize, blocks: &[Vec<(u32, u32)>]) -> Csr {
+        let mut row_start = vec![0usize; n_pre + 1];
+        for &(i, _) in blocks.iter().flatten() {
+            row_start[i as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            row_start[i + 1] += row_start[i];
+        }
+        let mut fill = row_start.clone();
+        let mut targets = vec![0u32; row_start[n_pre]];
+        for &(i, j) in blocks.iter().flatten() {
+            targets[fill[i as usize]] = j;
+            fill[i as usize] += 1;
         }
         Csr { row_start, targets }
     }
@@ -74,6 +89,39 @@ impl Csr {
     pub fn row(&self, i: u32) -> &[u32] {
         &self.targets[self.row_start[i as usize]..self.row_start[i as usize + 1]]
     }
+}
+
+/// The synapses (pre, post) onto postsynaptic block `b` ([`WIRING_BLOCK`] neurons) of a projection
+/// wired with probability `p`, sorted by pre then post: what a process owning those neurons draws.
+pub fn block_synapses(
+    p: f64,
+    n_pre: usize,
+    n_post: usize,
+    same_population: bool,
+    seed: u64,
+    stream: u64,
+    b: usize,
+) -> Vec<(u32, u32)> {
+    let first = b * WIRING_BLOCK;
+    let width = WIRING_BLOCK.min(n_post.saturating_sub(first)) as u64;
+    let mut out = Vec::with_capacity((n_pre as f64 * width as f64 * p * 1.05) as usize + 16);
+    if width == 0 {
+        return out;
+    }
+    let mut rng = stream_rng(seed, Stream::Wiring, &[stream, b as u64]);
+    // log(1 - p): a skip of k pairs has probability (1-p)^k p.
+    let ln_q = (-p).ln_1p();
+    let step = |rng: &mut Rng| if p >= 1.0 { 1 } else { 1 + skip(rng, ln_q) };
+    let total = n_pre as u64 * width;
+    let mut pos: u64 = if p >= 1.0 { 0 } else { skip(&mut rng, ln_q) };
+    while pos < total {
+        let (i, j) = (pos / width, first as u64 + pos % width);
+        if !(same_population && i == j) {
+            out.push((i as u32, j as u32));
+        }
+        pos += step(&mut rng);
+    }
+    out
 }
 
 /// Number of pairs skipped before the next connection: Geometric(p) on {0, 1, ...}.
@@ -93,16 +141,15 @@ fn skip(rng: &mut Rng, ln_q: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream_rng, Stream};
 
-    fn rng() -> Rng {
-        stream_rng(5, Stream::Wiring, &[0])
+    fn wire(connect: Connect, n_pre: usize, n_post: usize, same: bool) -> Csr {
+        Csr::wire(connect, n_pre, n_post, same, 5, 0)
     }
 
     #[test]
     fn probability_wiring_matches_p_and_skips_self() {
         // 1000 x 1000 pairs minus the diagonal at p = 0.05: mean 49 950, sd sqrt(n p (1-p)) = 218.
-        let c = Csr::generate(Connect::Probability(0.05), 1000, 1000, true, &mut rng());
+        let c = wire(Connect::Probability(0.05), 1000, 1000, true);
         let n = c.targets.len() as f64;
         assert!((n - 49_950.0).abs() < 4.0 * 218.0, "{n}");
         for i in 0..1000u32 {
@@ -111,26 +158,53 @@ mod tests {
             assert!(r.windows(2).all(|w| w[0] < w[1]));
             assert!(r.iter().all(|&j| j < 1000));
         }
-        // In-degree spread: mean 50 per neuron, every target reached by some source.
+        // In-degree spread: mean 50 per neuron (sd 7), every target reached by some source,
+        // including the last, partial block (1000 = 3 x 256 + 232).
         let mut indeg = vec![0; 1000];
         for &j in &c.targets {
             indeg[j as usize] += 1;
         }
         assert!(indeg.iter().all(|&d| d > 20 && d < 90));
+        // Out-degree too: the blocks' streams are independent, so rows are not correlated.
+        assert!((0..1000u32).all(|i| (20..90).contains(&c.row(i).len())));
+    }
+
+    #[test]
+    fn each_block_of_postsynaptic_neurons_is_wired_on_its_own() {
+        // The synapses onto the neurons of block b are exactly block_synapses(b): a process that
+        // owns block b builds its part of the projection without the others.
+        let (n_pre, n_post, p) = (300, 700, 0.1);
+        let full = Csr::wire(Connect::Probability(p), n_pre, n_post, false, 9, 4);
+        for b in 0..n_post.div_ceil(WIRING_BLOCK) {
+            let lo = (b * WIRING_BLOCK) as u32;
+            let hi = lo + WIRING_BLOCK as u32;
+            let mut from_full = vec![];
+            for i in 0..n_pre as u32 {
+                from_full.extend(full.row(i).iter().filter(|&&j| j >= lo && j < hi).map(|&j| (i, j)));
+            }
+            assert_eq!(from_full, block_synapses(p, n_pre, n_post, false, 9, 4, b), "block {b}");
+        }
+        // Another seed or stream gives another network.
+        assert_ne!(full.targets, Csr::wire(Connect::Probability(p), n_pre, n_post, false, 9, 5).targets);
+        assert_ne!(full.targets, Csr::wire(Connect::Probability(p), n_pre, n_post, false, 8, 4).targets);
     }
 
     #[test]
     fn deterministic_structures() {
-        let o = Csr::generate(Connect::OneToOne, 5, 5, false, &mut rng());
+        let o = wire(Connect::OneToOne, 5, 5, false);
         assert_eq!(o.targets, vec![0, 1, 2, 3, 4]);
-        let a = Csr::generate(Connect::AllToAll, 3, 3, true, &mut rng());
+        let a = wire(Connect::AllToAll, 3, 3, true);
         assert_eq!(a.targets, vec![1, 2, 0, 2, 0, 1]);
-        let a = Csr::generate(Connect::AllToAll, 2, 3, false, &mut rng());
+        let a = wire(Connect::AllToAll, 2, 3, false);
         assert_eq!(a.row(1), &[0, 1, 2]);
-        let p1 = Csr::generate(Connect::Probability(1.0), 3, 3, true, &mut rng());
+        let p1 = wire(Connect::Probability(1.0), 3, 3, true);
         assert_eq!(p1.targets, a_to_a(3));
-        let p0 = Csr::generate(Connect::Probability(0.0), 30, 30, false, &mut rng());
+        let p1 = wire(Connect::Probability(1.0), 2, 600, false);
+        assert_eq!(p1.row(1), (0..600).collect::<Vec<u32>>().as_slice(), "across blocks");
+        let p0 = wire(Connect::Probability(0.0), 30, 30, false);
         assert!(p0.targets.is_empty() && p0.row_start.len() == 31);
+        let empty = wire(Connect::Probability(0.5), 4, 0, false);
+        assert!(empty.targets.is_empty() && empty.row_start == vec![0; 5]);
     }
 
     fn a_to_a(n: u32) -> Vec<u32> {

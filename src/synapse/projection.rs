@@ -362,12 +362,6 @@ fn scatter_each(
 mod tests {
     use super::super::connectivity::Connect;
     use super::*;
-    use crate::rng::{stream_rng, Rng, Stream};
-
-    fn rng() -> Rng {
-        stream_rng(5, Stream::Wiring, &[0])
-    }
-
     fn cfg(transmit: Transmit, stp: Option<StpParams>, delay: u32) -> ProjectionConfig {
         ProjectionConfig {
             name: "t".into(),
@@ -403,7 +397,7 @@ mod tests {
     }
 
     fn one(c: ProjectionConfig) -> Projection {
-        let csr = Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng());
+        let csr = Csr::wire(Connect::OneToOne, 1, 1, false, 5, 0);
         Projection::new(c, csr, 1, 1, 0.1, &mut Estimates::new(1)).unwrap()
     }
 
@@ -463,7 +457,7 @@ mod tests {
 
     #[test]
     fn deliver_adds_weight_once_per_synapse_per_spike() {
-        let csr = Csr::generate(Connect::AllToAll, 2, 3, false, &mut rng());
+        let csr = Csr::wire(Connect::AllToAll, 2, 3, false, 5, 0);
         let mut p = Projection::new(cfg(Transmit::All, None, 8), csr, 2, 3, 0.1, &mut Estimates::new(3)).unwrap();
         let hist: [&[u32]; 2] = [&[0, 1], &[1]];
         let mut g = vec![0.0; 3];
@@ -482,7 +476,7 @@ mod tests {
     fn plasticity_on_a_shared_weight_is_refused() {
         let mut c = cfg(Transmit::All, None, 0);
         c.plasticity = Some(RuleParams::BurstCcn(crate::plasticity::BurstCcnParams::new(0.01, 100.0, 0.2)));
-        let csr = Csr::generate(Connect::OneToOne, 1, 1, false, &mut rng());
+        let csr = Csr::wire(Connect::OneToOne, 1, 1, false, 5, 0);
         let e = Projection::new(c, csr, 1, 1, 0.1, &mut Estimates::new(1)).unwrap_err();
         assert_eq!(e, CombinationError::PlasticSharedWeight);
         assert!(e.to_string().contains("weights = \"synapse\""));
