@@ -42,22 +42,22 @@ pub fn stream_rng(seed: u64, stream: Stream, labels: &[u64]) -> Rng {
 /// A uniform draw in (0, 1], safe to take the logarithm of.
 #[inline]
 pub fn uniform_open0(rng: &mut Rng) -> f64 {
-    use rand::Rng as _;
-    1.0 - rng.gen::<f64>()
+    use rand::RngExt as _;
+    1.0 - rng.random::<f64>()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng as _;
+    use rand::RngExt as _;
 
     #[test]
     fn streams_differ_by_label_and_kind_and_repeat_for_same_inputs() {
-        let a: u64 = stream_rng(1, Stream::Poisson, &[0, 0]).gen();
-        let b: u64 = stream_rng(1, Stream::Poisson, &[0, 1]).gen();
-        let c: u64 = stream_rng(1, Stream::Wiring, &[0, 0]).gen();
-        let d: u64 = stream_rng(2, Stream::Poisson, &[0, 0]).gen();
-        let a2: u64 = stream_rng(1, Stream::Poisson, &[0, 0]).gen();
+        let a: u64 = stream_rng(1, Stream::Poisson, &[0, 0]).random();
+        let b: u64 = stream_rng(1, Stream::Poisson, &[0, 1]).random();
+        let c: u64 = stream_rng(1, Stream::Wiring, &[0, 0]).random();
+        let d: u64 = stream_rng(2, Stream::Poisson, &[0, 0]).random();
+        let a2: u64 = stream_rng(1, Stream::Poisson, &[0, 0]).random();
         assert_eq!(a, a2);
         assert!(a != b && a != c && a != d && b != c);
     }

@@ -10,7 +10,7 @@
 use burstsim::burst::{BurstDetector, BurstRule as DetectorRule};
 use burstsim::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis, StandaloneRule as BurstRule};
 use burstsim::rng::{stream_rng, uniform_open0, Stream};
-use rand::Rng as _;
+use rand::RngExt as _;
 
 const DT: f64 = 1.0; // ms
 const TAU_PRE: f64 = 100.0; // ms
@@ -299,14 +299,14 @@ fn disabled_rule_keeps_weights_and_evolves_traces_like_enabled_twin() {
     let mut spikes = vec![];
     for _ in 0..3000 {
         for j in 0..3 {
-            if rng.gen::<f64>() < 0.02 {
+            if rng.random::<f64>() < 0.02 {
                 on.on_pre_event(j, &rs, &t, &mut w_on);
                 off.on_pre_event(j, &rs, &t, &mut w_off);
             }
         }
         spikes.clear();
         for i in 0..4 {
-            let u = rng.gen::<f64>();
+            let u = rng.random::<f64>();
             if u < 0.01 {
                 on.on_post_event(i, &mut w_on);
                 off.on_post_event(i, &mut w_off);
@@ -393,8 +393,8 @@ fn burst_poisson_train(p: f64, rng: &mut burstsim::rng::Rng) -> Vec<u64> {
             return out;
         }
         out.push((t / DT) as u64);
-        if rng.gen::<f64>() < p {
-            let tb = t + 2.0 + 10.0 * rng.gen::<f64>();
+        if rng.random::<f64>() < p {
+            let tb = t + 2.0 + 10.0 * rng.random::<f64>();
             if tb < BP_T_MS {
                 out.push((tb / DT) as u64);
             }
@@ -435,7 +435,7 @@ fn burst_poisson_run(p: f64, label: u64) -> (Vec<f64>, f64) {
         det.classify(step, &spikes, &mut events, &mut bursts, &mut onsets);
         // (a) pre events (Poisson, at most one per step), then (b) post events and bursts.
         for j in 0..BP_N_PRE as u32 {
-            if pre_rng.gen::<f64>() < BP_ER * DT / 1000.0 {
+            if pre_rng.random::<f64>() < BP_ER * DT / 1000.0 {
                 rule.on_pre_event(j, &rs, &t, &mut w);
             }
         }

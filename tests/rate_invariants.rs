@@ -6,7 +6,7 @@ use burstsim::rate::linalg::{angle_deg, Mat};
 use burstsim::rate::network::{FeedbackSpec, QMode, YMode};
 use burstsim::rate::optim::{DecayMode, SgdParams};
 use burstsim::rate::reference;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 fn spec(sizes: &[usize], y_mode: YMode, y_scale: f32, q_mode: QMode, q_lr: Option<f32>) -> LearnerSpec {
@@ -31,7 +31,7 @@ fn inputs(b: usize, n: usize, seed: u64) -> Mat {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut x = Mat::zeros(b, n);
     for v in x.data.iter_mut() {
-        *v = rng.gen::<f32>();
+        *v = rng.random::<f32>();
     }
     x
 }
@@ -40,7 +40,7 @@ fn one_hot(b: usize, n: usize, seed: u64) -> Mat {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = Mat::zeros(b, n);
     for i in 0..b {
-        t.data[i * n + rng.gen_range(0..n)] = 1.0;
+        t.data[i * n + rng.random_range(0..n)] = 1.0;
     }
     t
 }

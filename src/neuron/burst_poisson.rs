@@ -16,7 +16,7 @@ use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
 use super::{recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
 use crate::fastmath::decay;
 use crate::rng::{stream_rng, Rng, Stream};
-use rand::Rng as _;
+use rand::RngExt as _;
 
 /// Neurons per random stream (fixed, so results do not depend on the thread count).
 pub const CHUNK: usize = 4096;
@@ -157,7 +157,7 @@ impl NeuronKind for BurstPoisson {
                 thr += p.delta_thr_mv as f32;
                 self.w_s[i] += 1.0;
                 let rng = &mut self.rngs[i / CHUNK];
-                let (u1, u2): (f64, f64) = (rng.gen(), rng.gen());
+                let (u1, u2): (f64, f64) = (rng.random(), rng.random());
                 let p_burst = 1.0 / (1.0 + (-(vd_new as f64 - e_d) / d_d).exp());
                 if u1 < p_burst {
                     self.burst[i] = ((delay_min + u2 * delay_span) / dt + 1e-9).floor() as u32;

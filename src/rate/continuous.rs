@@ -23,7 +23,7 @@
 //! (with dt = τ the dynamics are instantaneous, so this only shifts the learning signal by a step).
 
 use super::linalg::{angle_deg, sigmoid, standard_normal, Mat};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The learning rule of the continuous model.
@@ -123,15 +123,15 @@ impl SineTeacher {
     pub fn new(n_in: usize, hidden: usize, n_out: usize, scale: f32, seed: u64) -> Self {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let two_pi = std::f32::consts::TAU;
-        let omega = (0..n_in).map(|_| rng.gen::<f32>() * two_pi / 40.0).collect();
-        let phi = (0..n_in).map(|_| rng.gen::<f32>() * two_pi).collect();
+        let omega = (0..n_in).map(|_| rng.random::<f32>() * two_pi / 40.0).collect();
+        let phi = (0..n_in).map(|_| rng.random::<f32>() * two_pi).collect();
         let mut lin = |o: usize, i: usize| {
             let bound = 1.0 / (i as f32).sqrt();
             let mut w = Mat::zeros(o, i);
             for x in w.data.iter_mut() {
-                *x = scale * bound * (2.0 * rng.gen::<f32>() - 1.0);
+                *x = scale * bound * (2.0 * rng.random::<f32>() - 1.0);
             }
-            let c = (0..o).map(|_| bound * (2.0 * rng.gen::<f32>() - 1.0)).collect();
+            let c = (0..o).map(|_| bound * (2.0 * rng.random::<f32>() - 1.0)).collect();
             (w, c)
         };
         let (w1, c1) = lin(hidden, n_in);

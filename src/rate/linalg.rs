@@ -7,7 +7,7 @@
 //! result element is therefore computed by the same kernel call in the same order for any thread
 //! count, so results are bit-identical for 1, 2 or N threads.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 /// Products with fewer multiply-adds than this run on the calling thread.
@@ -193,8 +193,8 @@ pub fn gemm_map(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat, ep
 
 /// A standard normal draw (Box–Muller, f64 inside).
 pub fn standard_normal(rng: &mut impl Rng) -> f32 {
-    let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]
-    let u2: f64 = rng.gen::<f64>();
+    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+    let u2: f64 = rng.random::<f64>();
     ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
 }
 

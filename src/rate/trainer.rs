@@ -12,7 +12,7 @@ use super::learner::{count_errors, Learner};
 use super::linalg::Mat;
 use super::optim::LrPlan;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::time::Instant;
 
@@ -62,7 +62,7 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
         Xoshiro256PlusPlus::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17));
     let mut idx: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        let j = rng.gen_range(0..=i);
+        let j = rng.random_range(0..=i);
         idx.swap(i, j);
     }
     idx
