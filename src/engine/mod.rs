@@ -14,7 +14,6 @@ use crate::stimulus::CurrentInput;
 use crate::synapse::{PostSpikes, Projection};
 pub use history::SpikeHistory;
 pub use protocol::{Action, Protocol};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use team::{partition, Team};
 
@@ -214,7 +213,7 @@ impl Network {
     /// state and random streams), so with a team each member integrates a fixed set of whole
     /// populations, with identical results.
     fn phase_integrate(&mut self, step: u64) {
-        let Some(plan) = self.team.0.clone() else {
+        let Some(plan) = self.team.0.as_mut() else {
             self.populations.iter_mut().for_each(|slot| slot.integrate(step));
             return;
         };
@@ -233,7 +232,7 @@ impl Network {
     /// within each target population, so conductance sums are formed in the same order whatever
     /// the thread count; with a team, each member handles a fixed set of target populations.
     fn phase_deliver(&mut self, step: u64) {
-        let Some(plan) = self.team.0.clone() else {
+        let Some(plan) = self.team.0.as_mut() else {
             for k in 0..self.projections.len() {
                 // Safety: exclusive access to everything here (single thread).
                 self.synaptic_events +=
@@ -309,7 +308,7 @@ impl Network {
                     .collect()
             })
             .collect();
-        self.team = TeamSlot(Some(Arc::new(TeamPlan { team, integrate, deliver })));
+        self.team = TeamSlot(Some(Box::new(TeamPlan { team, integrate, deliver })));
         Ok(())
     }
 
@@ -354,7 +353,7 @@ impl Network {
 /// The network's team, if any. A clone of the network gets none (call `set_threads` on it): two
 /// networks must not drive the same team, whose `run` is not reentrant across threads.
 #[derive(Debug, Default)]
-struct TeamSlot(Option<Arc<TeamPlan>>);
+struct TeamSlot(Option<Box<TeamPlan>>);
 
 impl Clone for TeamSlot {
     fn clone(&self) -> Self {
