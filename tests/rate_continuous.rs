@@ -31,7 +31,7 @@ fn dt_equal_tau_gives_the_instantaneous_forward_pass() {
     m.step(&x, None);
     let mut pre = x.to_vec();
     for l in 0..m.w.len() {
-        let want: Vec<f32> = (0..m.w[l].rows)
+        let want: Vec<f32> = (0..m.w[l].rows())
             .map(|j| sigmoid(m.w[l].row(j).iter().zip(&pre).map(|(a, b)| a * b).sum::<f32>() + m.c[l][j]))
             .collect();
         for (a, b) in m.e[l].iter().zip(&want) {
@@ -54,7 +54,7 @@ fn one_teaching_step_applies_the_burst_rule() {
     let eta = 0.1 / 100.0;
     for (l, bl) in before.iter().enumerate() {
         let pre: Vec<f32> = if l == 0 { x.to_vec() } else { m.e[l - 1].clone() };
-        for j in 0..m.w[l].rows {
+        for j in 0..m.w[l].rows() {
             let post = (m.p[l][j] - 0.5) * m.e[l][j];
             for (i, &xp) in pre.iter().enumerate() {
                 let dw = m.w[l].row(j)[i] - bl.row(j)[i];
@@ -63,8 +63,8 @@ fn one_teaching_step_applies_the_burst_rule() {
         }
     }
     // weight transport after a teaching step: Y = W_{l+1}, Q = p_b W_{l+1}
-    assert_eq!(m.y[0].data, m.w[1].data);
-    assert!(m.q[0].data.iter().zip(&m.w[1].data).all(|(q, w)| *q == 0.5 * w));
+    assert_eq!(m.y[0].as_slice(), m.w[1].as_slice());
+    assert!(m.q[0].as_slice().iter().zip(m.w[1].as_slice()).all(|(q, w)| *q == 0.5 * w));
 }
 
 /// Mean loss of the prediction windows before and after training, and the mean angle (degrees)

@@ -30,7 +30,7 @@ fn spec(sizes: &[usize], y_mode: YMode, y_scale: f32, q_mode: QMode, q_lr: Optio
 fn inputs(b: usize, n: usize, seed: u64) -> Mat {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut x = Mat::zeros(b, n);
-    for v in x.data.iter_mut() {
+    for v in x.as_mut_slice().iter_mut() {
         *v = rng.random::<f32>();
     }
     x
@@ -40,7 +40,7 @@ fn one_hot(b: usize, n: usize, seed: u64) -> Mat {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = Mat::zeros(b, n);
     for i in 0..b {
-        t.data[i * n + rng.random_range(0..n)] = 1.0;
+        t.as_mut_slice()[i * n + rng.random_range(0..n)] = 1.0;
     }
     t
 }
@@ -48,14 +48,14 @@ fn one_hot(b: usize, n: usize, seed: u64) -> Mat {
 /// t = e + ε (t0 − e): a valid target direction with the error scaled by ε (spec 6.2).
 fn scaled_target(e: &Mat, t0: &Mat, eps: f32) -> Mat {
     let mut t = e.clone();
-    for (t, (&e, &t0)) in t.data.iter_mut().zip(e.data.iter().zip(&t0.data)) {
+    for (t, (&e, &t0)) in t.as_mut_slice().iter_mut().zip(e.as_slice().iter().zip(t0.as_slice())) {
         *t = e + eps * (t0 - e);
     }
     t
 }
 
 fn norm(m: &Mat) -> f64 {
-    m.data.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt()
+    m.as_slice().iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt()
 }
 
 const SIZES: [usize; 5] = [784, 120, 100, 80, 10];
@@ -76,13 +76,13 @@ fn no_teacher_gives_baseline_bursts_and_zero_updates() {
         let x = inputs(16, 784, 1);
         l.compute_gradients(&x, None);
         for (i, p) in l.fs.p.iter().enumerate() {
-            assert!(p.data.iter().all(|&p| p == 0.5), "layer {i}: p != p_b ({:?})", s.feedback);
+            assert!(p.as_slice().iter().all(|&p| p == 0.5), "layer {i}: p != p_b ({:?})", s.feedback);
         }
         for a in &l.fs.a {
-            assert!(a.data.iter().all(|&a| a == 0.0));
+            assert!(a.as_slice().iter().all(|&a| a == 0.0));
         }
         for (g, c) in l.gw.iter().zip(&l.gc) {
-            assert!(g.data.iter().all(|&v| v == 0.0) && c.iter().all(|&v| v == 0.0));
+            assert!(g.as_slice().iter().all(|&v| v == 0.0) && c.iter().all(|&v| v == 0.0));
         }
         l.apply_update();
         assert_eq!(l.net, before, "weights moved without a teacher ({:?})", s.feedback);
@@ -103,13 +103,13 @@ fn output_delta_is_pb_times_backprop() {
     let mut bp = Vec::new();
     reference::deltas(&l.net, &l.e, &t, false, &mut bp);
     let mut max_diff = 0.0f32;
-    for (&d, &b) in l.fs.delta[top].data.iter().zip(&bp[top].data) {
+    for (&d, &b) in l.fs.delta[top].as_slice().iter().zip(bp[top].as_slice()) {
         max_diff = max_diff.max((d - 0.5 * b).abs());
     }
     assert!(max_diff < 1e-6, "max |δ_L − p_b δ_BP| = {max_diff}");
     let gbp = l.reference_gradients(&x, &t, false)[top].clone();
     l.compute_gradients(&x, Some(&t));
-    for (&g, &b) in l.gw[top].data.iter().zip(&gbp.data) {
+    for (&g, &b) in l.gw[top].as_slice().iter().zip(gbp.as_slice()) {
         assert!((g - 0.5 * b).abs() < 1e-6);
     }
 }
@@ -131,7 +131,7 @@ fn tied_updates_approach_pb_times_backprop_for_small_errors() {
         let ours = l.gw.clone();
         let bp = l.reference_gradients(&x, &t, false).to_vec();
         for k in 0..SIZES.len() - 2 {
-            let th = angle_deg(&ours[k].data, &bp[k].data);
+            let th = angle_deg(ours[k].as_slice(), bp[k].as_slice());
             let ratio = norm(&ours[k]) / norm(&bp[k]);
             if eps == 0.01 {
                 assert!(th < 5.0, "layer {k}: angle {th}° at ε = {eps}");
@@ -161,7 +161,7 @@ fn random_y_updates_equal_feedback_alignment() {
     let ours = l.gw.clone();
     let fa = l.reference_gradients(&x, &t, true).to_vec();
     for k in 0..SIZES.len() - 1 {
-        let th = angle_deg(&ours[k].data, &fa[k].data);
+        let th = angle_deg(ours[k].as_slice(), fa[k].as_slice());
         assert!(th < 0.1, "layer {k}: angle to FA {th}°");
     }
 }
@@ -170,12 +170,12 @@ fn random_y_updates_equal_feedback_alignment() {
 /// a synapse is potentiated when p > p_b, depressed when p < p_b, by η (p − p_b) e e_pre.
 #[test]
 fn plasticity_sign_follows_burst_probability() {
-    let e = Mat { rows: 1, cols: 3, data: vec![0.8, 0.8, 0.8] };
+    let e = Mat::from_vec(1, 3, vec![0.8, 0.8, 0.8]).unwrap();
     let p = [0.7f32, 0.5, 0.3];
-    let b = Mat { rows: 1, cols: 3, data: p.iter().map(|p| p * 0.8).collect() };
+    let b = Mat::from_vec(1, 3, p.iter().map(|p| p * 0.8).collect()).unwrap();
     let mut d = Mat::zeros(0, 0);
     burst_delta(&b, &e, 0.5, &mut d);
-    for (k, &dk) in d.data.iter().enumerate() {
+    for (k, &dk) in d.as_slice().iter().enumerate() {
         let dw = -0.1 * dk * 0.6; // −η δ e_pre with η = 0.1, e_pre = 0.6
         let expect = 0.1 * (p[k] - 0.5) * 0.8 * 0.6;
         assert!((dw - expect).abs() < 1e-7, "unit {k}: ΔW {dw} vs {expect}");
@@ -195,14 +195,14 @@ fn q_learning_silences_the_apical_potential() {
     let a_norm = |l: &Learner| l.fs.a.iter().map(norm).sum::<f64>();
     let x0 = inputs(32, 784, 13);
     l.compute_gradients(&x0, None);
-    let (a0, th0) = (a_norm(&l), angle_deg(&l.net.q[0].data, &l.net.y[0].data));
+    let (a0, th0) = (a_norm(&l), angle_deg(l.net.q[0].as_slice(), l.net.y[0].as_slice()));
     for it in 0..3000 {
         let x = inputs(32, 784, 100 + it % 50);
         l.compute_gradients(&x, None);
         l.apply_update();
     }
     l.compute_gradients(&x0, None);
-    let (a1, th1) = (a_norm(&l), angle_deg(&l.net.q[0].data, &l.net.y[0].data));
+    let (a1, th1) = (a_norm(&l), angle_deg(l.net.q[0].as_slice(), l.net.y[0].as_slice()));
     assert!(a1 < 0.1 * a0, "|a| {a0} -> {a1}");
     assert!(th1 < th0, "angle(Q, Y) {th0}° -> {th1}°");
 }
@@ -220,7 +220,7 @@ fn backprop_gradient_matches_finite_differences() {
         let mut e = Vec::new();
         net.forward(&x, &mut e);
         let out = &e[e.len() - 1];
-        out.data.iter().zip(&t.data).map(|(&o, &t)| 0.5 * ((o - t) as f64).powi(2)).sum::<f64>() / 4.0
+        out.as_slice().iter().zip(t.as_slice()).map(|(&o, &t)| 0.5 * ((o - t) as f64).powi(2)).sum::<f64>() / 4.0
     };
     l.net.forward(&x, &mut l.e);
     let g = l.reference_gradients(&x, &t, false).to_vec();
@@ -228,11 +228,11 @@ fn backprop_gradient_matches_finite_differences() {
     for (layer, gl) in g.iter().enumerate() {
         for k in [0, 3, 7, 11] {
             let mut p = l.net.clone();
-            p.w[layer].data[k] += h;
+            p.w[layer].as_mut_slice()[k] += h;
             let mut m = l.net.clone();
-            m.w[layer].data[k] -= h;
+            m.w[layer].as_mut_slice()[k] -= h;
             let fd = (loss(&p) - loss(&m)) / (2.0 * h as f64);
-            let an = gl.data[k] as f64;
+            let an = gl.as_slice()[k] as f64;
             assert!((fd - an).abs() < 1e-4 + 1e-2 * an.abs(), "layer {layer} w[{k}]: fd {fd} vs {an}");
         }
     }
@@ -249,9 +249,9 @@ fn general_pb_keeps_the_invariants() {
     let x = inputs(16, 784, 32);
     l.compute_gradients(&x, None);
     for p in &l.fs.p {
-        assert!(p.data.iter().all(|&p| p == 0.3));
+        assert!(p.as_slice().iter().all(|&p| p == 0.3));
     }
-    assert!(l.gw.iter().all(|g| g.data.iter().all(|&v| v == 0.0)));
+    assert!(l.gw.iter().all(|g| g.as_slice().iter().all(|&v| v == 0.0)));
     let t0 = one_hot(16, 10, 33);
     let mut e = Vec::new();
     l.net.forward(&x, &mut e);
@@ -260,7 +260,7 @@ fn general_pb_keeps_the_invariants() {
     let ours = l.gw.clone();
     let bp = l.reference_gradients(&x, &t, false).to_vec();
     for k in 0..SIZES.len() - 1 {
-        let th = angle_deg(&ours[k].data, &bp[k].data);
+        let th = angle_deg(ours[k].as_slice(), bp[k].as_slice());
         let ratio = norm(&ours[k]) / norm(&bp[k]);
         assert!(th < 5.0 && (ratio - 0.3).abs() < 0.03, "layer {k}: angle {th}°, ratio {ratio}");
     }
@@ -284,7 +284,7 @@ fn burstprop_y_learning_applies_w_update_and_decays_the_difference() {
             (0..2)
                 .map(|i| {
                     let (y, w) = (&l.net.y[i], &l.net.w[i + 1]);
-                    y.data.iter().zip(&w.data).map(|(&a, &b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt()
+                    y.as_slice().iter().zip(w.as_slice()).map(|(&a, &b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt()
                 })
                 .collect()
         };
@@ -296,7 +296,14 @@ fn burstprop_y_learning_applies_w_update_and_decays_the_difference() {
             let labels: Vec<u8> = (0..16).map(|i| ((i as u64 * 7 + k) % 10) as u8).collect();
             l.train_batch(&x, &labels, false);
         }
-        let moved = norm(&Mat { data: l.net.w[1].data.iter().zip(&w1.data).map(|(a, b)| a - b).collect(), ..w1 });
+        let moved = norm(
+            &Mat::from_vec(
+                w1.rows(),
+                w1.cols(),
+                l.net.w[1].as_slice().iter().zip(w1.as_slice()).map(|(a, b)| a - b).collect(),
+            )
+            .unwrap(),
+        );
         let d = diff(&l);
         let expect = (1.0f64 - 1e-3).powi(steps as i32);
         for i in 0..2 {

@@ -374,7 +374,8 @@ fn deliver(proj: &mut Projection, pop: &mut Population, spikes: &[SpikeState], s
     proj.deliver(step, now, delayed, g)
 }
 
-/// The network's team, if any. A clone of the network gets none (call `set_threads` on it).
+/// The network's team, if any. A clone of the network gets none (call `set_threads` on it): the
+/// workers belong to one network, and `Team::run` takes `&mut self`, so no two steps share them.
 #[derive(Debug, Default)]
 struct TeamSlot(Option<TeamPlan>);
 

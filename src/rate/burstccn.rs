@@ -37,14 +37,14 @@ impl FeedbackState {
 /// p_L = p_b [1 + (t − e_L) ⊙ (1 − e_L)], b_L = p_L ⊙ e_L.
 /// Without a teacher, t := e_L, so p_L = p_b exactly.
 pub fn output_bursts(e: &Mat, t: Option<&Mat>, p_b: f32, p: &mut Mat, b: &mut Mat) {
-    p.reshape(e.rows, e.cols);
-    b.reshape(e.rows, e.cols);
-    for k in 0..e.data.len() {
-        let ek = e.data[k];
-        let tk = t.map_or(ek, |t| t.data[k]);
+    p.reshape(e.rows(), e.cols());
+    b.reshape(e.rows(), e.cols());
+    for k in 0..e.as_slice().len() {
+        let ek = e.as_slice()[k];
+        let tk = t.map_or(ek, |t| t.as_slice()[k]);
         let pk = p_b * (1.0 + (tk - ek) * (1.0 - ek));
-        p.data[k] = pk;
-        b.data[k] = pk * ek;
+        p.as_mut_slice()[k] = pk;
+        b.as_mut_slice()[k] = pk * ek;
     }
 }
 
@@ -54,15 +54,15 @@ pub fn output_bursts(e: &Mat, t: Option<&Mat>, p_b: f32, p: &mut Mat, b: &mut Ma
 /// The resting value (a = 0) is p_b and the slope in a(1 − e) at rest is 1. Note p < 2 p_b, so
 /// for p_b > 0.5 "probabilities" above 1 are possible, as in the later reference code.
 pub fn hidden_bursts(a: &Mat, e: &Mat, p_b: f32, p: &mut Mat, b: &mut Mat) {
-    p.reshape(e.rows, e.cols);
-    b.reshape(e.rows, e.cols);
+    p.reshape(e.rows(), e.cols());
+    b.reshape(e.rows(), e.cols());
     let (amp, beta) = (2.0 * p_b, 2.0 / p_b);
     // element-wise, in fixed blocks of rows: any thread count gives the same bits
-    let blk = e.cols.max(1) * ROW_BLOCK;
-    p.data
+    let blk = e.cols().max(1) * ROW_BLOCK;
+    p.as_mut_slice()
         .par_chunks_mut(blk)
-        .zip(b.data.par_chunks_mut(blk))
-        .zip(a.data.par_chunks(blk).zip(e.data.par_chunks(blk)))
+        .zip(b.as_mut_slice().par_chunks_mut(blk))
+        .zip(a.as_slice().par_chunks(blk).zip(e.as_slice().par_chunks(blk)))
         .for_each(|((p, b), (a, e))| {
             for k in 0..e.len() {
                 let ek = e[k];
@@ -75,9 +75,9 @@ pub fn hidden_bursts(a: &Mat, e: &Mat, p_b: f32, p: &mut Mat, b: &mut Mat) {
 
 /// δ = −(b − p_b e): the burst-dependent learning signal (spec 1.4).
 pub fn burst_delta(b: &Mat, e: &Mat, p_b: f32, delta: &mut Mat) {
-    delta.reshape(e.rows, e.cols);
-    for k in 0..e.data.len() {
-        delta.data[k] = -(b.data[k] - p_b * e.data[k]);
+    delta.reshape(e.rows(), e.cols());
+    for k in 0..e.as_slice().len() {
+        delta.as_mut_slice()[k] = -(b.as_slice()[k] - p_b * e.as_slice()[k]);
     }
 }
 
@@ -109,7 +109,7 @@ pub fn feedback(
             // a_l = b_{l+1} · Y_l − e_{l+1} · Q_l   (batch-major form of Yᵀb − Qᵀe)
             gemm(1.0, fs.b[l + 1].v(), net.y_eff(l).v(), 0.0, &mut fs.a[l]);
             gemm(1.0, e[l + 1].v(), net.q[l].v(), 0.0, scratch);
-            for (a, &s) in fs.a[l].data.iter_mut().zip(&scratch.data) {
+            for (a, &s) in fs.a[l].as_mut_slice().iter_mut().zip(scratch.as_slice()) {
                 *a -= s;
             }
         }

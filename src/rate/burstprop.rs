@@ -52,23 +52,23 @@ pub fn sweep(net: &Network, e: &[Mat], t: Option<&Mat>, p_b: f32, fs: &mut Feedb
         if recurrent && t.is_none() {
             // b_pre = σ(Yᵀb) ⊙ e ; inh = b_pre Rᵀ
             let bp = &mut rec.b_pre[l];
-            bp.reshape(e[l].rows, e[l].cols);
-            for (k, x) in bp.data.iter_mut().enumerate() {
-                *x = sigmoid(fs.a[l].data[k]) * e[l].data[k];
+            bp.reshape(e[l].rows(), e[l].cols());
+            for (k, x) in bp.as_mut_slice().iter_mut().enumerate() {
+                *x = sigmoid(fs.a[l].as_slice()[k]) * e[l].as_slice()[k];
             }
             gemm(1.0, rec.b_pre[l].v(), net.r[l].t(), 0.0, &mut rec.inh[l]);
         }
         let (p, b, a) = (&mut fs.p[l], &mut fs.b[l], &mut fs.a[l]);
-        p.reshape(e[l].rows, e[l].cols);
-        b.reshape(e[l].rows, e[l].cols);
-        for k in 0..p.data.len() {
-            let ek = e[l].data[k];
-            let inh = if recurrent { rec.inh[l].data[k] } else { 0.0 };
-            let u = a.data[k] * (1.0 - ek) - inh;
-            a.data[k] = u;
+        p.reshape(e[l].rows(), e[l].cols());
+        b.reshape(e[l].rows(), e[l].cols());
+        for k in 0..p.as_slice().len() {
+            let ek = e[l].as_slice()[k];
+            let inh = if recurrent { rec.inh[l].as_slice()[k] } else { 0.0 };
+            let u = a.as_slice()[k] * (1.0 - ek) - inh;
+            a.as_mut_slice()[k] = u;
             let pk = sigmoid(u);
-            p.data[k] = pk;
-            b.data[k] = pk * ek;
+            p.as_mut_slice()[k] = pk;
+            b.as_mut_slice()[k] = pk * ek;
         }
     }
 }
@@ -88,9 +88,9 @@ pub fn feedback(
     sweep(net, e, Some(t), p_b, teach, rec);
     for (l, el) in e.iter().enumerate().take(net.n_layers()) {
         let d = &mut teach.delta[l];
-        d.reshape(el.rows, el.cols);
-        for k in 0..d.data.len() {
-            d.data[k] = -(teach.b[l].data[k] - base.b[l].data[k]);
+        d.reshape(el.rows(), el.cols());
+        for k in 0..d.as_slice().len() {
+            d.as_mut_slice()[k] = -(teach.b[l].as_slice()[k] - base.b[l].as_slice()[k]);
         }
     }
 }

@@ -68,11 +68,11 @@ pub fn save(path: &Path, learner: &mut Learner, info: &CheckpointInfo) -> Result
         write_str(&f, "burstsim_version", crate::version(), path)?;
         let net = &learner.net;
         for (i, w) in net.w.iter().enumerate() {
-            write_vec(&f, &format!("w{i}"), &[w.rows, w.cols], &w.data, path)?;
+            write_vec(&f, &format!("w{i}"), &[w.rows(), w.cols()], w.as_slice(), path)?;
             write_vec(&f, &format!("c{i}"), &[net.c[i].len()], &net.c[i], path)?;
             let mw = &learner.mom_w[i].buf;
             if !mw.is_empty() {
-                write_vec(&f, &format!("mom_w{i}"), &[w.rows, w.cols], mw, path)?;
+                write_vec(&f, &format!("mom_w{i}"), &[w.rows(), w.cols()], mw, path)?;
             }
             let mc = &learner.mom_c[i].buf;
             if !mc.is_empty() {
@@ -80,15 +80,15 @@ pub fn save(path: &Path, learner: &mut Learner, info: &CheckpointInfo) -> Result
             }
         }
         for (i, (y, q)) in net.y.iter().zip(&net.q).enumerate() {
-            write_vec(&f, &format!("y{i}"), &[y.rows, y.cols], &y.data, path)?;
-            write_vec(&f, &format!("q{i}"), &[q.rows, q.cols], &q.data, path)?;
+            write_vec(&f, &format!("y{i}"), &[y.rows(), y.cols()], y.as_slice(), path)?;
+            write_vec(&f, &format!("q{i}"), &[q.rows(), q.cols()], q.as_slice(), path)?;
             let my = &learner.mom_y[i].buf;
             if !my.is_empty() {
-                write_vec(&f, &format!("mom_y{i}"), &[y.rows, y.cols], my, path)?;
+                write_vec(&f, &format!("mom_y{i}"), &[y.rows(), y.cols()], my, path)?;
             }
         }
         for (i, r) in net.r.iter().enumerate() {
-            write_vec(&f, &format!("r{i}"), &[r.rows, r.cols], &r.data, path)?;
+            write_vec(&f, &format!("r{i}"), &[r.rows(), r.cols()], r.as_slice(), path)?;
         }
         f.flush().map_err(|e| err(&tmp, e))?;
     }
@@ -129,11 +129,11 @@ pub fn load(path: &Path, learner: &mut Learner) -> Result<CheckpointInfo, RateEr
         .to_string();
     let nl = learner.net.n_layers();
     for i in 0..nl {
-        read_into(&f, &format!("w{i}"), &mut learner.net.w[i].data, path)?;
+        read_into(&f, &format!("w{i}"), learner.net.w[i].as_mut_slice(), path)?;
         read_into(&f, &format!("c{i}"), &mut learner.net.c[i], path)?;
         let mname = format!("mom_w{i}");
         if f.link_exists(&mname) {
-            learner.mom_w[i].buf = vec![0.0; learner.net.w[i].data.len()];
+            learner.mom_w[i].buf = vec![0.0; learner.net.w[i].as_slice().len()];
             read_into(&f, &mname, &mut learner.mom_w[i].buf, path)?;
         }
         let cname = format!("mom_c{i}");
@@ -143,16 +143,16 @@ pub fn load(path: &Path, learner: &mut Learner) -> Result<CheckpointInfo, RateEr
         }
     }
     for i in 0..learner.net.y.len() {
-        read_into(&f, &format!("y{i}"), &mut learner.net.y[i].data, path)?;
-        read_into(&f, &format!("q{i}"), &mut learner.net.q[i].data, path)?;
+        read_into(&f, &format!("y{i}"), learner.net.y[i].as_mut_slice(), path)?;
+        read_into(&f, &format!("q{i}"), learner.net.q[i].as_mut_slice(), path)?;
         let yname = format!("mom_y{i}");
         if f.link_exists(&yname) {
-            learner.mom_y[i].buf = vec![0.0; learner.net.y[i].data.len()];
+            learner.mom_y[i].buf = vec![0.0; learner.net.y[i].as_slice().len()];
             read_into(&f, &yname, &mut learner.mom_y[i].buf, path)?;
         }
     }
     for i in 0..learner.net.r.len() {
-        read_into(&f, &format!("r{i}"), &mut learner.net.r[i].data, path)?;
+        read_into(&f, &format!("r{i}"), learner.net.r[i].as_mut_slice(), path)?;
     }
     if f.link_exists(&format!("w{nl}")) {
         return Err(err(path, format!("the checkpoint has more than the config's {nl} weight layers")));

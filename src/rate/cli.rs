@@ -348,7 +348,7 @@ pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Res
         let mut learner = Learner::new(bench_tuned_spec(), &mut Xoshiro256PlusPlus::seed_from_u64(1));
         let s = LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 0, seed: 1, progress, lr: None };
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, 1))?;
-        let checksum: f64 = learner.net.w.iter().flat_map(|w| w.data.iter()).map(|&x| x as f64).sum();
+        let checksum: f64 = learner.net.w.iter().flat_map(|w| w.as_slice().iter()).map(|&x| x as f64).sum();
         println!(
             "mnist_epoch threads={} seconds_per_epoch={:.2} samples_per_s={:.0} test_error_pct={:.2} weight_sum={:.9e}",
             n,

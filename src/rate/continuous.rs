@@ -128,7 +128,7 @@ impl SineTeacher {
         let mut lin = |o: usize, i: usize| {
             let bound = 1.0 / (i as f32).sqrt();
             let mut w = Mat::zeros(o, i);
-            for x in w.data.iter_mut() {
+            for x in w.as_mut_slice().iter_mut() {
                 *x = scale * bound * (2.0 * rng.random::<f32>() - 1.0);
             }
             let c = (0..o).map(|_| bound * (2.0 * rng.random::<f32>() - 1.0)).collect();
@@ -150,7 +150,7 @@ impl SineTeacher {
 
 /// σ(W x + c) for one sample.
 fn affine_sigmoid(w: &Mat, c: &[f32], x: &[f32]) -> Vec<f32> {
-    (0..w.rows).map(|j| sigmoid(w.row(j).iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + c[j])).collect()
+    (0..w.rows()).map(|j| sigmoid(w.row(j).iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + c[j])).collect()
 }
 
 /// The continuous-time network state and weights.
@@ -204,7 +204,7 @@ impl ContinuousBurstCcn {
         let q: Vec<Mat> = (1..nl)
             .map(|i| {
                 let mut m = Mat::zeros(s[i + 1], s[i]);
-                for x in m.data.iter_mut() {
+                for x in m.as_mut_slice().iter_mut() {
                     *x = params.p_b * std(i) * standard_normal(&mut rng);
                 }
                 m
@@ -317,7 +317,7 @@ impl ContinuousBurstCcn {
             let outer = |d: &[f32]| -> Vec<f32> { d.iter().flat_map(|&a| pre.iter().map(move |&b| a * b)).collect() };
             angles.push(angle_deg(&outer(&post), &outer(gl)));
             for (j, &pj) in post.iter().enumerate() {
-                for (w, &xp) in self.w[l].data[j * pre.len()..(j + 1) * pre.len()].iter_mut().zip(&pre) {
+                for (w, &xp) in self.w[l].as_mut_slice()[j * pre.len()..(j + 1) * pre.len()].iter_mut().zip(&pre) {
                     *w += eta * pj * xp;
                 }
                 self.c[l][j] += eta * pj;
@@ -325,8 +325,8 @@ impl ContinuousBurstCcn {
         }
         // weight transport: Y_l ← W_{l+1}, Q_l ← p_b W_{l+1} (unused by burstprop)
         for l in 0..top {
-            self.y[l].data.copy_from_slice(&self.w[l + 1].data);
-            for (q, &w) in self.q[l].data.iter_mut().zip(&self.w[l + 1].data) {
+            self.y[l].as_mut_slice().copy_from_slice(self.w[l + 1].as_slice());
+            for (q, &w) in self.q[l].as_mut_slice().iter_mut().zip(self.w[l + 1].as_slice()) {
                 *q = pr.p_b * w;
             }
         }

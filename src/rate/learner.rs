@@ -124,9 +124,9 @@ impl Learner {
     fn set_targets(&mut self, labels: &[u8]) {
         let n_out = *self.spec.sizes.last().unwrap_or(&0);
         self.target.reshape(labels.len(), n_out);
-        self.target.data.fill(0.0);
+        self.target.as_mut_slice().fill(0.0);
         for (i, &l) in labels.iter().enumerate() {
-            self.target.data[i * n_out + l as usize] = 1.0;
+            self.target.as_mut_slice()[i * n_out + l as usize] = 1.0;
         }
     }
 
@@ -158,8 +158,8 @@ impl Learner {
             (_, None) => {
                 self.fs.ensure(self.net.n_layers());
                 for (d, e) in self.fs.delta.iter_mut().zip(&self.e) {
-                    d.reshape(e.rows, e.cols);
-                    d.data.fill(0.0);
+                    d.reshape(e.rows(), e.cols());
+                    d.as_mut_slice().fill(0.0);
                 }
             }
         }
@@ -179,14 +179,14 @@ impl Learner {
         let sgd = self.spec.sgd;
         let (lr, lam) = (sgd.lr, sgd.weight_decay);
         let lam_c = if sgd.decay_biases { lam } else { 0.0 };
-        let bsz = x.rows as f32;
+        let bsz = x.rows() as f32;
         for l in 0..self.net.n_layers() {
             let pre = if l == 0 { x } else { &self.e[l - 1] };
             // W ← (1 − λ) W − (η/B) δᵀ e_pre
             gemm(-lr / bsz, self.fs.delta[l].t(), pre.v(), 1.0 - lam, &mut self.net.w[l]);
-            let n = self.fs.delta[l].cols;
+            let n = self.fs.delta[l].cols();
             let mut gc = vec![0.0f32; n];
-            for row in self.fs.delta[l].data.chunks_exact(n) {
+            for row in self.fs.delta[l].as_slice().chunks_exact(n) {
                 for (s, &d) in gc.iter_mut().zip(row) {
                     *s += d;
                 }
@@ -215,11 +215,11 @@ impl Learner {
     pub fn apply_update(&mut self) {
         let p = self.spec.sgd;
         for l in 0..self.net.n_layers() {
-            optim::step(&mut self.net.w[l].data, &self.gw[l].data, &mut self.mom_w[l], &p, true);
+            optim::step(self.net.w[l].as_mut_slice(), self.gw[l].as_slice(), &mut self.mom_w[l], &p, true);
             optim::step(&mut self.net.c[l], &self.gc[l], &mut self.mom_c[l], &p, p.decay_biases);
             if l > 0 && self.spec.feedback.y_follows_w {
                 // Y_{l−1} has W_l's shape and gets W_l's update (spec 3 item 3)
-                optim::step(&mut self.net.y[l - 1].data, &self.gw[l].data, &mut self.mom_y[l - 1], &p, true);
+                optim::step(self.net.y[l - 1].as_mut_slice(), self.gw[l].as_slice(), &mut self.mom_y[l - 1], &p, true);
             }
         }
         self.feedback_update();
@@ -232,7 +232,7 @@ impl Learner {
         }
         let fb = self.spec.feedback;
         if self.spec.rule == Rule::Burstccn && (fb.y_lr.is_some() || fb.q_lr.is_some()) {
-            let bsz = self.e[0].rows as f32;
+            let bsz = self.e[0].rows() as f32;
             for l in 0..self.net.y.len() {
                 // G_Y = (1/B) e_{l+1}ᵀ a_l ; Y ← Y − η_Y G_Y
                 if let Some(lr) = fb.y_lr {
@@ -276,7 +276,7 @@ impl Learner {
         let angles = if angles {
             let gw_rule = std::mem::take(&mut self.gw);
             let bp = self.reference_gradients(x, &t, false);
-            let a = gw_rule.iter().zip(bp).map(|(g, r)| angle_deg(&g.data, &r.data)).collect();
+            let a = gw_rule.iter().zip(bp).map(|(g, r)| angle_deg(g.as_slice(), r.as_slice())).collect();
             self.gw = gw_rule;
             Some(a)
         } else {
@@ -295,7 +295,7 @@ impl Learner {
 /// (misclassified count, Σ (e − t)²) of outputs `out` against `labels` / one-hot `t`.
 pub fn score(out: &Mat, labels: &[u8], t: &Mat) -> (usize, f64) {
     let errors = count_errors(out, labels);
-    let sq = out.data.iter().zip(&t.data).map(|(&e, &t)| ((e - t) as f64).powi(2)).sum();
+    let sq = out.as_slice().iter().zip(t.as_slice()).map(|(&e, &t)| ((e - t) as f64).powi(2)).sum();
     (errors, sq)
 }
 

@@ -32,27 +32,85 @@ fn chunk_range(ci: usize, nchunks: usize, n: usize) -> (usize, usize) {
 }
 
 /// A row-major `rows × cols` matrix of f32.
+///
+/// Invariant: `as_slice().len() == rows() * cols()`. The fields are private and every constructor
+/// and mutator keeps it, so the unchecked pointer arithmetic of [`gemm`] (which trusts the shape of
+/// its operands) cannot be reached with data that does not match the shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mat {
-    /// Number of rows.
-    pub rows: usize,
-    /// Number of columns.
-    pub cols: usize,
+    rows: usize,
+    cols: usize,
     /// `rows * cols` values, row-major.
-    pub data: Vec<f32>,
+    data: Vec<f32>,
+}
+
+/// A [`Mat::from_vec`] whose data does not have `rows × cols` values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {rows} × {cols} matrix needs {} values, got {len}", rows.saturating_mul(*cols))]
+pub struct ShapeError {
+    /// Requested rows.
+    pub rows: usize,
+    /// Requested columns.
+    pub cols: usize,
+    /// Length of the data given.
+    pub len: usize,
+}
+
+/// `rows * cols`, panicking on overflow (a wrapped product would break the invariant of [`Mat`]).
+fn n_values(rows: usize, cols: usize) -> usize {
+    rows.checked_mul(cols).unwrap_or_else(|| panic!("a {rows} × {cols} matrix has more than usize::MAX values"))
 }
 
 impl Mat {
     /// A matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Mat { rows, cols, data: vec![0.0; rows * cols] }
+        Mat { rows, cols, data: vec![0.0; n_values(rows, cols)] }
+    }
+
+    /// A `rows × cols` matrix holding `data` (row-major); refused unless `data` has exactly
+    /// `rows * cols` values.
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Result<Self, ShapeError> {
+        match rows.checked_mul(cols) {
+            Some(n) if n == data.len() => Ok(Mat { rows, cols, data }),
+            _ => Err(ShapeError { rows, cols, len: data.len() }),
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The `rows * cols` values, row-major.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The `rows * cols` values, row-major, for writing (the length, hence the shape, cannot change).
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// The values, row-major (`rows * cols` of them).
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
     }
 
     /// Resizes to `rows × cols` (contents unspecified afterwards; reuses the allocation).
     pub fn reshape(&mut self, rows: usize, cols: usize) {
+        self.data.resize(n_values(rows, cols), 0.0);
         self.rows = rows;
         self.cols = cols;
-        self.data.resize(rows * cols, 0.0);
     }
 
     /// I.i.d. normal entries N(0, std²).
@@ -78,9 +136,15 @@ impl Mat {
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
+
+    /// Row `i`, for writing.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
 }
 
-/// A borrowed, possibly transposed, strided matrix operand.
+/// A borrowed, possibly transposed, strided matrix operand. Only made from a [`Mat`] (private
+/// fields), so `data` always holds the `rows × cols` elements its strides address.
 #[derive(Debug, Clone, Copy)]
 pub struct View<'a> {
     data: &'a [f32],
@@ -133,6 +197,7 @@ pub fn gemm_map(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat, ep
     } else {
         assert!(c.rows == m && c.cols == n, "gemm: C has the wrong shape");
     }
+    debug_assert_eq!(c.data.len(), m * n, "Mat invariant");
     if m == 0 || n == 0 {
         return;
     }
@@ -155,8 +220,11 @@ pub fn gemm_map(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut Mat, ep
         if nc == 0 {
             return;
         }
-        // SAFETY: A and B are in bounds by construction of the views (checked shapes above);
-        // chunk `ci` writes only columns j0..j0+nc of C, disjoint from every other chunk.
+        // SAFETY: a view only comes from a `Mat`, whose data has exactly rows × cols values (the
+        // `Mat` invariant, kept by its private fields), with strides matching that shape; A is
+        // m × k, B is k × n and C is m × n (checked above), so every element the kernel reads or
+        // writes is in bounds. Chunk `ci` writes only columns j0..j0+nc of C, disjoint from every
+        // other chunk.
         unsafe {
             matrixmultiply::sgemm(
                 m,
@@ -234,13 +302,48 @@ mod tests {
         let b = Mat::randn(130, 150, 1.0, &mut rng);
         let mut c = Mat::zeros(0, 0);
         gemm(0.5, a.v(), b.t(), 0.0, &mut c);
-        assert_eq!((c.rows, c.cols), (37, 130));
+        assert_eq!((c.rows(), c.cols()), (37, 130));
         for i in 0..37 {
             for j in 0..130 {
                 let s: f32 = (0..150).map(|k| a.row(i)[k] * b.row(j)[k]).sum();
                 assert!((c.row(i)[j] - 0.5 * s).abs() < 1e-3);
             }
         }
+    }
+
+    #[test]
+    fn from_vec_refuses_a_shape_the_data_does_not_fill() {
+        let m = Mat::from_vec(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        assert_eq!((m.rows(), m.cols(), m.shape()), (2, 3, (2, 3)));
+        assert_eq!(m.row(1), &[4.0, 5.0, 6.0]);
+        let err = Mat::from_vec(2, 3, vec![0.0; 5]).unwrap_err();
+        assert_eq!(err, ShapeError { rows: 2, cols: 3, len: 5 });
+        assert_eq!(err.to_string(), "a 2 × 3 matrix needs 6 values, got 5");
+        assert!(Mat::from_vec(3, 2, vec![0.0; 7]).is_err());
+        // a product that overflows usize cannot be matched by any data (no wrap-around to 0)
+        assert!(Mat::from_vec(usize::MAX, 2, Vec::new()).is_err());
+        assert!(Mat::from_vec(1 << (usize::BITS - 1), 2, Vec::new()).is_err());
+        assert!(Mat::from_vec(0, 5, Vec::new()).is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "more than usize::MAX values")]
+    fn zeros_refuses_an_overflowing_shape() {
+        let _ = Mat::zeros(1 << (usize::BITS - 1), 2);
+    }
+
+    #[test]
+    fn shape_and_data_stay_together() {
+        let mut m = Mat::zeros(2, 2);
+        m.as_mut_slice()[3] = 1.0;
+        m.row_mut(0)[1] = 2.0;
+        assert_eq!(m.as_slice(), &[0.0, 2.0, 0.0, 1.0]);
+        m.reshape(3, 5);
+        assert_eq!(m.as_slice().len(), 15);
+        let mut c = Mat::zeros(7, 1);
+        gemm(1.0, m.v(), m.t(), 0.0, &mut c);
+        assert_eq!((c.shape(), c.as_slice().len()), ((3, 3), 9));
+        assert_eq!(c.into_vec().len(), 9);
     }
 
     #[test]

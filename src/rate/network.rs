@@ -177,7 +177,7 @@ impl Network {
 /// s·M as a new matrix.
 fn scaled(m: &Mat, s: f32) -> Mat {
     let mut out = m.clone();
-    for x in out.data.iter_mut() {
+    for x in out.as_mut_slice().iter_mut() {
         *x *= s;
     }
     out
@@ -185,11 +185,11 @@ fn scaled(m: &Mat, s: f32) -> Mat {
 
 /// dst ← s·src (same shape).
 fn copy_scaled(src: &Mat, s: f32, dst: &mut Mat) {
-    dst.reshape(src.rows, src.cols);
+    dst.reshape(src.rows(), src.cols());
     if s == 1.0 {
-        dst.data.copy_from_slice(&src.data);
+        dst.as_mut_slice().copy_from_slice(src.as_slice());
     } else {
-        for (d, &x) in dst.data.iter_mut().zip(&src.data) {
+        for (d, &x) in dst.as_mut_slice().iter_mut().zip(src.as_slice()) {
             *d = s * x;
         }
     }

@@ -151,7 +151,7 @@ fn step_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], p: &SgdParams, lam: f32, 
 
 /// Convenience: a step on a matrix.
 pub fn step_mat(w: &mut Mat, g: &Mat, m: &mut Momentum, p: &SgdParams) {
-    step(&mut w.data, &g.data, m, p, true);
+    step(w.as_mut_slice(), g.as_slice(), m, p, true);
 }
 
 #[cfg(test)]

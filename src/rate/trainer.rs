@@ -73,7 +73,7 @@ pub fn gather(set: &LabelledImages, rows: &[usize], x: &mut Mat, labels: &mut Ve
     x.reshape(rows.len(), set.dim);
     labels.clear();
     for (k, &r) in rows.iter().enumerate() {
-        x.data[k * set.dim..(k + 1) * set.dim].copy_from_slice(&set.pixels[r * set.dim..(r + 1) * set.dim]);
+        x.as_mut_slice()[k * set.dim..(k + 1) * set.dim].copy_from_slice(&set.pixels[r * set.dim..(r + 1) * set.dim]);
         labels.push(set.labels[r]);
     }
 }
