@@ -15,6 +15,10 @@
 //! Timing (spec 0.2): spikes of step n are classified in step n against a trace holding the spikes of
 //! steps < n; the trace takes step n's spikes in the relax phase ([`BurstDetector::relax`]).
 
+/// Time constant tau_b of the event/burst detector, ms (spec 2.1): a spike more than tau_b after
+/// the previous one starts an event.
+pub const BURST_TAU_MS: f64 = 16.0;
+
 /// What a spike was, according to the detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpikeClass {

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use team::{partition, Team};
 
+/// Longest accepted delay, ms (the delay ring holds one spike list per step).
+pub const MAX_DELAY_MS: f64 = 1000.0;
+
 /// One phase of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Phase {

@@ -3,8 +3,8 @@
 
 use super::error::{hint_for, ModelError};
 use super::schema::{InputSpec, KindName, ModelFile, PhaseSpec, PopulationSpec, ProjectionSpec, ProtocolFile};
-use crate::burst::{BurstDetector, BurstRule};
-use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory};
+use crate::burst::{BurstDetector, BurstRule, BURST_TAU_MS};
+use crate::engine::{Action, Network, PopulationSlot, Protocol, SpikeHistory, MAX_DELAY_MS};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::lif::{InitialConductances, LifParams};
@@ -14,19 +14,13 @@ use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::stimulus::{file as stimfile, CurrentInput, Waveform};
 use crate::synapse::projection::Csr;
-use crate::synapse::{Connect, Projection, ProjectionConfig, StpIncrement, StpParams, Transmit};
+use crate::synapse::{Connect, Projection, ProjectionConfig, StpIncrement, StpParams, Transmit, DEFAULT_DELAY_MS};
 use crate::PopulationId;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Default axonal delay of ordinary projections, ms (spec 0.3: MINDELAY = 8 steps).
-pub const DEFAULT_DELAY_MS: f64 = 0.8;
-/// Time constant of the event/burst detector, ms (spec 2.1).
-pub const BURST_TAU_MS: f64 = 16.0;
 /// Default rate bin, ms (Fig. 3 uses 50 ms, spec 2.2).
 pub const DEFAULT_RATE_BIN_MS: f64 = 50.0;
-/// Longest accepted delay, ms (the delay ring holds one spike list per step).
-pub const MAX_DELAY_MS: f64 = 1000.0;
 
 /// Command-line overrides applied before building (they change wiring and noise).
 #[derive(Clone, Debug, Default)]

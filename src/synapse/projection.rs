@@ -7,7 +7,7 @@
 //! delivery walks one contiguous row per spike.
 
 use super::stp::{Stp, StpParams};
-use crate::burst::{BurstDetector, BurstRule, SpikeClass};
+use crate::burst::{BurstDetector, BurstRule, SpikeClass, BURST_TAU_MS};
 use crate::engine::SpikeHistory;
 use crate::neuron::{Compartment, Receptor};
 use crate::plasticity::{BurstRule as PlasticRule, BurstRuleParams};
@@ -186,9 +186,7 @@ impl Projection {
         let stp = cfg.stp.map(|p| Stp::new(n_pre, p, dt_ms));
         let filter = match cfg.transmit {
             Transmit::All => None,
-            _ => Some(
-                BurstDetector::new(n_pre, crate::model::build::BURST_TAU_MS, dt_ms, BurstRule::Trace).armed_at_start(),
-            ),
+            _ => Some(BurstDetector::new(n_pre, BURST_TAU_MS, dt_ms, BurstRule::Trace).armed_at_start()),
         };
         let plain = stp.is_none() && filter.is_none();
         let pending = if plain { Vec::new() } else { vec![Vec::new(); cfg.delay_steps as usize + 1] };
