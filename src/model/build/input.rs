@@ -7,7 +7,7 @@ use super::projection::add_projection;
 use super::{comp_name, rec_name, Parts, Sim};
 use crate::engine::PopulationSlot;
 use crate::model::error::ModelError;
-use crate::model::schema::{InputSpec, ProjectionSpec};
+use crate::model::schema::{self, InputSpec, ProjectionSpec};
 use crate::neuron::{Compartment, Poisson, Population};
 use crate::stimulus::{file as stimfile, CurrentInput, StimulusError, Waveform};
 use crate::PopulationId;
@@ -139,12 +139,12 @@ pub(super) fn add_inputs(
                     to: target.clone(),
                     target: *compartment,
                     receptor: *receptor,
-                    connect: toml::Value::String("one_to_one".into()),
+                    connect: schema::Connect::OneToOne,
                     weight: *weight,
                     delay_ms: *delay_ms,
                     stp: None,
                     transmit: None,
-                    transmit_trace: None,
+                    transmit_trace: schema::TransmitTrace::Delayed,
                     plasticity: None,
                 };
                 add_projection(cx, sim, parts, &section, &pspec, (n_projections + k) as u64)?;

@@ -16,7 +16,7 @@ mod protocol;
 pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
 
 use super::error::ModelError;
-use super::schema::ModelFile;
+use super::schema::{self, ModelFile};
 use crate::burst::BurstRule;
 use crate::engine::{Network, PopulationSlot};
 use crate::neuron::{Compartment, Receptor};
@@ -106,10 +106,9 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         Some(t) if (1..=1024).contains(&t) => Some(t as usize),
         Some(t) => return Err(cx.invalid("[simulation]", "threads", t, "an integer from 1 to 1024")),
     };
-    let burst_rule = match raw.output.burst_rule.as_deref() {
-        None | Some("trace") => BurstRule::Trace,
-        Some("isi") => BurstRule::Isi,
-        Some(o) => return Err(cx.invalid("[output]", "burst_rule", format!("\"{o}\""), "\"trace\" or \"isi\"")),
+    let burst_rule = match raw.output.burst_rule.unwrap_or_default() {
+        schema::BurstRule::Trace => BurstRule::Trace,
+        schema::BurstRule::Isi => BurstRule::Isi,
     };
     let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed), burst_rule };
 

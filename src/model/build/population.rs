@@ -6,8 +6,9 @@ use super::checks::{number, Ctx};
 use super::Sim;
 use crate::burst::{BurstDetector, BurstRule, BURST_TAU_MS};
 use crate::engine::{PopulationSlot, SpikeHistory};
+use crate::model::de::Choice;
 use crate::model::error::ModelError;
-use crate::model::schema::{KindName, PopulationSpec};
+use crate::model::schema::{self, KindName, PopulationSpec};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::lif::{InitialConductances, LifParams};
@@ -42,17 +43,9 @@ pub(super) fn build_population(
                 }
             }
             rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
-            let driving_force = match rest.string("dendritic_driving_force")?.as_deref() {
-                None | Some("soma") => DendriticDrivingForce::Soma,
-                Some("dendrite") => DendriticDrivingForce::Dendrite,
-                Some(o) => {
-                    return Err(cx.invalid(
-                        section,
-                        "dendritic_driving_force",
-                        format!("\"{o}\""),
-                        "\"soma\" (reference, P1) or \"dendrite\"",
-                    ))
-                }
+            let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
+                schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
+                schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
             };
             let v_init = rest.v_init(params.e_l_mv)?;
             let mut extra = vec!["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
@@ -79,17 +72,9 @@ pub(super) fn build_population(
         KindName::Pv | KindName::Sst | KindName::Adex => {
             let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
             rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
-            let exp_kind = match rest.string("exp")?.as_deref() {
-                None | Some("fast") => ExpKind::Fast,
-                Some("exact") => ExpKind::Exact,
-                Some(o) => {
-                    return Err(cx.invalid(
-                        section,
-                        "exp",
-                        format!("\"{o}\""),
-                        "\"fast\" (reference (1 + x/256)^256, P5) or \"exact\"",
-                    ))
-                }
+            let exp_kind = match rest.choice("exp")?.unwrap_or_default() {
+                schema::Exp::Fast => ExpKind::Fast,
+                schema::Exp::Exact => ExpKind::Exact,
             };
             let v_init = rest.v_init(params.e_l_mv)?;
             let extra = ["exp", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
@@ -193,17 +178,9 @@ impl Keys<'_> {
         self.cx.finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
         let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
         self.cx.non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
-        let fixed = match self.string("v_init_seed")?.as_deref() {
-            None | Some("fixed") => true,
-            Some("run") => false,
-            Some(o) => {
-                return Err(self.cx.invalid(
-                    self.section,
-                    "v_init_seed",
-                    format!("\"{o}\""),
-                    "\"fixed\" (reference seed 42, P13) or \"run\"",
-                ))
-            }
+        let fixed = match self.choice("v_init_seed")?.unwrap_or_default() {
+            schema::VInitSeed::Fixed => true,
+            schema::VInitSeed::Run => false,
         };
         Ok(InitialVoltage { mean_mv: mean, sd_mv: sd, fixed_seed: fixed })
     }
@@ -218,15 +195,15 @@ impl Keys<'_> {
         }
     }
 
-    fn string(&mut self, key: &str) -> Result<Option<String>, ModelError> {
-        match self.map.get(key) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) => {
-                self.used.push(key.into());
-                Ok(Some(s.clone()))
-            }
-            Some(v) => Err(self.cx.invalid(self.section, key, v, "a string")),
-        }
+    /// A string option: one of the names of `T`.
+    fn choice<T: Choice>(&mut self, key: &str) -> Result<Option<T>, ModelError> {
+        let Some(v) = self.map.get(key) else { return Ok(None) };
+        self.used.push(key.into());
+        let name = match v {
+            toml::Value::String(s) => T::from_name(s),
+            _ => None,
+        };
+        name.map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, T::expected()))
     }
 
     fn finish(&self, allowed: &[&str]) -> Result<(), ModelError> {

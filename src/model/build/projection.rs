@@ -1,11 +1,12 @@
 //! `[[projection]]` entries (and the one-to-one projections of Poisson `[[input]]` drives):
 //! connectivity, delay, event/burst filters, short-term and long-term plasticity.
 
-use super::checks::{number, Ctx};
+use super::checks::Ctx;
 use super::{comp_name, rec_name, Parts, Sim};
 use crate::engine::{SpikeHistory, MAX_DELAY_MS};
+use crate::model::de::Choice;
 use crate::model::error::ModelError;
-use crate::model::schema::ProjectionSpec;
+use crate::model::schema::{self, Plasticity, ProjectionSpec};
 use crate::plasticity::{BurstRuleParams, EmptyEstimate, Homeostasis};
 use crate::rng::{stream_rng, Stream};
 use crate::synapse::projection::Csr;
@@ -24,7 +25,11 @@ pub(super) fn add_projection(
     let dt = sim.dt;
     let from = parts.population(cx, section, "from", &spec.from)?;
     let to = parts.population(cx, section, "to", &spec.to)?;
-    let connect = parse_connect(cx, section, &spec.connect)?;
+    let connect = match spec.connect {
+        schema::Connect::Probability(p) => Connect::Probability(cx.probability(section, "connect.p", p)?),
+        schema::Connect::OneToOne => Connect::OneToOne,
+        schema::Connect::AllToAll => Connect::AllToAll,
+    };
     let weight = spec.weight;
     if !(weight.is_finite() && weight >= 0.0) {
         return Err(cx.invalid(
@@ -36,47 +41,36 @@ pub(super) fn add_projection(
     }
     let plasticity = match &spec.plasticity {
         None => None,
-        Some(v) => Some(parse_plasticity(cx, section, v, weight)?),
+        Some(Plasticity::Burst(p)) => Some(burst_rule(cx, section, p, weight)?),
     };
-    let transmit = match spec.transmit.as_deref() {
+    let transmit = match spec.transmit {
         // Plastic projections transmit events only (the reference's AdaptiveEBCP, P7).
         None if plasticity.is_some() => Transmit::Events,
-        Some(t) if plasticity.is_some() && t != "events" => {
+        Some(t) if plasticity.is_some() && t != schema::Transmit::Events => {
             return Err(cx.invalid(
                 section,
                 "transmit",
-                format!("\"{t}\""),
+                format!("\"{}\"", t.name()),
                 "\"events\" (or nothing): plastic projections transmit events only (spec 5.1, P7)",
             ))
         }
-        None | Some("all") => Transmit::All,
-        Some("events") => Transmit::Events,
-        Some("bursts") => Transmit::Bursts,
-        Some(o) => {
-            return Err(cx.invalid(section, "transmit", format!("\"{o}\""), "\"all\", \"events\" or \"bursts\""))
-        }
+        None | Some(schema::Transmit::All) => Transmit::All,
+        Some(schema::Transmit::Events) => Transmit::Events,
+        Some(schema::Transmit::Bursts) => Transmit::Bursts,
     };
-    let filter_trace_delay = match spec.transmit_trace.as_deref() {
-        None | Some("delayed") => (DEFAULT_DELAY_MS / dt).round() as u32,
-        Some("immediate") => 0,
-        Some(o) => {
-            return Err(cx.invalid(
-                section,
-                "transmit_trace",
-                format!("\"{o}\""),
-                "\"delayed\" (reference, P7) or \"immediate\"",
-            ))
-        }
+    let filter_trace_delay = match spec.transmit_trace {
+        schema::TransmitTrace::Delayed => (DEFAULT_DELAY_MS / dt).round() as u32,
+        schema::TransmitTrace::Immediate => 0,
     };
     let stp = match &spec.stp {
         None => None,
-        Some(v) => Some(parse_stp(cx, section, v)?),
+        Some(s) => Some(stp(cx, section, s)?),
     };
     if stp.is_some() && transmit != Transmit::All {
         return Err(cx.invalid(
             section,
             "transmit",
-            format!("\"{}\"", spec.transmit.as_deref().unwrap_or("")),
+            format!("\"{}\"", spec.transmit.map_or("", |t| t.name())),
             "\"all\" when stp is set (the reference filters static synapses only)",
         ));
     }
@@ -158,175 +152,72 @@ pub(super) fn add_projection(
     Ok(())
 }
 
-fn parse_connect(cx: &Ctx, section: &str, v: &toml::Value) -> Result<Connect, ModelError> {
-    let expected = "{ p = <probability> }, \"one_to_one\" or \"all_to_all\"";
-    match v {
-        toml::Value::String(s) if s == "one_to_one" => Ok(Connect::OneToOne),
-        toml::Value::String(s) if s == "all_to_all" => Ok(Connect::AllToAll),
-        toml::Value::Table(t) => {
-            if let Some(k) = t.keys().find(|k| *k != "p") {
-                return Err(ModelError::UnknownKey {
-                    file: cx.file.to_string(),
-                    section: format!("{section}: connect"),
-                    key: k.clone(),
-                    allowed: "p".into(),
-                    hint: String::new(),
-                });
-            }
-            let p = t.get("p").ok_or_else(|| cx.invalid(section, "connect", v, expected))?;
-            let p = number(p).ok_or_else(|| cx.invalid(section, "connect.p", p, "a probability (number)"))?;
-            Ok(Connect::Probability(cx.probability(section, "connect.p", p)?))
-        }
-        other => Err(cx.invalid(section, "connect", other, expected)),
+/// `plasticity = { rule = "burst", ... }`: the rule's parameters (defaults: the reference's
+/// constants, spec 5.1), checked against the initial weight `w0`, and whether it starts on.
+fn burst_rule(
+    cx: &Ctx,
+    section: &str,
+    p: &schema::BurstPlasticity,
+    w0: f64,
+) -> Result<(BurstRuleParams, bool), ModelError> {
+    let eta = cx.non_negative(section, "plasticity.eta", p.eta, "learning rate")?;
+    let tau_pre = cx.positive(section, "plasticity.tau_pre_ms", p.tau_pre_ms, "time constant in ms")?;
+    let tau_avg = cx.positive(section, "plasticity.tau_avg_ms", p.tau_avg_ms, "time constant in ms")?;
+    let mut r = BurstRuleParams::reference(eta, tau_pre, tau_avg);
+    if let Some(x) = p.w_min {
+        r.w_min = cx.finite(section, "plasticity.w_min", x, "weight")?;
     }
-}
-
-/// `plasticity = { rule = "burst", eta, tau_pre_ms, tau_avg_ms, w_min, w_max, theta_min_hz,
-/// theta_max_hz, tau_hom_ms, r_hom_init_hz, homeostasis, empty_estimate, on }`: the rule's parameters
-/// (defaults: the reference's constants, spec 5.1) and whether it starts on.
-fn parse_plasticity(cx: &Ctx, section: &str, v: &toml::Value, w0: f64) -> Result<(BurstRuleParams, bool), ModelError> {
-    let toml::Value::Table(t) = v else {
-        return Err(cx.invalid(
-            section,
-            "plasticity",
-            v,
-            "a table { rule = \"burst\", eta = .., tau_pre_ms = .., tau_avg_ms = .. }",
-        ));
-    };
-    let allowed = [
-        "rule",
-        "eta",
-        "tau_pre_ms",
-        "tau_avg_ms",
-        "w_min",
-        "w_max",
-        "theta_min_hz",
-        "theta_max_hz",
-        "tau_hom_ms",
-        "r_hom_init_hz",
-        "homeostasis",
-        "empty_estimate",
-        "on",
-    ];
-    if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(cx.unknown_key(&format!("{section}: plasticity"), k, &allowed));
+    if let Some(x) = p.w_max {
+        r.w_max = cx.finite(section, "plasticity.w_max", x, "weight")?;
     }
-    match t.get("rule") {
-        Some(toml::Value::String(r)) if r == "burst" => {}
-        Some(o) => return Err(cx.invalid(section, "plasticity.rule", o, "\"burst\" (spec 5.1)")),
-        None => return Err(cx.invalid(section, "plasticity.rule", "(missing)", "\"burst\" (spec 5.1)")),
-    }
-    let num = |key: &str| -> Result<Option<f64>, ModelError> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(x) => {
-                number(x).map(Some).ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), x, "a number"))
-            }
-        }
-    };
-    let need = |key: &str| -> Result<f64, ModelError> {
-        num(key)?.ok_or_else(|| cx.invalid(section, &format!("plasticity.{key}"), "(missing)", "a number"))
-    };
-    let eta = need("eta")?;
-    cx.non_negative(section, "plasticity.eta", eta, "learning rate")?;
-    let tau_pre = cx.positive(section, "plasticity.tau_pre_ms", need("tau_pre_ms")?, "time constant in ms")?;
-    let tau_avg = cx.positive(section, "plasticity.tau_avg_ms", need("tau_avg_ms")?, "time constant in ms")?;
-    let mut p = BurstRuleParams::reference(eta, tau_pre, tau_avg);
-    if let Some(x) = num("w_min")? {
-        p.w_min = cx.finite(section, "plasticity.w_min", x, "weight")?;
-    }
-    if let Some(x) = num("w_max")? {
-        p.w_max = cx.finite(section, "plasticity.w_max", x, "weight")?;
-    }
-    if !(p.w_min <= w0 && w0 <= p.w_max) {
+    if !(r.w_min <= w0 && w0 <= r.w_max) {
         return Err(cx.invalid(
             section,
             "weight",
             w0,
-            format!("an initial weight within [w_min, w_max] = [{}, {}]", p.w_min, p.w_max),
+            format!("an initial weight within [w_min, w_max] = [{}, {}]", r.w_min, r.w_max),
         ));
     }
-    if let Some(x) = num("theta_min_hz")? {
-        p.theta_min_hz = cx.non_negative(section, "plasticity.theta_min_hz", x, "rate in Hz")?;
+    if let Some(x) = p.theta_min_hz {
+        r.theta_min_hz = cx.non_negative(section, "plasticity.theta_min_hz", x, "rate in Hz")?;
     }
-    if let Some(x) = num("theta_max_hz")? {
-        p.theta_max_hz = cx.positive(section, "plasticity.theta_max_hz", x, "rate in Hz")?;
+    if let Some(x) = p.theta_max_hz {
+        r.theta_max_hz = cx.positive(section, "plasticity.theta_max_hz", x, "rate in Hz")?;
     }
-    if let Some(x) = num("tau_hom_ms")? {
-        p.tau_hom_ms = cx.positive(section, "plasticity.tau_hom_ms", x, "time constant in ms")?;
+    if let Some(x) = p.tau_hom_ms {
+        r.tau_hom_ms = cx.positive(section, "plasticity.tau_hom_ms", x, "time constant in ms")?;
     }
-    if let Some(x) = num("r_hom_init_hz")? {
-        p.r_hom_init_hz = cx.non_negative(section, "plasticity.r_hom_init_hz", x, "rate in Hz")?;
+    if let Some(x) = p.r_hom_init_hz {
+        r.r_hom_init_hz = cx.non_negative(section, "plasticity.r_hom_init_hz", x, "rate in Hz")?;
     }
-    let string = |key: &str| match t.get(key) {
-        None => Ok(None),
-        Some(toml::Value::String(s)) => Ok(Some(s.as_str())),
-        Some(o) => Err(cx.invalid(section, &format!("plasticity.{key}"), o, "a string")),
+    r.homeostasis = match p.homeostasis {
+        schema::Homeostasis::Reference => Homeostasis::Reference,
+        schema::Homeostasis::EventRate => Homeostasis::EventRate,
     };
-    p.homeostasis = match string("homeostasis")? {
-        None | Some("reference") => Homeostasis::Reference,
-        Some("event_rate") => Homeostasis::EventRate,
-        Some(o) => {
-            return Err(cx.invalid(
-                section,
-                "plasticity.homeostasis",
-                format!("\"{o}\""),
-                "\"reference\" (P8) or \"event_rate\"",
-            ))
-        }
+    r.empty_estimate = match p.empty_estimate {
+        schema::EmptyEstimate::Reference => EmptyEstimate::Reference,
+        schema::EmptyEstimate::Skip => EmptyEstimate::Skip,
     };
-    p.empty_estimate = match string("empty_estimate")? {
-        None | Some("reference") => EmptyEstimate::Reference,
-        Some("skip") => EmptyEstimate::Skip,
-        Some(o) => {
-            return Err(cx.invalid(
-                section,
-                "plasticity.empty_estimate",
-                format!("\"{o}\""),
-                "\"reference\" (P9) or \"skip\"",
-            ))
-        }
-    };
-    let on = match t.get("on") {
-        None => true,
-        Some(toml::Value::Boolean(b)) => *b,
-        Some(o) => return Err(cx.invalid(section, "plasticity.on", o, "true or false")),
-    };
-    Ok((p, on))
+    Ok((r, p.on))
 }
 
 /// `stp = "depressing" | "facilitating" | { u, tau_d_ms, tau_f_ms, f, u_init, increment } |
 /// { preset = "...", u_init = ..., increment = ... }`. `increment = "reference"` (default: u jumps
 /// by U, what the reference runs) or `"etm"` (u jumps by f, the eTM model of spec 4.1).
-fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, ModelError> {
-    let expected =
-        "\"depressing\", \"facilitating\", { u, tau_d_ms, tau_f_ms, f, u_init, increment } or { preset, ... }";
-    let preset = |name: &str| match name {
-        "depressing" => Ok(StpParams::depressing()),
-        "facilitating" => Ok(StpParams::facilitating()),
-        o => Err(cx.invalid(section, "stp", format!("\"{o}\""), expected)),
+fn stp(cx: &Ctx, section: &str, s: &schema::Stp) -> Result<StpParams, ModelError> {
+    let preset = |p: schema::StpPreset| match p {
+        schema::StpPreset::Depressing => StpParams::depressing(),
+        schema::StpPreset::Facilitating => StpParams::facilitating(),
     };
-    let table = match v {
-        toml::Value::String(s) => return preset(s),
-        toml::Value::Table(t) => t,
-        o => return Err(cx.invalid(section, "stp", o, expected)),
+    let t = match s {
+        schema::Stp::Preset(p) => return Ok(preset(*p)),
+        schema::Stp::Table(t) => t,
     };
-    let allowed = ["preset", "u", "f", "tau_d_ms", "tau_f_ms", "u_init", "increment"];
-    if let Some(k) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(cx.unknown_key(&format!("{section}: stp"), k, &allowed));
-    }
-    let num = |key: &str| -> Result<Option<f64>, ModelError> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(x) => number(x).map(Some).ok_or_else(|| cx.invalid(section, &format!("stp.{key}"), x, "a number")),
-        }
-    };
-    let mut p = match table.get("preset") {
-        Some(toml::Value::String(s)) => preset(s)?,
-        Some(o) => return Err(cx.invalid(section, "stp.preset", o, "\"depressing\" or \"facilitating\"")),
+    let mut p = match t.preset {
+        Some(name) => preset(name),
         None => {
-            let missing = ["u", "tau_d_ms", "tau_f_ms"].into_iter().find(|k| !table.contains_key(*k));
-            if let Some(k) = missing {
+            let given = [("u", t.u), ("tau_d_ms", t.tau_d_ms), ("tau_f_ms", t.tau_f_ms)];
+            if let Some((k, _)) = given.into_iter().find(|(_, v)| v.is_none()) {
                 return Err(cx.invalid(
                     section,
                     &format!("stp.{k}"),
@@ -337,33 +228,24 @@ fn parse_stp(cx: &Ctx, section: &str, v: &toml::Value) -> Result<StpParams, Mode
             StpParams::depressing()
         }
     };
-    if let Some(x) = num("u")? {
+    if let Some(x) = t.u {
         p.u = cx.fraction(section, "stp.u", x)?;
     }
-    if let Some(x) = num("f")? {
+    if let Some(x) = t.f {
         p.f = cx.fraction(section, "stp.f", x)?;
     }
-    if let Some(x) = num("tau_d_ms")? {
+    if let Some(x) = t.tau_d_ms {
         p.tau_d_ms = cx.positive(section, "stp.tau_d_ms", x, "time constant in ms")?;
     }
-    if let Some(x) = num("tau_f_ms")? {
+    if let Some(x) = t.tau_f_ms {
         p.tau_f_ms = cx.positive(section, "stp.tau_f_ms", x, "time constant in ms")?;
     }
-    if let Some(x) = num("u_init")? {
+    if let Some(x) = t.u_init {
         p.u_init = cx.fraction(section, "stp.u_init", x)?;
     }
-    p.increment = match table.get("increment") {
-        None => StpIncrement::Reference,
-        Some(toml::Value::String(s)) if s == "reference" => StpIncrement::Reference,
-        Some(toml::Value::String(s)) if s == "etm" => StpIncrement::Etm,
-        Some(o) => {
-            return Err(cx.invalid(
-                section,
-                "stp.increment",
-                o,
-                "\"reference\" (u += U (1 - u), as the reference runs) or \"etm\" (u += f (1 - u))",
-            ))
-        }
+    p.increment = match t.increment {
+        schema::StpIncrement::Reference => StpIncrement::Reference,
+        schema::StpIncrement::Etm => StpIncrement::Etm,
     };
     Ok(p)
 }

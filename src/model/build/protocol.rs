@@ -25,14 +25,8 @@ pub(super) fn protocol(
             let expected = format!("a readable TOML file of [[phase]] entries ({label}: {e})");
             cx.invalid("[simulation]", "protocol_file", format!("\"{pf}\""), expected)
         })?;
-        let de = toml::Deserializer::new(&text);
-        let pfile: ProtocolFile = serde_path_to_error::deserialize(de).map_err(|e| ModelError::Parse {
-            file: label.clone(),
-            line: String::new(),
-            key: format!("{}: ", e.path()),
-            message: e.into_inner().message().trim().to_string(),
-        })?;
-        all.extend(pfile.phases.into_iter().map(|p| (label.clone(), p)));
+        let file: ProtocolFile = crate::model::parse_as(&text, &label)?;
+        all.extend(file.phases.into_iter().map(|p| (label.clone(), p)));
     }
     let (slots, projections) = (&parts.slots, &parts.projections);
     let mut actions = Vec::new();
