@@ -349,3 +349,22 @@ fn plasticity_tables() {
     let all = format!("{burst}, homeostasis = \"event_rate\", empty_estimate = \"skip\", on = false");
     model::from_str(&rule(&all), "models/ok.toml", "ok", &Overrides::default()).unwrap();
 }
+
+#[test]
+fn the_burst_rule_belongs_to_simulation() {
+    let rule_of = |text: &str| {
+        let m = model::from_str(text, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+        format!("{:?}", m.network.populations[0].detector.as_ref().unwrap())
+    };
+    assert!(rule_of(GOOD).contains("rule: Trace"));
+    let isi = with("duration_ms = 100.0", "duration_ms = 100.0\nburst_rule = \"isi\"");
+    assert!(rule_of(&isi).contains("rule: Isi"));
+    expect(
+        &with("duration_ms = 100.0", "duration_ms = 100.0\nburst_rule = \"isis\""),
+        &["[simulation]: `burst_rule` = \"isis\"", "\"trace\" (reference, spec 2.1) or \"isi\""],
+    );
+    expect(
+        &format!("{GOOD}\n[output]\nburst_rule = \"isi\"\n"),
+        &["output.burst_rule", "`burst_rule = \"isi\"` moved to [simulation]"],
+    );
+}

@@ -106,7 +106,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         Some(t) if (1..=1024).contains(&t) => Some(t as usize),
         Some(t) => return Err(cx.invalid("[simulation]", "threads", t, "an integer from 1 to 1024")),
     };
-    let burst_rule = match raw.output.burst_rule.unwrap_or_default() {
+    let burst_rule = match spec.burst_rule {
         schema::BurstRule::Trace => BurstRule::Trace,
         schema::BurstRule::Isi => BurstRule::Isi,
     };

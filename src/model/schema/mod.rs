@@ -14,6 +14,7 @@ pub use projection::{
 
 use super::de::choice;
 use crate::neuron::{Compartment, Receptor};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -91,6 +92,11 @@ pub struct SimulationSpec {
     /// model's own.
     #[serde(default)]
     pub protocol_file: Option<String>,
+    /// Which rule calls spikes events and bursts in every population's detector: what is recorded
+    /// and what plasticity reads as postsynaptic events and bursts (default "trace"; `transmit`
+    /// filters always use the trace).
+    #[serde(default)]
+    pub burst_rule: BurstRule,
 }
 
 fn default_dt() -> f64 {
@@ -272,9 +278,9 @@ pub struct OutputSpec {
     /// Deflate-compress the datasets (default false: some SONATA readers fail on deflate).
     #[serde(default)]
     pub compression: Option<bool>,
-    /// "trace" (the reference's 16 ms cumulative trace, default) or "isi".
-    #[serde(default)]
-    pub burst_rule: Option<BurstRule>,
+    /// Refused: the event/burst rule moved to `[simulation] burst_rule`.
+    #[serde(default, deserialize_with = "moved_to_simulation")]
+    pub burst_rule: Option<Moved>,
     /// Weight snapshots of plastic (or any) projections.
     #[serde(default)]
     pub weights: Option<WeightsSpec>,
@@ -297,8 +303,20 @@ pub struct WeightsSpec {
     pub estimates_of_first: Option<i64>,
 }
 
+/// A key that moved to another table: it never deserialises (the message says where it went).
+#[derive(Debug)]
+pub enum Moved {}
+
+/// `[output] burst_rule` is refused: the rule changes learning, not only recording.
+fn moved_to_simulation<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Moved>, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    Err(de::Error::custom(format!(
+        "`burst_rule = {value}` moved to [simulation] (the rule changes learning, not only recording)"
+    )))
+}
+
 choice! {
-    /// `[output] burst_rule`: which rule calls spikes events and bursts.
+    /// `[simulation] burst_rule`: which rule calls spikes events and bursts.
     #[derive(Default)]
     pub enum BurstRule {
         /// The reference's cumulative 16 ms trace (spec 2.1). Default.
