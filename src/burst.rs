@@ -111,6 +111,11 @@ impl BurstDetector {
         self.trace.len() * (4 + 8 + 8 + 1)
     }
 
+    /// The rule that decides events and bursts.
+    pub fn rule(&self) -> BurstRule {
+        self.rule
+    }
+
     /// Classifies one spike of neuron `i` at `step` (see the module documentation).
     pub fn classify_one(&mut self, step: u64, i: usize) -> SpikeClass {
         let quiet = match self.rule {

@@ -45,6 +45,7 @@ fn with(from: &str, to: &str) -> String {
 fn expect(text: &str, parts: &[&str]) {
     let msg = err(text);
     assert!(msg.starts_with("models/bad.toml"), "message does not name the file: {msg}");
+    assert!(!msg.contains('\u{1}'), "message keeps the separators of a value error: {msg:?}");
     for p in parts {
         assert!(msg.contains(p), "message lacks `{p}`: {msg}");
     }
@@ -273,5 +274,126 @@ fn stp_and_transmit_keys() {
     expect(
         &with("weight = 0.2", "weight = 0.2\nplasticity = { rule = \"hebb\", eta = 0.01 }"),
         &["plasticity.rule", "burstccn"],
+    );
+}
+
+/// `weight = 0.2` followed by `extra` lines in the projection.
+fn projection_with(extra: &str) -> String {
+    with("weight = 0.2", &format!("weight = 0.2\n{extra}"))
+}
+
+#[test]
+fn string_options_name_the_value_and_the_choices() {
+    expect(
+        &projection_with("transmit = \"event\""),
+        &["line 23", "projection[0]: `transmit` = \"event\"", "expected \"all\", \"events\" or \"bursts\""],
+    );
+    expect(&projection_with("transmit = 3"), &["projection[0].transmit", "integer `3`", "\"events\" or \"bursts\""]);
+    expect(
+        &projection_with("transmit_trace = \"late\""),
+        &["`transmit_trace` = \"late\"", "\"delayed\" (reference, P7) or \"immediate\""],
+    );
+    expect(
+        &with("size = 10\n", "size = 10\ndendritic_driving_force = \"axon\"\n"),
+        &["population 0 (\"pyr\")", "`dendritic_driving_force` = \"axon\"", "\"soma\" (reference, P1) or \"dendrite\""],
+    );
+    expect(
+        &with("size = 10\n", "size = 10\ndendritic_driving_force = 1\n"),
+        &["`dendritic_driving_force` = 1", "\"dendrite\""],
+    );
+    expect(
+        &with("size = 10\n", "size = 10\nv_init_seed = \"random\"\n"),
+        &["`v_init_seed` = \"random\"", "\"fixed\" (reference seed 42, P13) or \"run\""],
+    );
+    let adex = with("kind = \"pyramidal\"", "kind = \"pv\"");
+    expect(
+        &adex.replacen("size = 10\n", "size = 10\nexp = \"slow\"\n", 1),
+        &["`exp` = \"slow\"", "\"fast\" (reference (1 + x/256)^256, P5) or \"exact\""],
+    );
+}
+
+#[test]
+fn connect_forms() {
+    expect(&with("{ p = 0.5 }", "\"some\""), &["projection[0]: `connect` = \"some\"", "{ p = <probability> }"]);
+    expect(&with("{ p = 0.5 }", "{ }"), &["`connect.p` = (missing)", "a probability"]);
+    expect(&with("{ p = 0.5 }", "{ p = \"x\" }"), &["`connect.p` = \"x\"", "a number"]);
+    expect(&with("{ p = 0.5 }", "3"), &["projection[0].connect", "integer `3`", "\"all_to_all\""]);
+    for form in ["\"all_to_all\"", "{ p = 1 }"] {
+        model::from_str(&with("{ p = 0.5 }", form), "models/ok.toml", "ok", &Overrides::default()).unwrap();
+    }
+}
+
+#[test]
+fn stp_tables() {
+    expect(
+        &projection_with("stp = { preset = \"sticky\" }"),
+        &["projection[0]: `stp.preset` = \"sticky\"", "expected \"depressing\" or \"facilitating\""],
+    );
+    expect(&projection_with("stp = \"Depressing\""), &["`stp` = \"Depressing\"", "\"facilitating\", { u, tau_d_ms"]);
+    expect(
+        &projection_with("stp = { preset = \"facilitating\", tau_d = 3 }"),
+        &[
+            "projection[0].stp: unknown key `tau_d`",
+            "expected one of: preset, u, f, tau_d_ms, tau_f_ms, u_init, increment",
+            "did you mean `tau_d_ms`?",
+        ],
+    );
+    expect(&projection_with("stp = { u = \"x\", tau_d_ms = 1, tau_f_ms = 1 }"), &["`stp.u` = \"x\"", "a number"]);
+    expect(&projection_with("stp = 3"), &["projection[0].stp", "integer `3`", "\"depressing\""]);
+    for form in ["\"facilitating\"", "{ preset = \"depressing\", u_init = 0.9, increment = \"etm\" }"] {
+        let text = projection_with(&format!("stp = {form}"));
+        model::from_str(&text, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+    }
+}
+
+#[test]
+fn plasticity_tables() {
+    let rule = |keys: &str| projection_with(&format!("plasticity = {{ {keys} }}"));
+    let burst = "rule = \"burst\", eta = 0.1, tau_pre_ms = 1, tau_avg_ms = 1";
+    expect(
+        &rule("rule = \"stdp\", eta = 0.01"),
+        &["projection[0]: `plasticity.rule` = \"stdp\"", "expected \"burst\" (spec 5.1)"],
+    );
+    expect(&rule("eta = 0.01"), &["`plasticity.rule` = (missing)", "\"burst\""]);
+    expect(
+        &rule("rule = \"burst\", tau_pre_ms = 1, tau_avg_ms = 1"),
+        &["projection[0]: `plasticity.eta` = (missing)", "expected a number"],
+    );
+    expect(&rule("rule = \"burst\", eta = 0.1, tau_pre_ms = 1"), &["`plasticity.tau_avg_ms` = (missing)"]);
+    expect(&rule("rule = \"burst\", eta = \"fast\", tau_pre_ms = 1, tau_avg_ms = 1"), &["`plasticity.eta` = \"fast\""]);
+    expect(
+        &rule(&format!("{burst}, tau_hom = 2")),
+        &["projection[0].plasticity: unknown key `tau_hom`", "r_hom_init_hz", "did you mean `tau_hom_ms`?"],
+    );
+    expect(
+        &rule(&format!("{burst}, homeostasis = \"x\"")),
+        &["`plasticity.homeostasis` = \"x\"", "\"reference\" (P8) or \"event_rate\""],
+    );
+    expect(
+        &rule(&format!("{burst}, empty_estimate = \"nan\"")),
+        &["`plasticity.empty_estimate` = \"nan\"", "\"reference\" (P9) or \"skip\""],
+    );
+    expect(&rule(&format!("{burst}, on = 1")), &["`plasticity.on` = 1", "true or false"]);
+    expect(&projection_with("plasticity = \"burst\""), &["projection[0].plasticity", "a table { rule = \"burst\""]);
+    let all = format!("{burst}, homeostasis = \"event_rate\", empty_estimate = \"skip\", on = false");
+    model::from_str(&rule(&all), "models/ok.toml", "ok", &Overrides::default()).unwrap();
+}
+
+#[test]
+fn the_burst_rule_belongs_to_simulation() {
+    let rule_of = |text: &str| {
+        let m = model::from_str(text, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+        format!("rule: {:?}", m.network.spikes(0).burst_rule().unwrap())
+    };
+    assert!(rule_of(GOOD).contains("rule: Trace"));
+    let isi = with("duration_ms = 100.0", "duration_ms = 100.0\nburst_rule = \"isi\"");
+    assert!(rule_of(&isi).contains("rule: Isi"));
+    expect(
+        &with("duration_ms = 100.0", "duration_ms = 100.0\nburst_rule = \"isis\""),
+        &["[simulation]: `burst_rule` = \"isis\"", "\"trace\" (reference, spec 2.1) or \"isi\""],
+    );
+    expect(
+        &format!("{GOOD}\n[output]\nburst_rule = \"isi\"\n"),
+        &["output.burst_rule", "`burst_rule = \"isi\"` moved to [simulation]"],
     );
 }

@@ -76,6 +76,11 @@ impl SpikeState {
         &self.burst_onsets
     }
 
+    /// The detector's event/burst rule (`None` for Poisson sources).
+    pub fn burst_rule(&self) -> Option<crate::burst::BurstRule> {
+        self.detector.as_ref().map(|d| d.rule())
+    }
+
     /// True for populations whose spikes are classified (not Poisson sources).
     pub fn has_detector(&self) -> bool {
         self.detector.is_some()

@@ -1,5 +1,8 @@
 //! Errors in model files. Every variant names the file and the key, and says what was expected.
 
+use serde_path_to_error::Segment;
+use std::fmt::Display;
+
 /// A problem with a model file.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -12,14 +15,16 @@ pub enum ModelError {
         reason: String,
     },
     /// Occurs when the file is not valid TOML, or a value has the wrong type or shape, or a
-    /// required key is missing, or a key is unknown (serde's structural checks).
+    /// required key is missing, or a key is unknown, or a string option is not one of its choices
+    /// (the checks made while reading the file, see [`from_serde`]).
     #[error("{file}{line}: {key}{message}")]
     Parse {
         /// The file.
         file: String,
         /// ", line N" when known.
         line: String,
-        /// The key path, e.g. `population[0].size: `, or empty.
+        /// Where: the key path, e.g. `population[0].size: `, or for a bad value the section, e.g.
+        /// `projection[0]: ` (the message then names the key); or empty.
         key: String,
         /// What went wrong and what was expected.
         message: String,
@@ -62,6 +67,82 @@ pub enum ModelError {
         /// A "did you mean" hint, or empty.
         hint: String,
     },
+}
+
+/// The text of an unknown-key error: the key, the keys accepted there and a hint.
+pub fn unknown_key_message(key: &str, allowed: &[&str]) -> String {
+    format!("unknown key `{key}`; expected one of: {}{}", allowed.join(", "), hint_for(key, allowed))
+}
+
+/// Separates the parts of a value error inside a serde message (see [`value_message`]).
+const MARK: char = '\u{1}';
+
+/// The message of a value error found while deserialising (a string option that is not one of its
+/// choices, a missing key of a table read by hand). Serde carries only a message from a
+/// `Deserialize` impl to [`from_serde`], so the parts travel in it, separated by a control
+/// character: `sub_key` is relative to the key being read ("" for that key itself).
+pub fn value_message(sub_key: &str, value: impl Display, expected: impl Display) -> String {
+    format!("{MARK}{sub_key}{MARK}{expected}{MARK}{value}")
+}
+
+/// A serde error with its key path as a [`ModelError::Parse`] naming `file` and the line in `text`.
+/// Value errors (see [`value_message`]) are laid out as [`ModelError::Invalid`] is: the section
+/// (the path up to the last array index, or the table), then `` `key` = value: expected ... ``.
+pub fn from_serde(e: serde_path_to_error::Error<toml::de::Error>, text: &str, file: &str) -> ModelError {
+    let segments: Vec<Segment> = e.path().iter().cloned().collect();
+    let inner = e.into_inner();
+    let line = inner
+        .span()
+        .map(|s| format!(", line {}", text[..s.start.min(text.len())].matches('\n').count() + 1))
+        .unwrap_or_default();
+    let message = inner.message().trim();
+    let (key, message) = match value_parts(message) {
+        Some((sub_key, expected, value)) => {
+            let (section, key) = split_path(&segments, sub_key);
+            (section, format!("`{key}` = {value}: expected {expected}"))
+        }
+        None if segments.is_empty() => (String::new(), message.to_string()),
+        None => (format!("{}: ", render(&segments)), message.to_string()),
+    };
+    ModelError::Parse { file: file.to_string(), line, key, message }
+}
+
+/// `(sub_key, expected, value)` of a message made by [`value_message`].
+fn value_parts(message: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = message.strip_prefix(MARK)?.splitn(3, MARK);
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
+/// Splits a key path into its section (up to the last array index, `projection[0]: `, or else the
+/// table, `[simulation]: `) and the key below it, to which `sub_key` is added (`stp.preset`).
+fn split_path(segments: &[Segment], sub_key: &str) -> (String, String) {
+    let at = segments.iter().rposition(|s| matches!(s, Segment::Seq { .. })).map_or(1, |i| i + 1);
+    let (head, tail) = segments.split_at(at.min(segments.len()));
+    let section = match head {
+        [] => String::new(),
+        [Segment::Map { key }] => format!("[{key}]: "),
+        _ => format!("{}: ", render(head)),
+    };
+    let mut key = render(tail);
+    if !sub_key.is_empty() {
+        if !key.is_empty() {
+            key.push('.');
+        }
+        key += sub_key;
+    }
+    (section, key)
+}
+
+/// A key path as serde_path_to_error writes it: `projection[0].stp`.
+fn render(segments: &[Segment]) -> String {
+    let mut s = String::new();
+    for seg in segments {
+        if !s.is_empty() && !matches!(seg, Segment::Seq { .. }) {
+            s.push('.');
+        }
+        s += &seg.to_string();
+    }
+    s
 }
 
 /// A "did you mean" hint for an unknown key: a known key that starts with it (a missing unit

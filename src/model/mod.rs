@@ -1,12 +1,14 @@
-//! Model files: reading TOML ([`schema`]), validating and building a [`Network`] ([`build`]).
-//! Two levels, as STYLE.md 5: raw serde structs mirror the file; `build` checks every value and
-//! produces the network. Nothing is validated during stepping.
+//! Model files: reading TOML ([`schema`]), validating and building a
+//! [`Network`](crate::engine::Network) ([`build`]). Two levels, as STYLE.md 5: raw serde structs
+//! mirror the file; `build` checks every value and produces the network. Nothing is validated
+//! during stepping. String options and their messages are in [`de`].
 
 pub mod build;
+pub mod de;
 pub mod error;
 pub mod schema;
 
-pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource};
+pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource, WeightsConfig};
 pub use error::ModelError;
 
 use std::path::Path;
@@ -31,15 +33,12 @@ pub fn from_str(text: &str, file: &str, stem: &str, overrides: &Overrides) -> Re
 /// Parses the TOML into the raw schema, turning serde's errors into messages with the key path
 /// and line.
 pub fn parse(text: &str, file: &str) -> Result<schema::ModelFile, ModelError> {
+    parse_as(text, file)
+}
+
+/// Parses TOML text into `T` (a model file or a protocol file), naming `file`, the key path and
+/// the line on error.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, ModelError> {
     let de = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let line = inner
-            .span()
-            .map(|s| format!(", line {}", text[..s.start.min(text.len())].matches('\n').count() + 1))
-            .unwrap_or_default();
-        let key = if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") };
-        ModelError::Parse { file: file.to_string(), line, key, message: inner.message().trim().to_string() }
-    })
+    serde_path_to_error::deserialize(de).map_err(|e| error::from_serde(e, text, file))
 }

@@ -1,7 +1,20 @@
-//! The raw model file, mirroring the TOML (DESIGN.md "Model files"). Only structure and types are
-//! checked here; ranges and references are checked in `build`.
+//! The raw model file, mirroring the TOML (DESIGN.md "Model files"). Only structure, types and the
+//! names of string options are checked here; ranges and references are checked in `build`.
+//!
+//! String options are enums declared with `choice!`; the options of
+//! `[[projection]]` that take a string or a table (`connect`, `stp`) or a table tagged by a key
+//! (`plasticity`) have their own `Deserialize`, in `projection` (see [`super::de`] for why).
 
+mod projection;
+
+pub use projection::{
+    BurstCcnPlasticity, BurstPlasticity, Connect, EmptyEstimate, Homeostasis, Plasticity, PlasticityRule,
+    ProjectionSpec, Stp, StpIncrement, StpPreset, StpTable, Transmit, TransmitTrace, WeightsMode,
+};
+
+use super::de::choice;
 use crate::neuron::{Compartment, Receptor};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -79,6 +92,11 @@ pub struct SimulationSpec {
     /// model's own.
     #[serde(default)]
     pub protocol_file: Option<String>,
+    /// Which rule calls spikes events and bursts in every population's detector: what is recorded
+    /// and what plasticity reads as postsynaptic events and bursts (default "trace"; `transmit`
+    /// filters always use the trace).
+    #[serde(default)]
+    pub burst_rule: BurstRule,
 }
 
 fn default_dt() -> f64 {
@@ -121,48 +139,6 @@ pub struct PopulationSpec {
     /// Parameter overrides and kind options.
     #[serde(flatten)]
     pub rest: BTreeMap<String, toml::Value>,
-}
-
-/// `[[projection]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectionSpec {
-    /// Optional name (default "from->to.target.receptor").
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Source population.
-    pub from: String,
-    /// Target population.
-    pub to: String,
-    /// Target compartment.
-    pub target: Compartment,
-    /// Receptor.
-    pub receptor: Receptor,
-    /// `{ p = 0.05 }`, `"one_to_one"` or `"all_to_all"`.
-    pub connect: toml::Value,
-    /// Weight in units of the target compartment's leak conductance.
-    pub weight: f64,
-    /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections).
-    #[serde(default)]
-    pub delay_ms: Option<f64>,
-    /// `"depressing"`, `"facilitating"`, or `{ u, f, tau_d_ms, tau_f_ms, u_init }` (or
-    /// `{ preset = "...", u_init = ... }`).
-    #[serde(default)]
-    pub stp: Option<toml::Value>,
-    /// `"all"` (default), `"events"` or `"bursts"`.
-    #[serde(default)]
-    pub transmit: Option<String>,
-    /// Which spikes feed the filter's presynaptic trace: `"delayed"` (reference: 0.8 ms late,
-    /// threshold 16.8 ms, P7) or `"immediate"` (threshold 16 ms).
-    #[serde(default)]
-    pub transmit_trace: Option<String>,
-    /// `{ rule = "burst", eta, tau_pre_ms, tau_avg_ms, ... }`: burst-dependent plasticity (5.1).
-    #[serde(default)]
-    pub plasticity: Option<toml::Value>,
-    /// `"projection"` (one shared weight; default for static projections) or `"synapse"` (one
-    /// weight per synapse; default and required for plastic ones).
-    #[serde(default)]
-    pub weights: Option<String>,
 }
 
 /// `[[input]]`: currents and private Poisson drives.
@@ -302,9 +278,9 @@ pub struct OutputSpec {
     /// Deflate-compress the datasets (default false: some SONATA readers fail on deflate).
     #[serde(default)]
     pub compression: Option<bool>,
-    /// "trace" (the reference's 16 ms cumulative trace, default) or "isi".
-    #[serde(default)]
-    pub burst_rule: Option<String>,
+    /// Refused: the event/burst rule moved to `[simulation] burst_rule`.
+    #[serde(default, deserialize_with = "moved_to_simulation")]
+    pub burst_rule: Option<Moved>,
     /// Weight snapshots of plastic (or any) projections.
     #[serde(default)]
     pub weights: Option<WeightsSpec>,
@@ -348,4 +324,66 @@ pub struct WeightsSpec {
     /// Record P_bar, Ebar and Bbar (as rates) of the first N postsynaptic neurons.
     #[serde(default)]
     pub estimates_of_first: Option<i64>,
+}
+
+/// A key that moved to another table: it never deserialises (the message says where it went).
+#[derive(Debug)]
+pub enum Moved {}
+
+/// `[output] burst_rule` is refused: the rule changes learning, not only recording.
+fn moved_to_simulation<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Moved>, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    Err(de::Error::custom(format!(
+        "`burst_rule = {value}` moved to [simulation] (the rule changes learning, not only recording)"
+    )))
+}
+
+choice! {
+    /// `[simulation] burst_rule`: which rule calls spikes events and bursts.
+    #[derive(Default)]
+    pub enum BurstRule {
+        /// The reference's cumulative 16 ms trace (spec 2.1). Default.
+        #[default]
+        Trace = "trace" ("reference, spec 2.1"),
+        /// The offline ISI rule of the reference's Python analysis (spec 2.4).
+        Isi = "isi" ("the Python analysis, spec 2.4"),
+    }
+}
+
+// Kind options of `[[population]]`, read from its flattened keys in `build`.
+
+choice! {
+    /// `dendritic_driving_force` of pyramidal kinds: which potential drives dendritic synapses.
+    #[derive(Default)]
+    pub enum DendriticDrivingForce {
+        /// The somatic potential (the reference, P1). Default.
+        #[default]
+        Soma = "soma" ("reference, P1"),
+        /// The dendritic potential.
+        Dendrite = "dendrite",
+    }
+}
+
+choice! {
+    /// `exp` of AdEx kinds: how the exponential term is computed.
+    #[derive(Default)]
+    pub enum Exp {
+        /// The reference's (1 + x/256)^256 (P5). Default.
+        #[default]
+        Fast = "fast" ("reference (1 + x/256)^256, P5"),
+        /// The exact exponential.
+        Exact = "exact",
+    }
+}
+
+choice! {
+    /// `v_init_seed`: which seed draws the initial potentials.
+    #[derive(Default)]
+    pub enum VInitSeed {
+        /// The reference's fixed seed 42 (P13). Default.
+        #[default]
+        Fixed = "fixed" ("reference seed 42, P13"),
+        /// The run's seed.
+        Run = "run",
+    }
 }

@@ -1,0 +1,172 @@
+//! From the raw schema to a validated [`Network`]: every range, unit and reference is checked here,
+//! each failure naming the file, the section, the key, the value and what was expected.
+//!
+//! [`build`] runs the parts of the file in order, each in its own module: `[simulation]` (here),
+//! `population`, `projection`, `input` (which may add Poisson sources and their
+//! projections), `output` and `protocol`. The network under construction is a `Parts`; the
+//! context and the value checks they share are in `checks`.
+
+mod checks;
+mod input;
+mod output;
+mod population;
+mod projection;
+mod protocol;
+mod state;
+
+pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
+pub use state::{StateConfig, StateSource};
+
+use super::error::ModelError;
+use super::schema::{self, ModelFile};
+use crate::burst::BurstRule;
+use crate::engine::{Network, NetworkBuilder};
+use crate::neuron::{Compartment, Population, Receptor};
+use crate::PopulationId;
+use checks::Ctx;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Command-line overrides applied before building (they change wiring and noise).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replaces `[simulation] seed`.
+    pub seed: Option<u64>,
+    /// Replaces `[simulation] duration_ms`.
+    pub duration_ms: Option<f64>,
+}
+
+/// A built model: the network plus run settings.
+#[derive(Debug)]
+pub struct Model {
+    /// The network.
+    pub network: Network,
+    /// Steps to run.
+    pub n_steps: u64,
+    /// Seed used.
+    pub seed: u64,
+    /// Threads requested in the file.
+    pub threads: Option<usize>,
+    /// Title.
+    pub title: Option<String>,
+    /// Recording.
+    pub output: OutputConfig,
+    /// The model text, stored in the output.
+    pub text: String,
+}
+
+/// The `[simulation]` settings every part needs, checked.
+struct Sim {
+    /// Time step, ms.
+    dt: f64,
+    /// Master seed (after `--seed`).
+    seed: u64,
+}
+
+/// The network under construction (the engine's builder) and the names later parts refer to.
+struct Parts {
+    /// Populations (declared then generated), projections, currents, protocol changes.
+    net: NetworkBuilder,
+    /// Population name -> index.
+    names: BTreeMap<String, usize>,
+    /// Named current input -> index among the currents.
+    input_names: BTreeMap<String, usize>,
+}
+
+impl Parts {
+    /// Population number `i`.
+    fn pop(&self, i: usize) -> &Population {
+        self.net.population(PopulationId(i as u32))
+    }
+
+    /// Name of population number `i`.
+    fn pop_name(&self, i: usize) -> &str {
+        &self.net.info(PopulationId(i as u32)).name
+    }
+
+    /// The index of population `name`, which `key` of `section` refers to.
+    fn population(&self, cx: &Ctx, section: &str, key: &str, name: &str) -> Result<usize, ModelError> {
+        self.names.get(name).copied().ok_or_else(|| {
+            cx.unknown_name(section, key, name, "the name of a population", self.names.keys().map(String::as_str))
+        })
+    }
+}
+
+/// Builds the network from the parsed file.
+pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides) -> Result<Model, ModelError> {
+    let base = Path::new(file).parent().map(Path::to_path_buf).unwrap_or_default();
+    let cx = Ctx { file, base };
+    let spec = &raw.simulation;
+    let dt = cx.positive("[simulation]", "dt_ms", spec.dt_ms, "time step in ms")?;
+    if dt > 10.0 {
+        return Err(cx.invalid("[simulation]", "dt_ms", dt, "a time step in ms of at most 10 (0.1 in the reference)"));
+    }
+    let duration = ov.duration_ms.unwrap_or(spec.duration_ms);
+    let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
+    cx.positive("[simulation]", dkey, duration, "duration in ms")?;
+    let n_steps = (duration / dt).round() as u64;
+    let threads = match spec.threads {
+        None => None,
+        Some(t) if (1..=1024).contains(&t) => Some(t as usize),
+        Some(t) => return Err(cx.invalid("[simulation]", "threads", t, "an integer from 1 to 1024")),
+    };
+    let burst_rule = match spec.burst_rule {
+        schema::BurstRule::Trace => BurstRule::Trace,
+        schema::BurstRule::Isi => BurstRule::Isi,
+    };
+    let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed) };
+
+    let mut parts = Parts {
+        net: NetworkBuilder::new(dt, sim.seed, burst_rule),
+        names: BTreeMap::new(),
+        input_names: BTreeMap::new(),
+    };
+    for (k, spec) in raw.populations.iter().enumerate() {
+        let section = format!("population {k} (\"{}\")", spec.name);
+        if spec.name.is_empty() {
+            return Err(cx.invalid(&format!("population {k}"), "name", "\"\"", "a non-empty name"));
+        }
+        if parts.names.contains_key(&spec.name) {
+            return Err(cx.invalid(
+                &section,
+                "name",
+                format!("\"{}\"", spec.name),
+                "a name not used by another population",
+            ));
+        }
+        if spec.size <= 0 || spec.size > u32::MAX as i64 {
+            return Err(cx.invalid(&section, "size", spec.size, "a positive number of neurons"));
+        }
+        let pop = population::build_population(&cx, &sim, &section, spec, k as u64)?;
+        let id = parts.net.add_population(spec.name.clone(), false, pop);
+        parts.names.insert(spec.name.clone(), id.0 as usize);
+    }
+    let n_declared = parts.names.len();
+    for (k, spec) in raw.projections.iter().enumerate() {
+        let section = format!("projection {k} ({} -> {})", spec.from, spec.to);
+        projection::add_projection(&cx, &sim, &mut parts, &section, spec, k as u64)?;
+    }
+    input::add_inputs(&cx, &sim, &mut parts, &raw.inputs, n_declared, raw.projections.len())?;
+    let output = output::output(&cx, dt, &raw.output, &parts, n_declared, stem)?;
+    for (step, action) in protocol::protocol(&cx, dt, &raw.phases, spec.protocol_file.as_deref(), &parts)? {
+        parts.net.add_action(step, action);
+    }
+    let network: Network = parts.net.finish();
+    Ok(Model { network, n_steps, seed: sim.seed, threads, title: spec.title.clone(), output, text: text.to_string() })
+}
+
+/// A compartment as the file names it.
+fn comp_name(c: Compartment) -> &'static str {
+    match c {
+        Compartment::Soma => "soma",
+        Compartment::Dendrite => "dendrite",
+    }
+}
+
+/// A receptor as the file names it.
+fn rec_name(r: Receptor) -> &'static str {
+    match r {
+        Receptor::Exc => "exc",
+        Receptor::Inh => "inh",
+    }
+}

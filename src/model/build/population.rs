@@ -1,0 +1,195 @@
+//! `[[population]]` entries: the single registration point of population kinds (STYLE.md 8).
+//! Kind-specific keys come as a flattened map, read through [`Keys`], which refuses the keys a
+//! kind does not know.
+
+use super::checks::{number, Ctx};
+use super::Sim;
+use crate::model::de::Choice;
+use crate::model::error::ModelError;
+use crate::model::schema::{self, KindName, PopulationSpec};
+use crate::neuron::adex::{AdexParams, ExpKind};
+use crate::neuron::burst_poisson::{self, BurstTiming};
+use crate::neuron::lif::{InitialConductances, LifParams};
+use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
+use crate::neuron::{Adex, BurstPoisson, InitialVoltage, Lif, Poisson, Population, Pyramidal};
+use std::collections::BTreeMap;
+
+/// Builds one declared population (`index` is its place in the file, which seeds its streams).
+pub(super) fn build_population(
+    cx: &Ctx,
+    sim: &Sim,
+    section: &str,
+    spec: &PopulationSpec,
+    index: u64,
+) -> Result<Population, ModelError> {
+    let (n, dt, seed) = (spec.size as usize, sim.dt, sim.seed);
+    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new() };
+    let pop = match spec.kind {
+        KindName::Pyramidal | KindName::BurstPoisson => {
+            let bursty = spec.kind == KindName::BurstPoisson;
+            let mut params = if bursty { burst_poisson::default_params() } else { PyramidalParams::default() };
+            // Terms the stochastic-burst cell does not have (spec 1.7): refuse rather than ignore.
+            let unused: &[&str] = if bursty { &["g_s_pa", "g_d_pa", "c_bap_pa", "bap_ms"] } else { &[] };
+            for key in unused {
+                if spec.rest.contains_key(*key) {
+                    return Err(cx.invalid(
+                        section,
+                        key,
+                        &spec.rest[*key],
+                        "no value: kind burst_poisson has no such term (spec 1.7)",
+                    ));
+                }
+            }
+            rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
+            let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
+                schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
+                schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
+            };
+            let v_init = rest.v_init(params.e_l_mv)?;
+            let mut extra = vec!["dendritic_driving_force", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
+            if bursty {
+                let mut t = BurstTiming::default();
+                if let Some(x) = rest.number("refractory_ms")? {
+                    t.refractory_ms = cx.non_negative(section, "refractory_ms", x, "time in ms")?;
+                }
+                if let Some(x) = rest.number("burst_delay_min_ms")? {
+                    t.burst_delay_min_ms = cx.positive(section, "burst_delay_min_ms", x, "time in ms")?;
+                }
+                if let Some(x) = rest.number("burst_delay_span_ms")? {
+                    t.burst_delay_span_ms = cx.non_negative(section, "burst_delay_span_ms", x, "time in ms")?;
+                }
+                extra.extend(["refractory_ms", "burst_delay_min_ms", "burst_delay_span_ms"]);
+                let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
+                rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
+                Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
+            } else {
+                rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
+                Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
+            }
+        }
+        KindName::Pv | KindName::Sst | KindName::Adex => {
+            let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
+            rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
+            let exp_kind = match rest.choice("exp")?.unwrap_or_default() {
+                schema::Exp::Fast => ExpKind::Fast,
+                schema::Exp::Exact => ExpKind::Exact,
+            };
+            let v_init = rest.v_init(params.e_l_mv)?;
+            let extra = ["exp", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
+            rest.finish(&[&["name", "kind", "size"], &extra[..], AdexParams::KEYS].concat())?;
+            if params.v_min_mv >= params.v_max_mv {
+                return Err(cx.invalid(section, "v_min_mv", params.v_min_mv, "a lower clip below v_max_mv"));
+            }
+            Population::Adex(Adex::new(n, params, exp_kind, v_init, dt, seed, index))
+        }
+        KindName::Lif => {
+            let mut params = LifParams::default();
+            rest.params(|k, v| params.set(k, v), LifParams::KEYS)?;
+            let v_init = rest.v_init(params.e_l_mv)?;
+            let mut g = InitialConductances::default();
+            for (key, slot) in [
+                ("g_exc_init_mean", &mut g.exc.0),
+                ("g_exc_init_sd", &mut g.exc.1),
+                ("g_inh_init_mean", &mut g.inh.0),
+                ("g_inh_init_sd", &mut g.inh.1),
+            ] {
+                if let Some(x) = rest.number(key)? {
+                    *slot = cx.non_negative(section, key, x, "conductance in units of g_L")?;
+                }
+            }
+            let extra = [
+                "v_init_mean_mv",
+                "v_init_sd_mv",
+                "v_init_seed",
+                "g_exc_init_mean",
+                "g_exc_init_sd",
+                "g_inh_init_mean",
+                "g_inh_init_sd",
+            ];
+            rest.finish(&[&["name", "kind", "size"], &extra[..], LifParams::KEYS].concat())?;
+            Population::Lif(Lif::new(n, params, v_init, g, dt, seed, index))
+        }
+        KindName::Poisson => {
+            let rate =
+                rest.number("rate_hz")?.ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
+            let rate = cx.rate_hz(section, rate, dt)?;
+            rest.finish(&["name", "kind", "size", "rate_hz"])?;
+            Population::Poisson(Poisson::new(n, rate, dt, seed, index))
+        }
+    };
+    Ok(pop)
+}
+
+/// Kind-specific keys of a population table, with unknown-key detection.
+struct Keys<'a> {
+    cx: &'a Ctx<'a>,
+    section: &'a str,
+    map: &'a BTreeMap<String, toml::Value>,
+    used: Vec<String>,
+}
+
+impl Keys<'_> {
+    /// Applies every numeric key that `set` knows (a parameter table), checking its value.
+    fn params(
+        &mut self,
+        mut set: impl FnMut(&str, f64) -> Result<bool, &'static str>,
+        keys: &[&str],
+    ) -> Result<(), ModelError> {
+        for (key, value) in self.map {
+            let Some(v) = number(value) else {
+                if keys.contains(&key.as_str()) {
+                    return Err(self.cx.invalid(self.section, key, value, "a number"));
+                }
+                continue;
+            };
+            match set(key, v) {
+                Ok(true) => self.used.push(key.clone()),
+                Ok(false) => {}
+                Err(expected) => return Err(self.cx.invalid(self.section, key, v, expected)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Initial somatic potential: (mean, sd, fixed seed 42?) from v_init_mean_mv (default E_L),
+    /// v_init_sd_mv (default 0) and v_init_seed = "fixed" (reference, P13) | "run".
+    fn v_init(&mut self, e_l: f64) -> Result<InitialVoltage, ModelError> {
+        let mean = self.number("v_init_mean_mv")?.unwrap_or(e_l);
+        self.cx.finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
+        let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
+        self.cx.non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+        let fixed = match self.choice("v_init_seed")?.unwrap_or_default() {
+            schema::VInitSeed::Fixed => true,
+            schema::VInitSeed::Run => false,
+        };
+        Ok(InitialVoltage { mean_mv: mean, sd_mv: sd, fixed_seed: fixed })
+    }
+
+    fn number(&mut self, key: &str) -> Result<Option<f64>, ModelError> {
+        match self.map.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                self.used.push(key.into());
+                number(v).map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, "a number"))
+            }
+        }
+    }
+
+    /// A string option: one of the names of `T`.
+    fn choice<T: Choice>(&mut self, key: &str) -> Result<Option<T>, ModelError> {
+        let Some(v) = self.map.get(key) else { return Ok(None) };
+        self.used.push(key.into());
+        let name = match v {
+            toml::Value::String(s) => T::from_name(s),
+            _ => None,
+        };
+        name.map(Some).ok_or_else(|| self.cx.invalid(self.section, key, v, T::expected()))
+    }
+
+    fn finish(&self, allowed: &[&str]) -> Result<(), ModelError> {
+        match self.map.keys().find(|key| !self.used.contains(key)) {
+            Some(key) => Err(self.cx.unknown_key(self.section, key, allowed)),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `[[phase]]` entries, from the model file and from `[simulation] protocol_file`: timed changes
+//! of plasticity, static weights, Poisson rates and currents.
+
+use super::checks::Ctx;
+use super::Parts;
+use crate::engine::Action;
+use crate::model::error::ModelError;
+use crate::model::schema::{PhaseSpec, ProtocolFile};
+use crate::neuron::Population;
+use crate::stimulus::Waveform;
+use crate::PopulationId;
+
+/// The protocol's changes, (step, action): the model's `phases` (from `cx.file`), then those of
+/// `protocol_file`.
+pub(super) fn protocol(
+    cx: &Ctx,
+    dt: f64,
+    phases: &[PhaseSpec],
+    protocol_file: Option<&str>,
+    parts: &Parts,
+) -> Result<Vec<(u64, Action)>, ModelError> {
+    let mut all: Vec<(String, PhaseSpec)> = phases.iter().map(|p| (cx.file.to_string(), p.clone())).collect();
+    if let Some(pf) = protocol_file {
+        let path = cx.base.join(pf);
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let expected = format!("a readable TOML file of [[phase]] entries ({label}: {e})");
+            cx.invalid("[simulation]", "protocol_file", format!("\"{pf}\""), expected)
+        })?;
+        let file: ProtocolFile = crate::model::parse_as(&text, &label)?;
+        all.extend(file.phases.into_iter().map(|p| (label.clone(), p)));
+    }
+    let projections = parts.net.projections();
+    let mut actions = Vec::new();
+    for (k, (src, ph)) in all.iter().enumerate() {
+        let pcx = Ctx { file: src, base: cx.base.clone() };
+        let sec = format!("phase {k} (at {} ms)", ph.at_ms);
+        let step = pcx.steps(&sec, "at_ms", ph.at_ms, dt)?;
+        let proj_index = |key: &str, name: &str| -> Result<usize, ModelError> {
+            projections.iter().position(|p| p.name() == name).ok_or_else(|| {
+                pcx.unknown_name(&sec, key, name, "a projection name", projections.iter().map(|p| p.name()))
+            })
+        };
+        for (name, &on) in &ph.plasticity {
+            let i = proj_index("plasticity", name)?;
+            if projections[i].plasticity().is_none() {
+                return Err(pcx.invalid(&sec, "plasticity", format!("\"{name}\""), "a plastic projection"));
+            }
+            actions.push((step, Action::Plasticity { projection: i, on }));
+        }
+        for (name, &scale) in &ph.weight_scale {
+            // A projection by name, or a Poisson [[input]] drive by its name (its generated
+            // one-to-one projection).
+            let drive = parts
+                .names
+                .get(name)
+                .filter(|&&p| parts.net.info(PopulationId(p as u32)).generated)
+                .and_then(|&p| projections.iter().position(|q| q.from().0 as usize == p));
+            let i = match drive {
+                Some(i) => i,
+                None => proj_index("weight_scale", name)?,
+            };
+            pcx.non_negative(&sec, &format!("weight_scale.{name}"), scale, "factor")?;
+            if projections[i].weights().per_synapse().is_some() {
+                return Err(pcx.invalid(
+                    &sec,
+                    "weight_scale",
+                    format!("\"{name}\""),
+                    "a projection with one shared weight (per-synapse and plastic weights are not scaled)",
+                ));
+            }
+            actions.push((step, Action::WeightScale { projection: i, scale }));
+        }
+        for (name, &hz) in &ph.rate_hz {
+            let poisson = parts.names.get(name).filter(|&&i| matches!(parts.pop(i), Population::Poisson(_)));
+            let Some(&i) = poisson else {
+                return Err(pcx.invalid(
+                    &sec,
+                    "rate_hz",
+                    format!("\"{name}\""),
+                    "the name of a Poisson population or of a Poisson [[input]]",
+                ));
+            };
+            pcx.rate_hz(&sec, hz, dt)?;
+            actions.push((step, Action::Rate { population: i, hz }));
+        }
+        for (name, &pa) in &ph.current_pa {
+            let Some(&i) = parts.input_names.get(name) else {
+                return Err(pcx.unknown_name(
+                    &sec,
+                    "current_pa",
+                    name,
+                    "the name of a constant or sine current [[input]]",
+                    parts.input_names.keys().map(String::as_str),
+                ));
+            };
+            if !matches!(parts.net.currents()[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
+                return Err(pcx.invalid(&sec, "current_pa", format!("\"{name}\""), "a constant or sine current"));
+            }
+            pcx.finite(&sec, &format!("current_pa.{name}"), pa, "current in pA")?;
+            actions.push((step, Action::Current { input: i, pa }));
+        }
+    }
+    Ok(actions)
+}
