@@ -90,7 +90,15 @@ pub fn value_message(sub_key: &str, value: impl Display, expected: impl Display)
 /// (the path up to the last array index, or the table), then `` `key` = value: expected ... ``.
 pub fn from_serde(e: serde_path_to_error::Error<toml::de::Error>, text: &str, file: &str) -> ModelError {
     let segments: Vec<Segment> = e.path().iter().cloned().collect();
-    let inner = e.into_inner();
+    from_toml(&segments, e.into_inner(), text, file)
+}
+
+/// A TOML syntax error (found before any key is deserialised), with its line.
+pub fn from_syntax(e: toml::de::Error, text: &str, file: &str) -> ModelError {
+    from_toml(&[], e, text, file)
+}
+
+fn from_toml(segments: &[Segment], inner: toml::de::Error, text: &str, file: &str) -> ModelError {
     let line = inner
         .span()
         .map(|s| format!(", line {}", text[..s.start.min(text.len())].matches('\n').count() + 1))
@@ -98,11 +106,11 @@ pub fn from_serde(e: serde_path_to_error::Error<toml::de::Error>, text: &str, fi
     let message = inner.message().trim();
     let (key, message) = match value_parts(message) {
         Some((sub_key, expected, value)) => {
-            let (section, key) = split_path(&segments, sub_key);
+            let (section, key) = split_path(segments, sub_key);
             (section, format!("`{key}` = {value}: expected {expected}"))
         }
         None if segments.is_empty() => (String::new(), message.to_string()),
-        None => (format!("{}: ", render(&segments)), message.to_string()),
+        None => (format!("{}: ", render(segments)), message.to_string()),
     };
     ModelError::Parse { file: file.to_string(), line, key, message }
 }

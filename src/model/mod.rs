@@ -39,6 +39,6 @@ pub fn parse(text: &str, file: &str) -> Result<schema::ModelFile, ModelError> {
 /// Parses TOML text into `T` (a model file or a protocol file), naming `file`, the key path and
 /// the line on error.
 pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, ModelError> {
-    let de = toml::Deserializer::new(text);
+    let de = toml::Deserializer::parse(text).map_err(|e| error::from_syntax(e, text, file))?;
     serde_path_to_error::deserialize(de).map_err(|e| error::from_serde(e, text, file))
 }
