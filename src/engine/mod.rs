@@ -242,8 +242,13 @@ impl Network {
                 n
             }
             Some(plan) => {
-                let mut groups: Vec<(&mut Population, Vec<&mut Projection>)> =
-                    self.populations.iter_mut().map(|p| (p, Vec::new())).collect();
+                // One item per target population: it and the projections onto it (file order).
+                let mut groups: Vec<(&mut Population, Vec<&mut Projection>)> = self
+                    .populations
+                    .iter_mut()
+                    .zip(&self.by_target)
+                    .map(|(p, ks)| (p, Vec::with_capacity(ks.len())))
+                    .collect();
                 for proj in self.projections.iter_mut() {
                     groups[proj.to().0 as usize].1.push(proj);
                 }

@@ -17,9 +17,11 @@ pub(super) fn split_run<T: Send>(
     items: impl Iterator<Item = T>,
     work: &(dyn Fn(T) -> u64 + Sync),
 ) -> u64 {
-    let buckets: Vec<Mutex<Vec<T>>> = (0..team.size()).map(|_| Mutex::new(Vec::new())).collect();
+    let members = team.size();
+    let mut buckets: Vec<Mutex<Vec<T>>> = (0..members).map(|_| Mutex::new(Vec::with_capacity(owner.len()))).collect();
     for (k, item) in items.enumerate() {
-        buckets[owner[k]].lock().unwrap_or_else(|e| e.into_inner()).push(item);
+        // Not shared yet: no locking.
+        buckets[owner[k]].get_mut().unwrap_or_else(|e| e.into_inner()).push(item);
     }
     let total = AtomicU64::new(0);
     team.run(&|m| {

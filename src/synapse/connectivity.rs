@@ -56,8 +56,8 @@ impl Csr {
                 }
             }
             Connect::Probability(p) => {
-                let blocks: Vec<Vec<(u32, u32)>> = (0..n_post.div_ceil(WIRING_BLOCK))
-                    .map(|b| block_synapses(p, n_pre, n_post, same_population, seed, stream, b))
+                let blocks: Vec<BlockWiring> = (0..n_post.div_ceil(WIRING_BLOCK))
+                    .map(|b| BlockWiring::draw(p, n_pre, n_post, same_population, seed, stream, b))
                     .collect();
                 return Csr::from_blocks(n_pre, &blocks);
             }
@@ -65,21 +65,23 @@ impl Csr {
         Csr { row_start, targets }
     }
 
-    /// Assembles the CSR from the (pre, post) lists of consecutive postsynaptic blocks, each sorted
-    /// by pre then post: a counting sort by pre keeps posts increasing within a row.
-    fn from_blocks(n_pre: usize, blocks: &[Vec<(u32, u32)>]) -> Csr {
-        let mut row_start = vec![0usize; n_pre + 1];
-        for &(i, _) in blocks.iter().flatten() {
-            row_start[i as usize + 1] += 1;
-        }
+    /// Assembles the CSR from the wiring of consecutive postsynaptic blocks: row i is block 0's
+    /// row i, then block 1's, ..., so posts stay increasing within a row.
+    fn from_blocks(n_pre: usize, blocks: &[BlockWiring]) -> Csr {
+        let mut row_start = Vec::with_capacity(n_pre + 1);
+        row_start.push(0usize);
         for i in 0..n_pre {
-            row_start[i + 1] += row_start[i];
+            let len: usize = blocks.iter().map(|b| b.row_len[i] as usize).sum();
+            row_start.push(row_start[i] + len);
         }
-        let mut fill = row_start.clone();
-        let mut targets = vec![0u32; row_start[n_pre]];
-        for &(i, j) in blocks.iter().flatten() {
-            targets[fill[i as usize]] = j;
-            fill[i as usize] += 1;
+        let mut targets = Vec::with_capacity(row_start[n_pre]);
+        let mut cursor = vec![0usize; blocks.len()];
+        for i in 0..n_pre {
+            for (b, c) in blocks.iter().zip(&mut cursor) {
+                let len = b.row_len[i] as usize;
+                targets.extend_from_slice(&b.posts[*c..*c + len]);
+                *c += len;
+            }
         }
         Csr { row_start, targets }
     }
@@ -91,37 +93,55 @@ impl Csr {
     }
 }
 
-/// The synapses (pre, post) onto postsynaptic block `b` ([`WIRING_BLOCK`] neurons) of a projection
-/// wired with probability `p`, sorted by pre then post: what a process owning those neurons draws.
-pub fn block_synapses(
-    p: f64,
-    n_pre: usize,
-    n_post: usize,
-    same_population: bool,
-    seed: u64,
-    stream: u64,
-    b: usize,
-) -> Vec<(u32, u32)> {
-    let first = b * WIRING_BLOCK;
-    let width = WIRING_BLOCK.min(n_post.saturating_sub(first)) as u64;
-    let mut out = Vec::with_capacity((n_pre as f64 * width as f64 * p * 1.05) as usize + 16);
-    if width == 0 {
-        return out;
-    }
-    let mut rng = stream_rng(seed, Stream::Wiring, &[stream, b as u64]);
-    // log(1 - p): a skip of k pairs has probability (1-p)^k p.
-    let ln_q = (-p).ln_1p();
-    let step = |rng: &mut Rng| if p >= 1.0 { 1 } else { 1 + skip(rng, ln_q) };
-    let total = n_pre as u64 * width;
-    let mut pos: u64 = if p >= 1.0 { 0 } else { skip(&mut rng, ln_q) };
-    while pos < total {
-        let (i, j) = (pos / width, first as u64 + pos % width);
-        if !(same_population && i == j) {
-            out.push((i as u32, j as u32));
+/// The synapses onto postsynaptic block `b` ([`WIRING_BLOCK`] neurons) of a projection wired with
+/// probability `p`: what a process owning those neurons draws.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockWiring {
+    /// Synapses of each presynaptic neuron onto the block.
+    pub row_len: Vec<u32>,
+    /// Their postsynaptic indices, by presynaptic neuron, increasing within a row.
+    pub posts: Vec<u32>,
+}
+
+impl BlockWiring {
+    /// Draws block `b` from its own stream (labels `stream`, `b`) under run `seed`.
+    pub fn draw(p: f64, n_pre: usize, n_post: usize, same_population: bool, seed: u64, stream: u64, b: usize) -> Self {
+        let first = b * WIRING_BLOCK;
+        let width = WIRING_BLOCK.min(n_post.saturating_sub(first)) as u64;
+        let mut row_len = vec![0u32; n_pre];
+        let mut posts = Vec::with_capacity((n_pre as f64 * width as f64 * p * 1.05) as usize + 16);
+        if width == 0 {
+            return BlockWiring { row_len, posts };
         }
-        pos += step(&mut rng);
+        let mut rng = stream_rng(seed, Stream::Wiring, &[stream, b as u64]);
+        // log(1 - p): a skip of k pairs has probability (1-p)^k p.
+        let ln_q = (-p).ln_1p();
+        // pos walks the block's pairs row by row (pre-major); rows are followed without a division.
+        let mut pos: u64 = if p >= 1.0 { 0 } else { skip(&mut rng, ln_q) };
+        for (i, len) in row_len.iter_mut().enumerate() {
+            let row_end = (i as u64 + 1) * width;
+            while pos < row_end {
+                let j = first as u64 + pos - i as u64 * width;
+                if !(same_population && i as u64 == j) {
+                    posts.push(j as u32);
+                    *len += 1;
+                }
+                pos += if p >= 1.0 { 1 } else { 1 + skip(&mut rng, ln_q) };
+            }
+        }
+        BlockWiring { row_len, posts }
     }
-    out
+
+    /// The synapses as (pre, post) pairs, by pre then post.
+    pub fn pairs(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::with_capacity(self.posts.len());
+        let mut k = 0;
+        for (i, &len) in self.row_len.iter().enumerate() {
+            out.extend(self.posts[k..k + len as usize].iter().map(|&j| (i as u32, j)));
+            k += len as usize;
+        }
+        out
+    }
 }
 
 /// Number of pairs skipped before the next connection: Geometric(p) on {0, 1, ...}.
@@ -171,7 +191,7 @@ mod tests {
 
     #[test]
     fn each_block_of_postsynaptic_neurons_is_wired_on_its_own() {
-        // The synapses onto the neurons of block b are exactly block_synapses(b): a process that
+        // The synapses onto the neurons of block b are exactly block b's own draw: a process that
         // owns block b builds its part of the projection without the others.
         let (n_pre, n_post, p) = (300, 700, 0.1);
         let full = Csr::wire(Connect::Probability(p), n_pre, n_post, false, 9, 4);
@@ -182,7 +202,7 @@ mod tests {
             for i in 0..n_pre as u32 {
                 from_full.extend(full.row(i).iter().filter(|&&j| j >= lo && j < hi).map(|&j| (i, j)));
             }
-            assert_eq!(from_full, block_synapses(p, n_pre, n_post, false, 9, 4, b), "block {b}");
+            assert_eq!(from_full, BlockWiring::draw(p, n_pre, n_post, false, 9, 4, b).pairs(), "block {b}");
         }
         // Another seed or stream gives another network.
         assert_ne!(full.targets, Csr::wire(Connect::Probability(p), n_pre, n_post, false, 9, 5).targets);
