@@ -41,6 +41,9 @@ enum Command {
         /// Print the wall time of each phase of a step.
         #[arg(long)]
         timings: bool,
+        /// Replace the output file if it exists (the old one stays whole until the run ends).
+        #[arg(long)]
+        force: bool,
     },
     /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
     Train(burstsim::rate::cli::TrainArgs),
@@ -94,14 +97,14 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings } => {
-            if threads == Some(0) {
-                anyhow::bail!("--threads must be at least 1");
+        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings, force } => {
+            if let Some(t) = threads {
+                check_threads(t)?;
             }
             let m = model::load(&path, &Overrides { seed, duration_ms })?;
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP), timings })?;
+            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP), timings, force })?;
             if let Some(t) = &summary.timings {
                 let total: f64 = t.iter().map(|x| x.1).sum();
                 for (name, secs) in t {
@@ -148,6 +151,21 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--threads`: 1 to 1024, the range of the model key `[simulation] threads`; a warning above the
+/// number of cores, where the per-step barriers wait on the scheduler (issue 10 item 7).
+fn check_threads(t: usize) -> anyhow::Result<()> {
+    if !(1..=1024).contains(&t) {
+        anyhow::bail!("--threads {t}: expected an integer from 1 to 1024");
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if t > cores {
+        eprintln!(
+            "warning: --threads {t} is above the {cores} cores of this machine: the run will be slower, not faster"
+        );
+    }
+    Ok(())
 }
 
 fn check_summary(m: &model::Model) -> String {
@@ -212,12 +230,11 @@ fn bench_spiking(
     let dir = std::env::temp_dir().join(format!("burstsim-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     for &t in threads {
-        if t == 0 {
-            anyhow::bail!("--threads must be at least 1");
-        }
+        check_threads(t)?;
         let m = model::load(path, &Overrides { seed: None, duration_ms })?;
         let out = dir.join(format!("{name}-{t}.h5")).to_string_lossy().into_owned();
-        let opts = RunOptions { out: Some(out), threads: Some(t), quiet: true, stop: None, timings: true };
+        let opts =
+            RunOptions { out: Some(out), threads: Some(t), quiet: true, stop: None, timings: true, force: false };
         let s = run::run(m, opts)?;
         let sim_s = s.t_ms * 1e-3;
         let phases: Vec<String> =

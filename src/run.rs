@@ -3,7 +3,7 @@
 
 use crate::engine::Instability;
 use crate::model::Model;
-use crate::record::{H5Recorder, RecordError};
+use crate::record::{Destination, DestinationError, H5Recorder, RecordError};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +21,8 @@ pub struct RunOptions<'a> {
     pub stop: Option<&'a AtomicBool>,
     /// Measure the wall time of each phase of a step.
     pub timings: bool,
+    /// Replace an existing output file (written beside it, renamed at the end).
+    pub force: bool,
 }
 
 /// What a run did.
@@ -56,6 +58,9 @@ pub enum RunError {
     /// Occurs when the state blows up; the file holds everything until then.
     #[error("{0} (the output file holds the run up to this point)")]
     Instability(#[from] Instability),
+    /// Occurs when the output path would lose data (an existing file, an input of the run).
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
     /// Occurs when the thread pool cannot start.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {
@@ -79,8 +84,10 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
     let dt = model.network.dt_ms();
     let n_steps = model.n_steps;
+    let dest = Destination::new(&path, &model.sources, opts.force)?;
+    let writing = dest.writing().to_string_lossy().into_owned();
     let mut rec =
-        H5Recorder::create(&path, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
+        H5Recorder::create(&writing, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
     let mut counts = vec![0u64; model.output.populations.len()];
     let start = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
@@ -118,6 +125,9 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let complete = result.is_ok() && !stopped;
     // Close the file whatever happened, so it stays readable; report the first error.
     let closed = rec.finish(t_ms, complete);
+    if closed.is_ok() {
+        dest.commit()?;
+    }
     result?;
     closed?;
     Ok(RunSummary {

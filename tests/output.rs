@@ -157,3 +157,98 @@ fn h5py_reads_the_sonata_layout() {
     assert!(py.status.success(), "{}{}", stdout, String::from_utf8_lossy(&py.stderr));
     assert!(stdout.contains("SONATA layout OK") && stdout.contains("pyr: "), "{stdout}");
 }
+
+/// Issue 10, data loss: an existing --out is not replaced without --force (and is left as it was);
+/// with --force it is replaced by a complete run; the model file itself is never a destination.
+#[test]
+fn output_never_replaces_a_file_it_was_not_asked_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("old.h5");
+    std::fs::write(&out, b"not yours").unwrap();
+    let run = |extra: &[&str], out: &std::path::Path| {
+        let _g = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        Command::new(bin())
+            .args(["run", "tests/data/multiplexing_small.toml", "--duration-ms", "20", "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    let r = run(&[], &out);
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("old.h5") && msg.contains("--force"), "{msg}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"not yours");
+    let r = run(&["--force"], &out);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let f = h5::File::open(&out).unwrap();
+    assert_eq!(f.attr("complete").unwrap().read_scalar::<u8>().unwrap(), 1);
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // The model file, even with --force.
+    let model = root().join("tests/data/multiplexing_small.toml");
+    let before = std::fs::read(&model).unwrap();
+    let r = run(&["--force"], &model);
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("input of the run"), "{msg}");
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+}
+
+/// Issue 10, data loss: a second run given the file a first run is writing refuses at once and
+/// leaves it alone; the first run still closes a valid, complete-so-far file.
+#[test]
+fn a_second_run_never_truncates_a_file_being_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("busy.h5");
+    let first = start_long_run(&out);
+    let second = Command::new(bin())
+        .args(["run", "models/background.toml", "--duration-ms", "100", "--quiet", "--out"])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", String::from_utf8_lossy(&second.stderr));
+    let st = Command::new("kill").args(["-INT", &first.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let res = first.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", String::from_utf8_lossy(&res.stderr));
+    check_partial(&out);
+}
+
+/// Issue 10, item 7: `--threads` is capped like the model key (1..1024) and refused at once, and a
+/// count above the machine's cores runs (same output) with a warning.
+#[test]
+fn threads_are_capped_and_oversubscription_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |t: &str, out: &str| {
+        let _g = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        Command::new(bin())
+            .args([
+                "run",
+                "tests/data/multiplexing_small.toml",
+                "--duration-ms",
+                "5",
+                "--quiet",
+                "--threads",
+                t,
+                "--out",
+            ])
+            .arg(dir.path().join(out))
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    for bad in ["0", "1025", "100000"] {
+        let r = run(bad, "bad.h5");
+        let msg = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{bad}: {msg}");
+        assert!(msg.contains("--threads") && msg.contains("1 to 1024"), "{msg}");
+    }
+    assert!(!dir.path().join("bad.h5").exists());
+    let over = std::thread::available_parallelism().map_or(1, |n| n.get()) + 1;
+    let r = run(&over.to_string(), "over.h5");
+    assert!(r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("above the"), "{}", String::from_utf8_lossy(&r.stderr));
+}

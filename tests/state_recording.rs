@@ -202,6 +202,7 @@ neurons = [0, 3, 7]
             quiet: true,
             stop: Some(&stop),
             timings: false,
+            force: false,
         };
         let s = burstsim::run::run(m, opts).unwrap();
         assert!(!s.complete && s.steps < n_steps, "the run should have been stopped early");

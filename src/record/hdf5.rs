@@ -247,7 +247,8 @@ fn vlu(s: &str) -> VarLenUnicode {
 }
 
 impl H5Recorder {
-    /// Creates (truncates) the output file and its groups for the recorded populations.
+    /// Creates the output file (exclusively: an existing file is never truncated, see
+    /// [`super::Destination`]) and its groups for the recorded populations.
     pub fn create(
         path: &str,
         net: &Network,
@@ -257,7 +258,7 @@ impl H5Recorder {
         duration_ms: f64,
     ) -> Result<Self, RecordError> {
         let err = |what: &str| RecordError::hdf5(path, what);
-        let file = h5::File::create(path).map_err(err("cannot create the output file"))?;
+        let file = h5::File::create_excl(path).map_err(err("cannot create the output file"))?;
         let mut weights = Vec::new();
         let mut state = Vec::new();
         let mut init = || -> h5::Result<Vec<PopWriter>> {

@@ -33,6 +33,7 @@ pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
             quiet: true,
             stop: None,
             timings: false,
+            force: false,
         },
     )
     .expect("run succeeds")

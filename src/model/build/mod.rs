@@ -53,6 +53,9 @@ pub struct Model {
     pub output: OutputConfig,
     /// The model text, stored in the output.
     pub text: String,
+    /// The files the model was read from (the model file, its protocol file, its stimulus
+    /// files), as given: a run never writes over them.
+    pub sources: Vec<std::path::PathBuf>,
 }
 
 /// The `[simulation]` settings every part needs, checked.
@@ -152,7 +155,25 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         parts.net.add_action(step, action);
     }
     let network: Network = parts.net.finish();
-    Ok(Model { network, n_steps, seed: sim.seed, threads, title: spec.title.clone(), output, text: text.to_string() })
+    let mut sources = vec![Path::new(file).to_path_buf()];
+    sources.extend(spec.protocol_file.iter().map(|f| cx.base.join(f)));
+    for input in &raw.inputs {
+        match input {
+            schema::InputSpec::FileCurrent { file, .. } => sources.push(cx.base.join(file)),
+            schema::InputSpec::NeuronCurrents { file: Some(file), .. } => sources.push(cx.base.join(file)),
+            _ => {}
+        }
+    }
+    Ok(Model {
+        network,
+        n_steps,
+        seed: sim.seed,
+        threads,
+        title: spec.title.clone(),
+        output,
+        text: text.to_string(),
+        sources,
+    })
 }
 
 /// A compartment as the file names it.
