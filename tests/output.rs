@@ -252,3 +252,31 @@ fn threads_are_capped_and_oversubscription_warns() {
     assert!(r.status.success());
     assert!(String::from_utf8_lossy(&r.stderr).contains("above the"), "{}", String::from_utf8_lossy(&r.stderr));
 }
+
+/// Issue 10, item 8: a run in progress can be read. `inspect` opens a file that a running
+/// burstsim holds locked without file locking and says the run is in progress; after the run is
+/// stopped it says the run is incomplete. h5py reads it the same way (`locking=False`).
+#[test]
+fn a_run_in_progress_can_be_inspected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("live.h5");
+    let child = start_long_run(&out);
+    let live = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
+    let text = String::from_utf8_lossy(&live.stdout);
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    assert!(text.contains("pyr") && text.contains("run in progress"), "{text}");
+    let py = "import h5py, sys; f = h5py.File(sys.argv[1], 'r', locking=False); print(len(f['spikes/pyr/timestamps']))";
+    if let Ok(r) = Command::new("python3").args(["-c", py]).arg(&out).output() {
+        if r.status.success() {
+            let n: usize = String::from_utf8_lossy(&r.stdout).trim().parse().unwrap();
+            assert!(n > 0, "h5py saw no spikes in the live file");
+        } else if std::env::var("BURSTSIM_REQUIRE_H5PY").is_ok() {
+            panic!("h5py could not read the live file: {}", String::from_utf8_lossy(&r.stderr));
+        }
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let done = Command::new(bin()).arg("inspect").arg(&out).output().unwrap();
+    let text = String::from_utf8_lossy(&done.stdout);
+    assert!(text.contains("incomplete run") && !text.contains("in progress"), "{text}");
+}

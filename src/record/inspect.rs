@@ -20,6 +20,12 @@ pub struct PopulationStats {
     pub bursts: Option<u64>,
     /// Time covered, ms.
     pub t_ms: f64,
+    /// The run finished (root attribute `complete`); false for an interrupted run or one still
+    /// being written.
+    pub complete: bool,
+    /// The file was locked by the run writing it and was read without file locking: the data end
+    /// at its writer's last flush (at most about a second ago).
+    pub being_written: bool,
 }
 
 impl PopulationStats {
@@ -48,7 +54,7 @@ impl PopulationStats {
 pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
     let herr = |what: &str| RecordError::hdf5(path, what);
     let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
-    let file = h5::File::open(path).map_err(herr("cannot open as HDF5"))?;
+    let (file, being_written) = open_for_reading(path)?;
     let magic: u32 = file
         .attr("magic")
         .and_then(|a| a.read_scalar())
@@ -60,6 +66,7 @@ pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
         .attr(n::ATTR_T_STOP)
         .and_then(|a| a.read_scalar())
         .map_err(|_| fmt(format!("no `{}` attribute: not written by burstsim", n::ATTR_T_STOP)))?;
+    let complete = file.attr(n::ATTR_COMPLETE).and_then(|a| a.read_scalar::<u8>()).map(|c| c == 1).unwrap_or(false);
     let spikes = file.group(n::SPIKES).map_err(herr("no /spikes group"))?;
     let count = |group: &str, pop: &str| -> Option<u64> {
         file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS)).ok().map(|d| d.size() as u64)
@@ -79,9 +86,27 @@ pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
             n_nodes,
             spikes,
             t_ms,
+            complete,
+            being_written,
         });
     }
     Ok(out)
+}
+
+/// Opens `path` read-only. A file that a running burstsim holds locked (HDF5's own lock) is opened
+/// again without file locking, which is safe for a reader of a file whose writer flushes whole
+/// states (burstsim flushes at least once per second): the data then end at the last flush.
+/// (h5py does the same with `h5py.File(path, "r", locking=False)`.)
+fn open_for_reading(path: &str) -> Result<(h5::File, bool), RecordError> {
+    match h5::File::open(path) {
+        Ok(f) => Ok((f, false)),
+        Err(e) if e.to_string().contains("lock") => {
+            h5::File::with_options().with_fapl(|p| p.file_locking(false)).open(path).map(|f| (f, true)).map_err(
+                RecordError::hdf5(path, "another process is writing it, and it cannot be read without locking"),
+            )
+        }
+        Err(e) => Err(RecordError::hdf5(path, "cannot open as HDF5")(e)),
+    }
 }
 
 /// Formats the statistics as a table.
@@ -105,6 +130,11 @@ pub fn format_table(stats: &[PopulationStats]) -> String {
     }
     if let Some(p) = stats.first() {
         s += &format!("time covered: {:.1} ms\n", p.t_ms);
+        if p.being_written {
+            s += "run in progress: another process is writing this file; read without locking, up to its last flush\n";
+        } else if !p.complete {
+            s += "incomplete run: stopped before its end (root attribute complete = 0)\n";
+        }
     }
     s
 }
