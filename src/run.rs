@@ -57,7 +57,7 @@ pub enum RunError {
     Record(#[from] RecordError),
     /// Occurs when the state blows up; the file holds everything until then.
     #[error("{0} (the output file holds the run up to this point)")]
-    Instability(#[from] Instability),
+    Instability(Instability),
     /// Occurs when the output path would lose data (an existing file, an input of the run).
     #[error(transparent)]
     Destination(#[from] DestinationError),
@@ -69,6 +69,14 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+}
+
+// Not `#[from]`: that would make the instability the error's source too, and a message that
+// prints the chain would say it twice.
+impl From<Instability> for RunError {
+    fn from(e: Instability) -> Self {
+        RunError::Instability(e)
+    }
 }
 
 /// Steps between finite-state checks: cheap (one pass over the state) and soon enough to stop
@@ -109,7 +117,9 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
             for (c, &p) in counts.iter_mut().zip(recorded) {
                 *c += net.last_spikes(p).len() as u64;
             }
-            if step % CHECK_EVERY == CHECK_EVERY - 1 {
+            // Every CHECK_EVERY steps and at the last step, so short runs and the tail of a run
+            // are checked too.
+            if step % CHECK_EVERY == CHECK_EVERY - 1 || step + 1 == n_steps {
                 net.check_finite()?;
                 if show_progress {
                     progress(&mut bar, start, step + 1, n_steps, dt);

@@ -280,3 +280,28 @@ fn a_run_in_progress_can_be_inspected() {
     let text = String::from_utf8_lossy(&done.stdout);
     assert!(text.contains("incomplete run") && !text.contains("in progress"), "{text}");
 }
+
+/// Issue 10, item 5: the finite-state guard also covers a run shorter than its check period and
+/// the tail of any run, and its message says the instability once.
+#[test]
+fn an_instability_in_a_short_run_is_caught_and_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("nan.toml");
+    // 50 ms (500 steps, below the 1000-step check period) of an absurd dendritic current: V_s
+    // overflows to NaN within a few steps.
+    std::fs::write(
+        &model,
+        "[simulation]\nduration_ms = 50.0\n[[population]]\nname = \"pyr\"\nkind = \"pyramidal\"\nsize = 2\n\
+         [[input]]\nkind = \"constant_current\"\ntarget = \"pyr\"\ncompartment = \"dendrite\"\ncurrent_pa = 1e300\n",
+    )
+    .unwrap();
+    let out = dir.path().join("nan.h5");
+    let r = Command::new(bin()).arg("run").arg(&model).arg("--quiet").arg("--out").arg(&out).output().unwrap();
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{msg}");
+    assert_eq!(msg.matches("numerical instability").count(), 1, "{msg}");
+    assert!(msg.contains("\"pyr\"") && msg.contains("NaN") && msg.contains("t = 50 ms"), "{msg}");
+    // The file is closed and readable, marked incomplete.
+    let f = h5::File::open(&out).unwrap();
+    assert_eq!(f.attr("complete").unwrap().read_scalar::<u8>().unwrap(), 0);
+}
