@@ -3,6 +3,8 @@
 use anyhow::Context;
 use burstsim::engine::SCHEDULE;
 use burstsim::model::{self, Overrides};
+use burstsim::rate::error::write_stdout;
+use burstsim::rate::RateError;
 use burstsim::record::inspect;
 use burstsim::run::{self, RunOptions};
 use clap::{Parser, Subcommand};
@@ -87,6 +89,11 @@ const DEFAULT_BENCH_MODEL: &str = "models/multiplexing.toml";
 fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
+        // the reader of standard output has gone (`| head -1`): it has all it wanted, so the
+        // run ends quietly, as a program killed by SIGPIPE would, but with code 0
+        Err(e) if e.chain().any(|c| c.downcast_ref::<RateError>().is_some_and(RateError::is_broken_pipe)) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -142,15 +149,21 @@ fn real_main() -> anyhow::Result<ExitCode> {
         }
         Command::Check { model: path } => {
             let m = model::load(&path, &Overrides::default())?;
-            print!("{}", check_summary(&m));
+            print_stdout(&check_summary(&m))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file } => {
             let stats = inspect::inspect(&file)?;
-            print!("{}", inspect::format_table(&stats));
+            print_stdout(&inspect::format_table(&stats))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes `text` to standard output: a write error (closed pipe, full device) is returned, as a
+/// [`RateError::Stdout`], instead of making `print!` panic.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    Ok(write_stdout(format_args!("{text}"))?)
 }
 
 /// `--threads`: 1 to 1024, the range of the model key `[simulation] threads`; a warning above the
@@ -239,14 +252,14 @@ fn bench_spiking(
         let sim_s = s.t_ms * 1e-3;
         let phases: Vec<String> =
             s.timings.unwrap_or_default().iter().map(|(n, secs)| format!("{n}={:.2}", secs)).collect();
-        println!(
+        burstsim::outln!(
             "{name} threads={t} sim_s={sim_s:.1} wall_s={:.2} realtime_factor={:.3} syn_events_per_s={:.3e} peak_rss_mib={:.0} phases_s[{}]",
             s.wall_s,
             s.wall_s / sim_s,
             s.synaptic_events as f64 / s.wall_s,
             peak_rss_mib(),
             phases.join(" ")
-        );
+        )?;
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

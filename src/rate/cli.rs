@@ -4,7 +4,7 @@ use super::checkpoint::{self, CheckpointInfo};
 use super::config::{self, Config, MnistConfig};
 use super::continuous::{ContinuousBurstCcn, Trace, Window};
 use super::error::RateError;
-use super::idx::Mnist;
+use super::idx::{Mnist, MNIST_FILES};
 use super::learner::{Learner, LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
 use super::optim::{DecayMode, LrPlan, SgdParams};
@@ -64,6 +64,9 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RateError> {
 /// Loads MNIST and applies the config's example limits.
 pub fn load_mnist(cfg: &MnistConfig) -> Result<Mnist, RateError> {
     let mut data = Mnist::load(&cfg.data_dir)?;
+    let n_in = cfg.learner.sizes.first().copied().unwrap_or(0);
+    let what = format!("`network.layers[0]` of config {}", cfg.config_path.display());
+    check_image_size(&data, &cfg.data_dir, n_in, &what)?;
     if let Some(n) = cfg.train_limit {
         data.train.truncate(n);
     }
@@ -89,6 +92,24 @@ pub fn load_mnist(cfg: &MnistConfig) -> Result<Mnist, RateError> {
         }
     }
     Ok(data)
+}
+
+/// Refuses image files whose images do not have `n_in` pixels, the size of the network's input
+/// layer (`what` names where it comes from): the product `W x` would not be defined.
+pub fn check_image_size(data: &Mnist, dir: &Path, n_in: usize, what: &str) -> Result<(), RateError> {
+    for (set, file) in [(&data.train, MNIST_FILES[0]), (&data.test, MNIST_FILES[2])] {
+        if set.dim != n_in {
+            let (rows, cols) = set.image_shape;
+            return Err(RateError::IdxContent {
+                path: dir.join(file),
+                message: format!(
+                    "images of {rows}x{cols} = {} pixels, but {what} is {n_in}: the input layer needs one unit per pixel",
+                    set.dim
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `burstsim train CONFIG.toml`: trains, printing one line per epoch.
@@ -132,19 +153,26 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
             let mut model = ContinuousBurstCcn::new(p);
             let mut idx = 0usize;
             let mut io_err = None;
+            let mut out_err = None;
             let mut trace = args.trace.as_ref().map(|_| Trace::new(args.trace_every as usize));
             let windows = model.run_task_traced(trace.as_mut(), |w: &Window| {
                 idx += 1;
                 let secs = t0.elapsed().as_secs_f64();
                 let angles: Vec<String> = w.angles.iter().map(|a| format!("{a:.2}")).collect();
-                println!(
-                    "window {idx:4} step {:>9} {:6} mean_loss {:.6} angle_to_grad [{}] {:.1} s",
-                    w.last_step,
-                    w.phase,
-                    w.mean_loss,
-                    angles.join(" "),
-                    secs
-                );
+                // after a failed write (the reader has gone, the device is full) the run goes on
+                // without printing, so that the log and the trace are still written
+                if out_err.is_none() {
+                    if let Err(e) = crate::outln!(
+                        "window {idx:4} step {:>9} {:6} mean_loss {:.6} angle_to_grad [{}] {:.1} s",
+                        w.last_step,
+                        w.phase,
+                        w.mean_loss,
+                        angles.join(" "),
+                        secs
+                    ) {
+                        out_err = Some(e);
+                    }
+                }
                 if let Some((f, path)) = log.as_mut() {
                     let row =
                         format!("{idx},{},{},{},{secs:.3},{}", w.last_step, w.phase, w.mean_loss, angles.join(","));
@@ -158,11 +186,17 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
                 v.iter().sum::<f64>() / v.len().max(1) as f64
             };
             let (before, after) = (mean("before"), mean("after"));
-            println!("mean loss before teaching {before:.6}, after {after:.6} (ratio {:.1})", before / after);
+            if out_err.is_none() {
+                out_err = crate::outln!(
+                    "mean loss before teaching {before:.6}, after {after:.6} (ratio {:.1})",
+                    before / after
+                )
+                .err();
+            }
             if let (Some(path), Some(tr)) = (&args.trace, &trace) {
                 trace_file::save(path, tr, n_out, n_layers, &text)?;
             }
-            io_err.map_or(Ok(()), Err)
+            io_err.or(out_err).map_or(Ok(()), Err)
         }
     }
 }
@@ -196,7 +230,7 @@ fn train_mnist(
             eprintln!("note: checkpoint seed {} differs from the config's seed {}", info.seed, cfg.seed);
         }
         start = info.epoch as usize + 1;
-        println!("resumed from {} after epoch {}", r.display(), info.epoch);
+        crate::outln!("resumed from {} after epoch {}", r.display(), info.epoch)?;
     }
     let epochs = args.epochs.unwrap_or(cfg.epochs);
     let ckpt = if args.no_checkpoint {
@@ -239,7 +273,7 @@ fn train_mnist(
             epochs: epochs.max(cfg.epochs),
         }),
     };
-    println!(
+    crate::outln!(
         "{}: {:?} {:?}, {} train / {} validation / {} test examples, {} thread(s)",
         args.config.display(),
         cfg.learner.rule,
@@ -248,10 +282,12 @@ fn train_mnist(
         data.val.as_ref().map_or(0, |v| v.len),
         data.test.len,
         pool.current_num_threads()
-    );
+    )?;
     for epoch in start..=epochs {
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, epoch))?;
-        println!("{}", format_report(&r));
+        // a failed console line (closed pipe, full device) ends the run, but only after the
+        // epoch's log row and checkpoint are written
+        let printed = crate::outln!("{}", format_report(&r));
         if let Some((f, path)) = log.as_mut() {
             writeln!(f, "{}", csv_row(&r)).map_err(|e| RateError::io(path.clone(), e))?;
             f.flush().map_err(|e| RateError::io(path.clone(), e))?;
@@ -260,6 +296,7 @@ fn train_mnist(
             let info = CheckpointInfo { epoch: epoch as u64, seed: cfg.seed, config: text.to_string() };
             checkpoint::save(c, &mut learner, &info)?;
         }
+        printed?;
     }
     Ok(())
 }
@@ -339,6 +376,7 @@ pub fn bench_tuned_spec() -> LearnerSpec {
 /// the epoch. `weight_sum` is a checksum of the weights: equal for every thread count.
 pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Result<(), RateError> {
     let mut data = Mnist::load(data_dir)?;
+    check_image_size(&data, data_dir, bench_tuned_spec().sizes[0], "the input layer of the benchmark network")?;
     let (m, s) = super::idx::MNIST_MEAN_STD;
     data.train.standardise(m, s);
     data.test.standardise(m, s);
@@ -349,14 +387,14 @@ pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Res
         let s = LoopSettings { batch_size: 32, test_batch: 1000, angle_every: 0, seed: 1, progress, lr: None };
         let r = pool.install(|| run_epoch(&mut learner, &data, &s, 1))?;
         let checksum: f64 = learner.net.w.iter().flat_map(|w| w.as_slice().iter()).map(|&x| x as f64).sum();
-        println!(
+        crate::outln!(
             "mnist_epoch threads={} seconds_per_epoch={:.2} samples_per_s={:.0} test_error_pct={:.2} weight_sum={:.9e}",
             n,
             r.seconds,
             data.train.len as f64 / r.seconds,
             r.test_error_pct,
             checksum
-        );
+        )?;
     }
     Ok(())
 }

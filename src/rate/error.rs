@@ -37,8 +37,11 @@ pub enum RateError {
         /// The number of dimensions expected.
         dims: u8,
     },
-    /// Occurs when an IDX file is shorter than its header says.
-    #[error("{path}: truncated IDX file: the header announces {expected} bytes, the file holds {found}")]
+    /// Occurs when an IDX file is shorter than its header says (data cut off, or sizes in the header
+    /// larger than the data).
+    #[error(
+        "{path}: truncated IDX file or corrupt header: the header announces {expected} bytes, the file holds {found}"
+    )]
     IdxTruncated {
         /// The file involved.
         path: PathBuf,
@@ -85,6 +88,10 @@ pub enum RateError {
     /// Occurs when command-line options do not fit the config.
     #[error("{0}")]
     Usage(String),
+    /// Occurs when standard output cannot be written (a closed pipe, a full device). `main` exits
+    /// quietly with code 0 on a broken pipe (the reader has all it wanted), with code 2 otherwise.
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     /// Occurs when the rayon thread pool cannot be built.
     #[error("cannot start {threads} worker thread(s): {message}")]
     Threads {
@@ -110,4 +117,25 @@ impl RateError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         RateError::Io { path: path.into(), cause: source }
     }
+
+    /// True for a write to standard output whose reader has gone (`| head -1`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, RateError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Writes `args` to the locked standard output and flushes it, so that a closed pipe or a full
+/// device is reported here ([`RateError::Stdout`]) instead of making `print!` panic.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), RateError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args).and_then(|()| out.flush()).map_err(RateError::Stdout)
+}
+
+/// `println!` that returns a [`RateError::Stdout`] on a write error instead of panicking.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::rate::error::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }

@@ -57,8 +57,18 @@ pub fn parse_idx(bytes: &[u8], ndims: u8, path: &Path) -> Result<IdxArray, RateE
             u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
         })
         .collect();
-    let n: usize = dims.iter().product();
-    let expected = header_len + n;
+    // checked: a corrupt header can announce sizes whose product overflows (2^32 cubed)
+    let n = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let Some(expected) = n.and_then(|n| n.checked_add(header_len)) else {
+        let shown: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+        return Err(RateError::IdxContent {
+            path: path.to_path_buf(),
+            message: format!(
+                "corrupt IDX header: the dimensions {} announce more bytes than can be addressed",
+                shown.join(" x ")
+            ),
+        });
+    };
     if bytes.len() < expected {
         return Err(RateError::IdxTruncated { path: path.to_path_buf(), expected, found: bytes.len() });
     }
@@ -88,6 +98,8 @@ pub struct LabelledImages {
     pub len: usize,
     /// Pixels per image (784 for MNIST).
     pub dim: usize,
+    /// Rows and columns of an image (28 × 28 for MNIST); `dim` is their product.
+    pub image_shape: (usize, usize),
     /// `len × dim` pixels, row-major, value / 255.
     pub pixels: Vec<f32>,
     /// `len` labels in 0..=9.
@@ -111,10 +123,12 @@ impl LabelledImages {
                 message: format!("label {} of example {} is not a digit 0..9", lb.data[i], i),
             });
         }
+        // cannot overflow: parse_idx checked the product of the dimensions
         let dim = im.dims[1] * im.dims[2];
         Ok(LabelledImages {
             len: im.dims[0],
             dim,
+            image_shape: (im.dims[1], im.dims[2]),
             pixels: im.data.iter().map(|&p| p as f32 / 255.0).collect(),
             labels: lb.data,
         })
@@ -144,6 +158,7 @@ impl LabelledImages {
         let tail = LabelledImages {
             len: self.len - keep,
             dim: self.dim,
+            image_shape: self.image_shape,
             pixels: self.pixels.split_off(keep * self.dim),
             labels: self.labels.split_off(keep),
         };
