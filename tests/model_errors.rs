@@ -397,3 +397,190 @@ fn the_burst_rule_belongs_to_simulation() {
         &["output.burst_rule", "`burst_rule = \"isi\"` moved to [simulation]"],
     );
 }
+
+/// `[[input]]` entry of `kind` into "pyr" named `name`, with its kind's keys.
+fn input(kind: &str, name: &str) -> String {
+    let keys = match kind {
+        "constant_current" => "compartment = \"soma\"\ncurrent_pa = 5",
+        "sine_current" => "compartment = \"soma\"\namplitude_pa = 5\nperiod_ms = 10",
+        _ => "compartment = \"soma\"\nreceptor = \"exc\"\nrate_hz = 5\nweight = 0.1",
+    };
+    format!("\n[[input]]\nname = \"{name}\"\nkind = \"{kind}\"\ntarget = \"pyr\"\n{keys}\n")
+}
+
+/// A second projection bg -> pyr onto the soma, with `extra` lines.
+fn second_projection(extra: &str) -> String {
+    format!("{GOOD}\n[[projection]]\nfrom = \"bg\"\nto = \"pyr\"\ntarget = \"soma\"\nreceptor = \"exc\"\nconnect = \"all_to_all\"\nweight = 0.1\n{extra}\n")
+}
+
+const ALLOWED: &str = "ASCII letters, digits, '_' and '-'";
+
+/// Names that HDF5 would misplace ('/', '.', NUL) or that read badly (spaces, a leading '-',
+/// non-ASCII, empty), as the TOML string and as the message shows it.
+const BAD_NAMES: &[(&str, &str)] = &[
+    ("a/b", "\"a/b\""),
+    ("a.b", "\"a.b\""),
+    (".", "\".\""),
+    ("a\\u0000b", "\"a\\0b\""),
+    (" bg", "\" bg\""),
+    ("bg ", "\"bg \""),
+    ("a b", "\"a b\""),
+    ("-bg", "\"-bg\""),
+    ("b\\u00e9", "\"bé\""),
+    ("", "\"\""),
+];
+
+#[test]
+fn population_names_must_be_hdf5_safe() {
+    for (toml, shown) in BAD_NAMES {
+        expect(
+            &with("name = \"bg\"", &format!("name = \"{toml}\"")),
+            &[&format!("population 1 ({shown}): `name` = {shown}"), ALLOWED, "not start with '-'"],
+        );
+    }
+    for good in ["bg_2", "BG-x", "2nd"] {
+        let text = with("name = \"bg\"", &format!("name = \"{good}\"")).replace("\"bg\"", &format!("\"{good}\""));
+        model::from_str(&text, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+    }
+}
+
+#[test]
+fn projection_names_must_be_hdf5_safe() {
+    for (toml, shown) in BAD_NAMES {
+        expect(
+            &projection_with(&format!("name = \"{toml}\"")),
+            &[&format!("projection 0 (bg -> pyr): `name` = {shown}"), ALLOWED, "\"bg->pyr\""],
+        );
+    }
+    // '>' only in the projection's own from->to (the form of the default names).
+    expect(&projection_with("name = \"pyr->bg\""), &["projection 0 (bg -> pyr): `name` = \"pyr->bg\"", ALLOWED]);
+    for own in ["bg->pyr", "bg->pyr.soma.exc", "ff-1"] {
+        model::from_str(&projection_with(&format!("name = \"{own}\"")), "models/ok.toml", "ok", &Overrides::default())
+            .unwrap();
+    }
+}
+
+#[test]
+fn input_names_must_be_hdf5_safe() {
+    for kind in ["constant_current", "sine_current", "poisson"] {
+        for (toml, shown) in BAD_NAMES {
+            expect(
+                &format!("{GOOD}{}", input(kind, toml)),
+                &[&format!("input 0 ({kind} -> pyr): `name` = {shown}"), ALLOWED],
+            );
+        }
+    }
+}
+
+#[test]
+fn population_names_must_be_unique() {
+    expect(
+        &with("name = \"bg\"", "name = \"pyr\""),
+        &[
+            "population 1 (\"pyr\"): `name` = \"pyr\"",
+            "not used by another population",
+            "already used by population 0 (\"pyr\")",
+        ],
+    );
+    // A Poisson input names its generated source population.
+    expect(
+        &format!("{GOOD}{}", input("poisson", "bg")),
+        &["input 0 (poisson -> pyr): `name` = \"bg\"", "already used by population 1 (\"bg\")"],
+    );
+}
+
+#[test]
+fn projection_names_must_be_unique() {
+    expect(
+        &second_projection("name = \"ff\"").replacen("weight = 0.2", "weight = 0.2\nname = \"ff\"", 1),
+        &[
+            "projection 1 (bg -> pyr): `name` = \"ff\"",
+            "not used by another projection",
+            "already used by projection 0 (bg -> pyr)",
+        ],
+    );
+}
+
+#[test]
+fn generated_projection_names_must_be_unique() {
+    // Two unnamed projections with the same from, to, target and receptor.
+    expect(
+        &second_projection(""),
+        &[
+            "projection 1 (bg -> pyr): `name` = \"bg->pyr.soma.exc\" (the default name, from->to.target.receptor)",
+            "already used by projection 0 (bg -> pyr)",
+        ],
+    );
+    // A given name equal to an earlier default, and a default equal to an earlier given name.
+    expect(
+        &second_projection("name = \"bg->pyr.soma.exc\""),
+        &["projection 1 (bg -> pyr): `name` = \"bg->pyr.soma.exc\"", "already used by projection 0 (bg -> pyr)"],
+    );
+    expect(
+        &second_projection("").replacen("weight = 0.2", "weight = 0.2\nname = \"bg->pyr.soma.exc\"", 1),
+        &["projection 1 (bg -> pyr): `name` = \"bg->pyr.soma.exc\" (the default name", "already used by projection 0"],
+    );
+    // Different receptors or targets give different defaults.
+    let inh = second_projection("")
+        .replace("receptor = \"exc\"\nconnect = \"all_to_all\"", "receptor = \"inh\"\nconnect = \"all_to_all\"");
+    model::from_str(&inh, "models/ok.toml", "ok", &Overrides::default()).unwrap();
+}
+
+#[test]
+fn input_names_must_be_unique() {
+    for (first, second) in
+        [("constant_current", "sine_current"), ("constant_current", "poisson"), ("poisson", "poisson")]
+    {
+        expect(
+            &format!("{GOOD}{}{}", input(first, "drive"), input(second, "drive")),
+            &[
+                &format!("input 1 ({second} -> pyr): `name` = \"drive\""),
+                "not used by another input",
+                &format!("already used by input 0 ({first} -> pyr)"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn output_populations_listed_once() {
+    expect(
+        &format!("{GOOD}\n[output]\npopulations = [\"pyr\", \"bg\", \"pyr\"]\n"),
+        &["[output]: `populations` = \"pyr\"", "each population once"],
+    );
+}
+
+#[test]
+fn output_weights_projections_listed_once() {
+    let named = projection_with("name = \"ff\"");
+    expect(
+        &format!("{named}\n[output.weights]\nevery_ms = 10\nprojections = [\"ff\", \"ff\"]\n"),
+        &["[output.weights]: `projections` = \"ff\"", "each projection once"],
+    );
+}
+
+#[test]
+fn output_state_entries_once_per_group() {
+    let stp = projection_with("name = \"ff\"\nstp = \"facilitating\"");
+    let state = |what: &str, name: &str, var: &str| {
+        format!("\n[[output.state]]\n{what} = \"{name}\"\nvariables = [\"{var}\"]\n")
+    };
+    expect(
+        &format!("{stp}{}{}", state("population", "pyr", "V_s"), state("population", "pyr", "V_d")),
+        &[
+            "[[output.state]] 1: `population` = \"pyr\"",
+            "one [[output.state]] entry per population",
+            "[[output.state]] 0 has it",
+        ],
+    );
+    expect(
+        &format!("{stp}{}{}", state("projection", "ff", "u"), state("projection", "ff", "x")),
+        &["[[output.state]] 1: `projection` = \"ff\"", "[[output.state]] 0 has it"],
+    );
+    // A population and a projection of the same name would share /state/<name>.
+    let same = stp.replace("name = \"ff\"", "name = \"pyr\"");
+    expect(
+        &format!("{same}{}{}", state("population", "pyr", "V_s"), state("projection", "pyr", "u")),
+        &["[[output.state]] 1: `projection` = \"pyr\"", "records the population of that name", "/state/pyr"],
+    );
+}

@@ -53,6 +53,27 @@ impl Ctx<'_> {
         self.invalid(section, key, format!("\"{name}\""), format!("{what} (known: {known})"))
     }
 
+    /// A name written by the user (of a population, a projection or an input): HDF5-safe and
+    /// unambiguous, see [`is_plain_name`].
+    pub fn user_name(&self, section: &str, key: &str, name: &str) -> Result<(), ModelError> {
+        if is_plain_name(name) {
+            Ok(())
+        } else {
+            Err(self.invalid(section, key, format!("{name:?}"), NAME_RULE))
+        }
+    }
+
+    /// The error for `name`, given to `key` of `section`, that `owner` already has: `what` is
+    /// the kind of entry ("population", "projection", "input").
+    pub fn name_taken(&self, section: &str, key: &str, name: &str, what: &str, owner: &str) -> ModelError {
+        self.invalid(
+            section,
+            key,
+            format!("{name:?}"),
+            format!("a name not used by another {what} (already used by {owner})"),
+        )
+    }
+
     /// A finite value > 0.
     pub fn positive(&self, section: &str, key: &str, v: f64, what: &str) -> Result<f64, ModelError> {
         if v.is_finite() && v > 0.0 {
@@ -116,6 +137,20 @@ impl Ctx<'_> {
         }
         Ok(rate)
     }
+}
+
+/// What a name written by the user may be (the message of [`Ctx::user_name`]).
+pub(super) const NAME_RULE: &str =
+    "a name of ASCII letters, digits, '_' and '-' that is not empty and does not start with '-'";
+
+/// Whether `name` is a name a user may write: ASCII letters, digits, '_' and '-', not empty, not
+/// starting with '-'. Such a name is a safe HDF5 group name (no '/', no NUL, not "."), cannot
+/// look like an option on a command line and cannot be one of the generated names (those of
+/// unnamed projections and Poisson inputs hold '>' or '.').
+pub(super) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A TOML number (integer or float) as f64.

@@ -27,14 +27,28 @@ pub(super) fn add_inputs(
         cause,
     };
     for (k, spec) in inputs.iter().enumerate() {
+        let (kind, name, target) = match spec {
+            InputSpec::ConstantCurrent { name, target, .. } => ("constant_current", name, target),
+            InputSpec::SineCurrent { name, target, .. } => ("sine_current", name, target),
+            InputSpec::FileCurrent { name, target, .. } => ("file_current", name, target),
+            InputSpec::NeuronCurrents { name, target, .. } => ("neuron_currents", name, target),
+            InputSpec::Poisson { name, target, .. } => ("poisson", name, target),
+        };
+        let section = format!("input {k} ({kind} -> {target})");
+        if let Some(n) = name {
+            cx.user_name(&section, "name", n)?;
+            if let Some(owner) = parts.input_entries.get(n) {
+                return Err(cx.name_taken(&section, "name", n, "input", owner));
+            }
+            parts.input_entries.insert(n.clone(), section.clone());
+        }
         match spec {
             InputSpec::ConstantCurrent { name, target, compartment, current_pa, start_ms, stop_ms } => {
-                let section = format!("input {k} (constant_current -> {target})");
                 let t = parts.population(cx, &section, "target", target)?;
                 check_current_target(cx, &section, parts, t, *compartment)?;
                 let current_pa = cx.finite(&section, "current_pa", *current_pa, "current in pA")?;
                 let window = window(cx, &section, *start_ms, *stop_ms, dt)?;
-                add_current(cx, parts, name, k, current(t, *compartment, Waveform::Constant { current_pa }, window))?;
+                add_current(parts, name, current(t, *compartment, Waveform::Constant { current_pa }, window));
             }
             InputSpec::SineCurrent {
                 name,
@@ -47,7 +61,6 @@ pub(super) fn add_inputs(
                 start_ms,
                 stop_ms,
             } => {
-                let section = format!("input {k} (sine_current -> {target})");
                 let t = parts.population(cx, &section, "target", target)?;
                 check_current_target(cx, &section, parts, t, *compartment)?;
                 let window = window(cx, &section, *start_ms, *stop_ms, dt)?;
@@ -59,10 +72,9 @@ pub(super) fn add_inputs(
                         .to_radians(),
                     offset_pa: cx.finite(&section, "offset_pa", offset_pa.unwrap_or(0.0), "offset in pA")?,
                 };
-                add_current(cx, parts, name, k, current(t, *compartment, waveform, window))?;
+                add_current(parts, name, current(t, *compartment, waveform, window));
             }
             InputSpec::FileCurrent { name, target, compartment, file: stim, loop_ms, scale, start_ms, stop_ms } => {
-                let section = format!("input {k} (file_current -> {target})");
                 let t = parts.population(cx, &section, "target", target)?;
                 check_current_target(cx, &section, parts, t, *compartment)?;
                 let window = window(cx, &section, *start_ms, *stop_ms, dt)?;
@@ -71,10 +83,9 @@ pub(super) fn add_inputs(
                     stimfile::read_piecewise(&cx.base.join(stim), *loop_ms).map_err(|e| stimulus(&section, e))?;
                 series.values_pa.iter_mut().for_each(|v| *v *= scale);
                 let waveform = Waveform::Piecewise(series);
-                add_current(cx, parts, name, k, current(t, *compartment, waveform, window))?;
+                add_current(parts, name, current(t, *compartment, waveform, window));
             }
             InputSpec::NeuronCurrents { name, target, compartment, values_pa, file: stim, start_ms, stop_ms } => {
-                let section = format!("input {k} (neuron_currents -> {target})");
                 let t = parts.population(cx, &section, "target", target)?;
                 check_current_target(cx, &section, parts, t, *compartment)?;
                 let window = window(cx, &section, *start_ms, *stop_ms, dt)?;
@@ -107,23 +118,17 @@ pub(super) fn add_inputs(
                     }
                 };
                 let waveform = Waveform::PerNeuron(values);
-                add_current(cx, parts, name, k, current(t, *compartment, waveform, window))?;
+                add_current(parts, name, current(t, *compartment, waveform, window));
             }
             InputSpec::Poisson { name, target, compartment, receptor, rate_hz, weight, delay_ms } => {
-                let section = format!("input {k} (poisson -> {target})");
                 let t = parts.population(cx, &section, "target", target)?;
                 let rate = cx.rate_hz(&section, *rate_hz, dt)?;
                 let n = parts.pop(t).len();
                 let src_name = name.clone().unwrap_or_else(|| {
                     format!("{target}.{}.{}.input{k}", comp_name(*compartment), rec_name(*receptor))
                 });
-                if parts.names.contains_key(&src_name) {
-                    return Err(cx.invalid(
-                        &section,
-                        "name",
-                        format!("\"{src_name}\""),
-                        "a name not used by another population",
-                    ));
+                if let Some(&other) = parts.names.get(&src_name) {
+                    return Err(cx.name_taken(&section, "name", &src_name, "population", &parts.pop_entries[other]));
                 }
                 // Generated source populations take indices after the declared ones, so adding an
                 // input does not change the random streams of declared populations.
@@ -131,6 +136,7 @@ pub(super) fn add_inputs(
                 let pop = Population::Poisson(Poisson::new(n, rate, dt, sim.seed, index));
                 let id = parts.net.add_population(src_name.clone(), true, pop);
                 parts.names.insert(src_name.clone(), id.0 as usize);
+                parts.pop_entries.push(section.clone());
                 let pspec = ProjectionSpec {
                     name: Some(format!("{src_name}->{target}")),
                     from: src_name,
@@ -146,7 +152,7 @@ pub(super) fn add_inputs(
                     plasticity: None,
                     weights: None,
                 };
-                add_projection(cx, sim, parts, &section, &pspec, (n_projections + k) as u64)?;
+                add_projection(cx, sim, parts, &section, &pspec, (n_projections + k) as u64, true)?;
             }
         }
     }
@@ -159,26 +165,13 @@ fn current(target: usize, compartment: Compartment, waveform: Waveform, window: 
     CurrentInput { target: PopulationId(target as u32), compartment, waveform, start_step, stop_step }
 }
 
-/// Adds the current input of entry `k`, registering its name (if any) for `[[phase]]` changes.
-fn add_current(
-    cx: &Ctx,
-    parts: &mut Parts,
-    name: &Option<String>,
-    k: usize,
-    input: CurrentInput,
-) -> Result<(), ModelError> {
+/// Adds a current input, registering its name (if any, checked unique among the inputs) for
+/// `[[phase]]` changes.
+fn add_current(parts: &mut Parts, name: &Option<String>, input: CurrentInput) {
     if let Some(n) = name {
-        if parts.input_names.insert(n.clone(), parts.net.currents().len()).is_some() {
-            return Err(cx.invalid(
-                &format!("input {k}"),
-                "name",
-                format!("\"{n}\""),
-                "a name not used by another input",
-            ));
-        }
+        parts.input_names.insert(n.clone(), parts.net.currents().len());
     }
     parts.net.add_current(input);
-    Ok(())
 }
 
 fn check_current_target(cx: &Ctx, section: &str, parts: &Parts, t: usize, c: Compartment) -> Result<(), ModelError> {

@@ -74,6 +74,13 @@ struct Parts {
     names: BTreeMap<String, usize>,
     /// Named current input -> index among the currents.
     input_names: BTreeMap<String, usize>,
+    /// The entry that made each population (`population 0 ("pyr")`, `input 2 (poisson -> pyr)`),
+    /// for messages about names used twice.
+    pop_entries: Vec<String>,
+    /// Projection name (given or generated) -> the entry that made it.
+    proj_entries: BTreeMap<String, String>,
+    /// Input name (currents and Poisson inputs) -> its entry.
+    input_entries: BTreeMap<String, String>,
 }
 
 impl Parts {
@@ -123,19 +130,15 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         net: NetworkBuilder::new(dt, sim.seed, burst_rule),
         names: BTreeMap::new(),
         input_names: BTreeMap::new(),
+        pop_entries: Vec::new(),
+        proj_entries: BTreeMap::new(),
+        input_entries: BTreeMap::new(),
     };
     for (k, spec) in raw.populations.iter().enumerate() {
-        let section = format!("population {k} (\"{}\")", spec.name);
-        if spec.name.is_empty() {
-            return Err(cx.invalid(&format!("population {k}"), "name", "\"\"", "a non-empty name"));
-        }
-        if parts.names.contains_key(&spec.name) {
-            return Err(cx.invalid(
-                &section,
-                "name",
-                format!("\"{}\"", spec.name),
-                "a name not used by another population",
-            ));
+        let section = format!("population {k} ({:?})", spec.name);
+        cx.user_name(&section, "name", &spec.name)?;
+        if let Some(&other) = parts.names.get(&spec.name) {
+            return Err(cx.name_taken(&section, "name", &spec.name, "population", &parts.pop_entries[other]));
         }
         if spec.size <= 0 || spec.size > u32::MAX as i64 {
             return Err(cx.invalid(&section, "size", spec.size, "a positive number of neurons"));
@@ -143,11 +146,26 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         let pop = population::build_population(&cx, &sim, &section, spec, k as u64)?;
         let id = parts.net.add_population(spec.name.clone(), false, pop);
         parts.names.insert(spec.name.clone(), id.0 as usize);
+        parts.pop_entries.push(section);
     }
     let n_declared = parts.names.len();
     for (k, spec) in raw.projections.iter().enumerate() {
         let section = format!("projection {k} ({} -> {})", spec.from, spec.to);
-        projection::add_projection(&cx, &sim, &mut parts, &section, spec, k as u64)?;
+        if let Some(name) = &spec.name {
+            // A plain name, or the projection's own "from->to" or "from->to.target.receptor" (the
+            // forms of the generated names, which model files use too).
+            let own = format!("{}->{}", spec.from, spec.to);
+            let full = projection::default_name(spec);
+            if *name != own && *name != full && !checks::is_plain_name(name) {
+                return Err(cx.invalid(
+                    &section,
+                    "name",
+                    format!("{name:?}"),
+                    format!("{} (or the projection's own \"{own}\" or \"{full}\")", checks::NAME_RULE),
+                ));
+            }
+        }
+        projection::add_projection(&cx, &sim, &mut parts, &section, spec, k as u64, false)?;
     }
     input::add_inputs(&cx, &sim, &mut parts, &raw.inputs, n_declared, raw.projections.len())?;
     let output = output::output(&cx, dt, &raw.output, &parts, n_declared, stem)?;

@@ -60,7 +60,16 @@ pub(super) fn output(
         Some(list) => {
             let mut v = Vec::new();
             for n in list {
-                v.push(parts.population(cx, "[output]", "populations", n)?);
+                let i = parts.population(cx, "[output]", "populations", n)?;
+                if v.contains(&i) {
+                    return Err(cx.invalid(
+                        "[output]",
+                        "populations",
+                        format!("{n:?}"),
+                        "each population once (listed twice)",
+                    ));
+                }
+                v.push(i);
             }
             v
         }
@@ -87,9 +96,18 @@ pub(super) fn output(
                 Some(list) => {
                     let mut v = Vec::new();
                     for n in list {
-                        v.push(*proj_names.get(n.as_str()).ok_or_else(|| {
+                        let i = *proj_names.get(n.as_str()).ok_or_else(|| {
                             cx.unknown_name(sec, "projections", n, "a projection name", proj_names.keys().copied())
-                        })?);
+                        })?;
+                        if v.contains(&i) {
+                            return Err(cx.invalid(
+                                sec,
+                                "projections",
+                                format!("{n:?}"),
+                                "each projection once (listed twice)",
+                            ));
+                        }
+                        v.push(i);
                     }
                     v
                 }

@@ -12,7 +12,8 @@ use crate::synapse::{Connect, ProjectionConfig, StpIncrement, StpParams, Transmi
 use crate::PopulationId;
 
 /// Builds the projection `spec` (the `index`-th, which labels its wiring streams) and adds it to
-/// `parts`. Every combination of transmission, STP, weights and rule builds, except a rule on a
+/// `parts`; `generated` when it is the projection of a Poisson `[[input]]` (its name made from
+/// the input's). Its name (given or default) must be new. Every combination of transmission, STP, weights and rule builds, except a rule on a
 /// shared weight.
 pub(super) fn add_projection(
     cx: &Ctx,
@@ -21,6 +22,7 @@ pub(super) fn add_projection(
     section: &str,
     spec: &ProjectionSpec,
     index: u64,
+    generated: bool,
 ) -> Result<(), ModelError> {
     let dt = sim.dt;
     let from = parts.population(cx, section, "from", &spec.from)?;
@@ -112,11 +114,24 @@ pub(super) fn add_projection(
             "at most 2e9 synapses per projection",
         ));
     }
-    let name = spec.name.clone().unwrap_or_else(|| {
-        format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
-    });
+    let name = spec.name.clone().unwrap_or_else(|| default_name(spec));
+    if let Some(owner) = parts.proj_entries.get(&name) {
+        let given = match (&spec.name, generated) {
+            (None, _) => format!("{name:?} (the default name, from->to.target.receptor)"),
+            (Some(_), true) => format!("{name:?} (the name of the input's projection, source->target)"),
+            (Some(_), false) => format!("{name:?}"),
+        };
+        return Err(cx.invalid(
+            section,
+            "name",
+            given,
+            format!(
+                "a name not used by another projection (already used by {owner}); give one of them a unique `name`"
+            ),
+        ));
+    }
     let cfg = ProjectionConfig {
-        name,
+        name: name.clone(),
         from: src,
         to: dst,
         target: spec.target,
@@ -134,7 +149,13 @@ pub(super) fn add_projection(
         let given = spec.weights.map_or("projection", |w| w.name());
         cx.invalid(section, "weights", format!("\"{given}\""), e.to_string())
     })?;
+    parts.proj_entries.insert(name, section.to_string());
     Ok(())
+}
+
+/// The name of a projection without `name`: "from->to.target.receptor".
+pub(super) fn default_name(spec: &ProjectionSpec) -> String {
+    format!("{}->{}.{}.{}", spec.from, spec.to, comp_name(spec.target), rec_name(spec.receptor))
 }
 
 /// `plasticity = { rule = "burstccn", ... }`: eta, tau_pre, the baseline p_b and the bounds

@@ -80,13 +80,27 @@ pub(super) fn resolve_state(
                 ))
             }
         };
-        if out.iter().any(|o| o.group == group) {
-            return Err(cx.invalid(
-                &sec,
-                "population",
-                format!("\"{group}\""),
-                "one [[output.state]] entry per population or projection (list all its variables there)",
-            ));
+        let key = match source {
+            StateSource::Population(_) => "population",
+            StateSource::Projection(_) => "projection",
+        };
+        if let Some(j) = out.iter().position(|o| o.group == group) {
+            let expected = if std::mem::discriminant(&out[j].source) == std::mem::discriminant(&source) {
+                format!(
+                    "one [[output.state]] entry per population or projection (list all its variables there; \
+                     [[output.state]] {j} has it already)"
+                )
+            } else {
+                format!(
+                    "a name not recorded by another [[output.state]] entry ([[output.state]] {j} records the {} \
+                     of that name; both would write /state/{group})",
+                    match out[j].source {
+                        StateSource::Population(_) => "population",
+                        StateSource::Projection(_) => "projection",
+                    }
+                )
+            };
+            return Err(cx.invalid(&sec, key, format!("{group:?}"), expected));
         }
         let known = || table.iter().map(|r| r.name).collect::<Vec<_>>().join(", ");
         if spec.variables.is_empty() {
