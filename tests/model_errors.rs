@@ -584,3 +584,24 @@ fn output_state_entries_once_per_group() {
         &["[[output.state]] 1: `projection` = \"pyr\"", "records the population of that name", "/state/pyr"],
     );
 }
+
+/// Issue 10, item 5 (silent acceptance) and item 3 (a delay ring of billions of slots): a duration
+/// that is not a whole number of steps, a time step below 1 us, a model without populations and
+/// more estimate neurons than the target has are refused, naming the key.
+#[test]
+fn silent_acceptance_is_refused() {
+    expect(
+        &with("duration_ms = 100.0", "duration_ms = 100.05"),
+        &["[simulation]", "`duration_ms` = 100.05", "multiple of dt"],
+    );
+    expect(&with("duration_ms = 100.0", "duration_ms = 100.0\ndt_ms = 1e-9"), &["`dt_ms`", "0.001 (1 us)"]);
+    let empty = "[simulation]\nduration_ms = 10.0\n";
+    expect(empty, &["[simulation]", "at least one [[population]]"]);
+    let plastic = with(
+        "weight = 0.2",
+        "weight = 0.2\nname = \"ff\"\nplasticity = { rule = \"burst\", eta = 0.01, tau_pre_ms = 100, tau_avg_ms = 5000 }",
+    );
+    let est = |n: usize| format!("{plastic}\n[output.weights]\nevery_ms = 10.0\nestimates_of_first = {n}\n");
+    model::from_str(&est(10), "models/ok.toml", "ok", &Overrides::default()).unwrap();
+    expect(&est(11), &["[output.weights]", "`estimates_of_first` = 11", "from 0 to 10"]);
+}

@@ -108,13 +108,24 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     let cx = Ctx { file, base };
     let spec = &raw.simulation;
     let dt = cx.positive("[simulation]", "dt_ms", spec.dt_ms, "time step in ms")?;
-    if dt > 10.0 {
-        return Err(cx.invalid("[simulation]", "dt_ms", dt, "a time step in ms of at most 10 (0.1 in the reference)"));
+    // 1 us to 10 ms: below 1 us the delay rings (one spike list per step) of any model would hold
+    // millions of slots; above 10 ms every time constant of the model is resolved badly.
+    if !(0.001..=10.0).contains(&dt) {
+        return Err(cx.invalid(
+            "[simulation]",
+            "dt_ms",
+            dt,
+            "a time step in ms from 0.001 (1 us) to 10 (0.1 in the reference)",
+        ));
     }
     let duration = ov.duration_ms.unwrap_or(spec.duration_ms);
     let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
     cx.positive("[simulation]", dkey, duration, "duration in ms")?;
-    let n_steps = (duration / dt).round() as u64;
+    // A whole number of steps, at least one (a silently rounded duration is not what was asked).
+    let n_steps = cx.steps("[simulation]", dkey, duration, dt)?;
+    if raw.populations.is_empty() {
+        return Err(cx.invalid("[simulation]", "[[population]]", "(none)", "at least one [[population]] entry"));
+    }
     let threads = match spec.threads {
         None => None,
         Some(t) if (1..=1024).contains(&t) => Some(t as usize),

@@ -114,8 +114,15 @@ pub(super) fn output(
                 None => (0..projections.len()).filter(|&i| projections[i].plasticity().is_some()).collect(),
             };
             let first = w.estimates_of_first.unwrap_or(0);
-            if first < 0 {
-                return Err(cx.invalid(sec, "estimates_of_first", first, "a number of neurons >= 0"));
+            // At most the smallest target population recorded (more would silently be fewer).
+            let largest = list.iter().map(|&i| parts.pop(projections[i].to().0 as usize).len()).min().unwrap_or(0);
+            if first < 0 || (first > 0 && first as usize > largest) {
+                return Err(cx.invalid(
+                    sec,
+                    "estimates_of_first",
+                    first,
+                    format!("a number of neurons from 0 to {largest} (the smallest recorded target population)"),
+                ));
             }
             Some(WeightsConfig {
                 every_steps,
