@@ -133,12 +133,12 @@ impl NetworkBuilder {
                 SpikeState::new(detector, d)
             })
             .collect();
+        // Estimates exist only where a plastic projection asked for them, so the plastic
+        // projections alone say which populations learn.
         let learners = by_target
             .iter()
             .enumerate()
-            .filter(|(t, ks)| {
-                !self.estimates[*t].is_empty() || ks.iter().any(|&k| self.projections[k].plasticity().is_some())
-            })
+            .filter(|(_, ks)| ks.iter().any(|&k| self.projections[k].plasticity().is_some()))
             .map(|(t, _)| t)
             .collect();
         Network {

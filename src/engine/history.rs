@@ -35,11 +35,6 @@ impl SpikeHistory {
         }
     }
 
-    /// Longest delay served, steps.
-    pub fn depth(&self) -> u32 {
-        self.slots.len() as u32 - 1
-    }
-
     /// Bytes held (capacity of all slots).
     pub fn bytes(&self) -> usize {
         self.slots.iter().map(|s| s.capacity() * 4).sum::<usize>() + self.slots.len() * 24

@@ -86,7 +86,7 @@ pub struct Network {
     projections: Vec<Projection>,
     /// Projection indices onto each population, in file order.
     by_target: Vec<Vec<usize>>,
-    /// Populations with plastic projections onto them or estimates to count.
+    /// Populations with plastic projections onto them (their estimates are counted in learn).
     learners: Vec<usize>,
     currents: Vec<CurrentInput>,
     protocol: Protocol,

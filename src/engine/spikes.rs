@@ -86,11 +86,6 @@ impl SpikeState {
         self.detector.is_some()
     }
 
-    /// Longest delay served, steps.
-    pub fn depth(&self) -> u32 {
-        self.history.depth()
-    }
-
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.history.bytes() + self.detector.as_ref().map_or(0, |d| d.bytes())
