@@ -9,6 +9,7 @@
 pub mod burst;
 pub mod engine;
 pub mod fastmath;
+pub mod memory;
 pub mod model;
 pub mod names;
 pub mod neuron;
