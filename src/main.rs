@@ -149,6 +149,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
         }
         Command::Check { model: path } => {
             let m = model::load(&path, &Overrides::default())?;
+            for w in &m.warnings {
+                eprintln!("warning: {w}");
+            }
             print_stdout(&check_summary(&m))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -73,5 +73,8 @@ pub const ATTR_DURATION: &str = "duration_ms";
 /// Root attribute: simulated time covered by the data in the file, ms (updated at every flush;
 /// smaller than `duration_ms` after an interrupted run).
 pub const ATTR_T_STOP: &str = "t_stop_ms";
+/// Root attribute: the warnings about the model and the run (one string each; empty when none),
+/// the same text as printed on stderr.
+pub const ATTR_WARNINGS: &str = "warnings";
 /// Root attribute: 1 when the run completed, 0 while running or after an interruption.
 pub const ATTR_COMPLETE: &str = "complete";

@@ -47,6 +47,8 @@ pub struct RunSummary {
     /// Wall time per phase of the step schedule (`engine::SCHEDULE`, recording included),
     /// seconds, when asked for.
     pub timings: Option<Vec<(&'static str, f64)>>,
+    /// The warnings about the model and the run, as printed and stored in the file.
+    pub warnings: Vec<String>,
 }
 
 /// A run that failed.
@@ -94,9 +96,21 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let n_steps = model.n_steps;
     let dest = Destination::new(&path, &model.sources, opts.force)?;
     let writing = dest.writing().to_string_lossy().into_owned();
-    let mut rec =
-        H5Recorder::create(&writing, &model.network, &model.output, &model.text, model.seed, n_steps as f64 * dt)?;
+    let mut warnings = model.warnings.clone();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut rec = H5Recorder::create(
+        &writing,
+        &model.network,
+        &model.output,
+        &model.text,
+        model.seed,
+        n_steps as f64 * dt,
+        &warnings,
+    )?;
     let mut counts = vec![0u64; model.output.populations.len()];
+    let mut all_counts = vec![0u64; model.network.n_populations()];
     let start = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = !opts.quiet && std::io::stderr().is_terminal();
@@ -117,6 +131,9 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
             for (c, &p) in counts.iter_mut().zip(recorded) {
                 *c += net.last_spikes(p).len() as u64;
             }
+            for (p, c) in all_counts.iter_mut().enumerate() {
+                *c += net.last_spikes(p).len() as u64;
+            }
             // Every CHECK_EVERY steps and at the last step, so short runs and the tail of a run
             // are checked too.
             if step % CHECK_EVERY == CHECK_EVERY - 1 || step + 1 == n_steps {
@@ -133,8 +150,12 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     let t_ms = net.steps_done() as f64 * dt;
     let complete = result.is_ok() && !stopped;
+    for w in saturated(net, &all_counts) {
+        eprintln!("warning: {w}");
+        warnings.push(w);
+    }
     // Close the file whatever happened, so it stays readable; report the first error.
-    let closed = rec.finish(t_ms, complete);
+    let closed = rec.finish(t_ms, complete, &warnings);
     if closed.is_ok() {
         dest.commit()?;
     }
@@ -150,7 +171,41 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         synaptic_events: net.synaptic_events(),
         threads,
         timings: net.timings(),
+        warnings,
     })
+}
+
+/// Sustained rates above this are beyond any cortical neuron (a spike and the absolute refractory
+/// period take 1-2 ms), so a population faster than this is saturated whatever its kind allows.
+const SATURATED_HZ: f64 = 500.0;
+
+/// Populations whose mean rate over the run reached 80 % of their kind's maximum (the refractory
+/// period, not the input, then sets the rate) or `SATURATED_HZ`: the drive (weights, currents)
+/// saturates them, which is rarely what a model means, so `run` warns (and does not refuse: a
+/// saturation experiment is legitimate). `counts` holds the spikes of each population.
+fn saturated(net: &crate::engine::Network, counts: &[u64]) -> Vec<String> {
+    let steps = net.steps_done();
+    let mut out = Vec::new();
+    for (p, &c) in counts.iter().enumerate() {
+        let pop = net.population(p);
+        let Some(min_steps) = pop.min_interval_steps() else { continue };
+        if steps < 10 * min_steps as u64 || pop.is_empty() {
+            continue;
+        }
+        let hz = c as f64 / (pop.len() as f64 * steps as f64 * net.dt_ms() * 1e-3);
+        let max_hz = 1000.0 / (min_steps as f64 * net.dt_ms());
+        if hz >= (0.8 * max_hz).min(SATURATED_HZ) {
+            out.push(format!(
+                "population {:?} fired at {hz:.0} Hz on average, at least {:.0} Hz (80 % of the {max_hz:.0} Hz \
+                 its {} neurons can fire at this dt, or {SATURATED_HZ} Hz, more than cortical neurons sustain): \
+                 its weights or currents drive it to saturation",
+                net.info(p).name,
+                (0.8 * max_hz).min(SATURATED_HZ),
+                pop.kind_name(),
+            ));
+        }
+    }
+    out
 }
 
 /// Shows a progress bar once the run has taken more than a second.

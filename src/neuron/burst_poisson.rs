@@ -116,6 +116,11 @@ impl NeuronKind for BurstPoisson {
         "burst_poisson"
     }
 
+    fn min_interval_steps(&self) -> Option<u32> {
+        // an event and the second spike of its burst within one refractory period (spec 1.7)
+        Some(self.ref_steps.div_ceil(2).max(1))
+    }
+
     fn len(&self) -> usize {
         self.v_s.len()
     }

@@ -101,6 +101,11 @@ impl NeuronKind for Lif {
         "lif"
     }
 
+    fn min_interval_steps(&self) -> Option<u32> {
+        // a spike, then ref_steps clamped steps
+        Some(self.ref_steps + 1)
+    }
+
     fn len(&self) -> usize {
         self.v.len()
     }

@@ -241,6 +241,12 @@ pub trait NeuronKind {
     /// Number of neurons (or sources).
     fn len(&self) -> usize;
 
+    /// The fewest steps between two spikes of one neuron that the kind's dynamics allow on
+    /// average under unbounded drive (1 without a refractory period), or `None` for sources,
+    /// whose rate is set rather than driven. `run` warns when a population fires at half this
+    /// limit or faster (issue 10 item 5: weights or currents that saturate it).
+    fn min_interval_steps(&self) -> Option<u32>;
+
     /// True for a population of size zero.
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -357,6 +363,11 @@ impl Population {
     /// True for a population of size zero.
     pub fn is_empty(&self) -> bool {
         self.kind().is_empty()
+    }
+
+    /// See [`NeuronKind::min_interval_steps`].
+    pub fn min_interval_steps(&self) -> Option<u32> {
+        self.kind().min_interval_steps()
     }
 
     /// The kind's name as written in model files.

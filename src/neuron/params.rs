@@ -49,6 +49,10 @@ macro_rules! param_table {
         impl $name {
             /// The TOML keys of these parameters, in declaration order.
             pub const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+            /// Every parameter as (key, value), in declaration order.
+            pub fn entries(&self) -> Vec<(&'static str, f64)> {
+                vec![$((stringify!($field), self.$field)),*]
+            }
             /// Sets parameter `key` to `value` after validating it. Returns `Ok(false)` when `key`
             /// is not a parameter of this table, `Err(expected)` when the value is out of range.
             pub fn set(&mut self, key: &str, value: f64) -> Result<bool, &'static str> {

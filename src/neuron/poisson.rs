@@ -75,6 +75,10 @@ impl NeuronKind for Poisson {
         "poisson"
     }
 
+    fn min_interval_steps(&self) -> Option<u32> {
+        None
+    }
+
     fn len(&self) -> usize {
         self.chunks.iter().map(|c| c.len as usize).sum()
     }

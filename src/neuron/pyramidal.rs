@@ -180,6 +180,11 @@ impl NeuronKind for Pyramidal {
         "pyramidal"
     }
 
+    fn min_interval_steps(&self) -> Option<u32> {
+        // no refractory period: the reset and the threshold jump allow a spike per step
+        Some(1)
+    }
+
     fn len(&self) -> usize {
         self.v_s.len()
     }

@@ -246,6 +246,16 @@ fn vlu(s: &str) -> VarLenUnicode {
     VarLenUnicode::from_str(s).unwrap_or_else(|_| VarLenUnicode::from_str("").expect("empty string"))
 }
 
+/// The root attribute `warnings`: one variable-length string per warning (replaced if present).
+fn write_warnings(file: &h5::File, warnings: &[String]) -> h5::Result<()> {
+    if file.attr_names()?.iter().any(|a| a == n::ATTR_WARNINGS) {
+        file.delete_attr(n::ATTR_WARNINGS)?;
+    }
+    let text: Vec<VarLenUnicode> = warnings.iter().map(|w| vlu(w)).collect();
+    file.new_attr::<VarLenUnicode>().shape(text.len()).create(n::ATTR_WARNINGS)?.write(&text)?;
+    Ok(())
+}
+
 impl H5Recorder {
     /// Creates the output file (exclusively: an existing file is never truncated, see
     /// [`super::Destination`]) and its groups for the recorded populations.
@@ -256,6 +266,7 @@ impl H5Recorder {
         model_text: &str,
         seed: u64,
         duration_ms: f64,
+        warnings: &[String],
     ) -> Result<Self, RecordError> {
         let err = |what: &str| RecordError::hdf5(path, what);
         let file = h5::File::create_excl(path).map_err(err("cannot create the output file"))?;
@@ -271,6 +282,7 @@ impl H5Recorder {
             file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
             file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
+            write_warnings(&file, warnings)?;
             let groups = |name: &str| file.create_group(name);
             let (gs, ge, gb, gr) = (groups(n::SPIKES)?, groups(n::EVENTS)?, groups(n::BURSTS)?, groups(n::RATES)?);
             if let Some(w) = &out.weights {
@@ -424,10 +436,13 @@ impl H5Recorder {
         self.file.flush().map_err(self.h5err("cannot flush the output file"))
     }
 
-    /// Writes what is buffered, stamps `t_stop_ms` (and `complete` when the run finished) and
-    /// closes the file. A partial rate bin at the end is dropped (its rate would be biased).
-    pub fn finish(mut self, t_stop_ms: f64, complete: bool) -> Result<(), RecordError> {
+    /// Writes what is buffered, stamps `t_stop_ms` (and `complete` when the run finished),
+    /// replaces the `warnings` attribute by `warnings` (those of the model and those found during
+    /// the run) and closes the file. A partial rate bin at the end is dropped (its rate would be
+    /// biased).
+    pub fn finish(mut self, t_stop_ms: f64, complete: bool, warnings: &[String]) -> Result<(), RecordError> {
         self.set_t_stop(t_stop_ms)?;
+        write_warnings(&self.file, warnings).map_err(self.h5err("cannot write the warnings"))?;
         let c: u8 = complete.into();
         self.file
             .attr(n::ATTR_COMPLETE)

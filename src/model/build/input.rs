@@ -3,6 +3,7 @@
 
 use super::checks::Ctx;
 use super::projection::add_projection;
+use super::timescales::{self, Scale};
 use super::{comp_name, rec_name, Parts, Sim};
 use crate::model::error::ModelError;
 use crate::model::schema::{self, InputSpec, ProjectionSpec};
@@ -72,6 +73,9 @@ pub(super) fn add_inputs(
                         .to_radians(),
                     offset_pa: cx.finite(&section, "offset_pa", offset_pa.unwrap_or(0.0), "offset in pA")?,
                 };
+                if let Waveform::Sine { period_ms, .. } = waveform {
+                    timescales::check(cx, sim, &section, "period_ms", period_ms, Scale::Period)?;
+                }
                 add_current(parts, name, current(t, *compartment, waveform, window));
             }
             InputSpec::FileCurrent { name, target, compartment, file: stim, loop_ms, scale, start_ms, stop_ms } => {

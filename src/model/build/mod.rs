@@ -13,6 +13,7 @@ mod population;
 mod projection;
 mod protocol;
 mod state;
+mod timescales;
 
 pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
 pub use state::{StateConfig, StateSource};
@@ -53,6 +54,10 @@ pub struct Model {
     pub output: OutputConfig,
     /// The model text, stored in the output.
     pub text: String,
+    /// What the model does that is legal but probably not meant (dt coarse against a time
+    /// constant, phases after the end), one message each; `run` prints them and stores them in
+    /// the root attribute `warnings`.
+    pub warnings: Vec<String>,
     /// The files the model was read from (the model file, its protocol file, its stimulus
     /// files), as given: a run never writes over them.
     pub sources: Vec<std::path::PathBuf>,
@@ -64,6 +69,18 @@ struct Sim {
     dt: f64,
     /// Master seed (after `--seed`).
     seed: u64,
+    /// Steps of the run (after `--duration-ms`).
+    n_steps: u64,
+    /// Warnings found while building (shown on stderr and stored in the output file's root
+    /// attribute `warnings`, issue 10 item 5).
+    warnings: std::cell::RefCell<Vec<String>>,
+}
+
+impl Sim {
+    /// Records a warning about the model (the message names the file, section and key).
+    fn warn(&self, message: String) {
+        self.warnings.borrow_mut().push(message);
+    }
 }
 
 /// The network under construction (the engine's builder) and the names later parts refer to.
@@ -135,7 +152,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         schema::BurstRule::Trace => BurstRule::Trace,
         schema::BurstRule::Isi => BurstRule::Isi,
     };
-    let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed) };
+    let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed), n_steps, warnings: Default::default() };
 
     let mut parts = Parts {
         net: NetworkBuilder::new(dt, sim.seed, burst_rule),
@@ -180,7 +197,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
     }
     input::add_inputs(&cx, &sim, &mut parts, &raw.inputs, n_declared, raw.projections.len())?;
     let output = output::output(&cx, dt, &raw.output, &parts, n_declared, stem)?;
-    for (step, action) in protocol::protocol(&cx, dt, &raw.phases, spec.protocol_file.as_deref(), &parts)? {
+    for (step, action) in protocol::protocol(&cx, &sim, &raw.phases, spec.protocol_file.as_deref(), &parts)? {
         parts.net.add_action(step, action);
     }
     let network: Network = parts.net.finish();
@@ -202,6 +219,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         output,
         text: text.to_string(),
         sources,
+        warnings: sim.warnings.into_inner(),
     })
 }
 

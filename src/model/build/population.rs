@@ -3,6 +3,7 @@
 //! kind does not know.
 
 use super::checks::{number, Ctx};
+use super::timescales::{self, Scale};
 use super::Sim;
 use crate::model::de::Choice;
 use crate::model::error::ModelError;
@@ -41,6 +42,7 @@ pub(super) fn build_population(
                 }
             }
             rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
+            check_scales(cx, sim, section, &params.entries())?;
             let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
                 schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
                 schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
@@ -59,6 +61,8 @@ pub(super) fn build_population(
                     t.burst_delay_span_ms = cx.non_negative(section, "burst_delay_span_ms", x, "time in ms")?;
                 }
                 extra.extend(["refractory_ms", "burst_delay_min_ms", "burst_delay_span_ms"]);
+                let timing = [("refractory_ms", t.refractory_ms), ("burst_delay_min_ms", t.burst_delay_min_ms)];
+                check_scales(cx, sim, section, &timing)?;
                 let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
                 rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
                 Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
@@ -70,6 +74,7 @@ pub(super) fn build_population(
         KindName::Pv | KindName::Sst | KindName::Adex => {
             let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
             rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
+            check_scales(cx, sim, section, &params.entries())?;
             let exp_kind = match rest.choice("exp")?.unwrap_or_default() {
                 schema::Exp::Fast => ExpKind::Fast,
                 schema::Exp::Exact => ExpKind::Exact,
@@ -85,6 +90,7 @@ pub(super) fn build_population(
         KindName::Lif => {
             let mut params = LifParams::default();
             rest.params(|k, v| params.set(k, v), LifParams::KEYS)?;
+            check_scales(cx, sim, section, &params.entries())?;
             let v_init = rest.v_init(params.e_l_mv)?;
             let mut g = InitialConductances::default();
             for (key, slot) in [
@@ -118,6 +124,16 @@ pub(super) fn build_population(
         }
     };
     Ok(pop)
+}
+
+/// The durations among a kind's parameters against dt (see [`timescales`]).
+fn check_scales(cx: &Ctx, sim: &Sim, section: &str, entries: &[(&'static str, f64)]) -> Result<(), ModelError> {
+    for &(key, ms) in entries {
+        if let Some(scale) = Scale::of_key(key) {
+            timescales::check(cx, sim, section, key, ms, scale)?;
+        }
+    }
+    Ok(())
 }
 
 /// Kind-specific keys of a population table, with unknown-key detection.

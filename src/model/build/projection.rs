@@ -2,6 +2,7 @@
 //! connectivity, delay, event/burst filters, weights, short-term and long-term plasticity.
 
 use super::checks::Ctx;
+use super::timescales::{self, Scale};
 use super::{comp_name, rec_name, Parts, Sim};
 use crate::engine::MAX_DELAY_MS;
 use crate::model::de::Choice;
@@ -46,6 +47,20 @@ pub(super) fn add_projection(
         Some(Plasticity::Burst(p)) => Some(RuleParams::Burst(burst_rule(cx, section, p, weight)?)),
         Some(Plasticity::BurstCcn(p)) => Some(RuleParams::BurstCcn(burstccn_rule(cx, section, p, weight)?)),
     };
+    let rule_scales: Vec<(&str, f64)> = match &plasticity {
+        None => vec![],
+        Some(RuleParams::Burst(r)) => {
+            vec![
+                ("plasticity.tau_pre_ms", r.tau_pre_ms),
+                ("plasticity.tau_avg_ms", r.tau_avg_ms),
+                ("plasticity.tau_hom_ms", r.tau_hom_ms),
+            ]
+        }
+        Some(RuleParams::BurstCcn(r)) => vec![("plasticity.tau_pre_ms", r.tau_pre_ms)],
+    };
+    for (key, ms) in rule_scales {
+        timescales::check(cx, sim, section, key, ms, Scale::TimeConstant)?;
+    }
     let transmit = match spec.transmit {
         // Plastic projections transmit events by default (the reference's AdaptiveEBCP, P7).
         None if plasticity.is_some() => Transmit::Events,
@@ -61,6 +76,10 @@ pub(super) fn add_projection(
         None => None,
         Some(s) => Some(stp(cx, section, s)?),
     };
+    if let Some(p) = &stp {
+        timescales::check(cx, sim, section, "stp.tau_d_ms", p.tau_d_ms, Scale::TimeConstant)?;
+        timescales::check(cx, sim, section, "stp.tau_f_ms", p.tau_f_ms, Scale::TimeConstant)?;
+    }
     let per_synapse = match spec.weights {
         None => plasticity.is_some(),
         Some(schema::WeightsMode::Synapse) => true,

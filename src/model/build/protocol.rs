@@ -2,7 +2,7 @@
 //! of plasticity, static weights, Poisson rates and currents.
 
 use super::checks::Ctx;
-use super::Parts;
+use super::{Parts, Sim};
 use crate::engine::Action;
 use crate::model::error::ModelError;
 use crate::model::schema::{PhaseSpec, ProtocolFile};
@@ -14,7 +14,7 @@ use crate::PopulationId;
 /// `protocol_file`.
 pub(super) fn protocol(
     cx: &Ctx,
-    dt: f64,
+    sim: &Sim,
     phases: &[PhaseSpec],
     protocol_file: Option<&str>,
     parts: &Parts,
@@ -30,12 +30,20 @@ pub(super) fn protocol(
         let file: ProtocolFile = crate::model::parse_as(&text, &label)?;
         all.extend(file.phases.into_iter().map(|p| (label.clone(), p)));
     }
+    let dt = sim.dt;
     let projections = parts.net.projections();
     let mut actions = Vec::new();
+    let mut late: Vec<(String, Vec<String>)> = Vec::new();
     for (k, (src, ph)) in all.iter().enumerate() {
         let pcx = Ctx { file: src, base: cx.base.clone() };
         let sec = format!("phase {k} (at {} ms)", ph.at_ms);
         let step = pcx.steps(&sec, "at_ms", ph.at_ms, dt)?;
+        if step >= sim.n_steps {
+            match late.last_mut() {
+                Some((file, secs)) if file == src => secs.push(sec.clone()),
+                _ => late.push((src.clone(), vec![sec.clone()])),
+            }
+        }
         let proj_index = |key: &str, name: &str| -> Result<usize, ModelError> {
             projections.iter().position(|p| p.name() == name).ok_or_else(|| {
                 pcx.unknown_name(&sec, key, name, "a projection name", projections.iter().map(|p| p.name()))
@@ -100,6 +108,16 @@ pub(super) fn protocol(
             pcx.finite(&sec, &format!("current_pa.{name}"), pa, "current in pA")?;
             actions.push((step, Action::Current { input: i, pa }));
         }
+    }
+    if !late.is_empty() {
+        // not refused: `--duration-ms` shortens a run on purpose, and a protocol file may be
+        // shared by runs of several lengths
+        sim.warn(format!(
+            "{} [[phase]] entries start at or after the end of the run ({} ms), so their changes never apply: {}",
+            late.iter().map(|(_, s)| s.len()).sum::<usize>(),
+            sim.n_steps as f64 * dt,
+            late.iter().map(|(f, s)| format!("{f}: {}", s.join(", "))).collect::<Vec<_>>().join("; ")
+        ));
     }
     Ok(actions)
 }
