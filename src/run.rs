@@ -58,8 +58,18 @@ pub enum RunError {
     #[error(transparent)]
     Record(#[from] RecordError),
     /// Occurs when the state blows up; the file holds everything until then.
-    #[error("{0} (the output file holds the run up to this point)")]
-    Instability(Instability),
+    #[error(
+        "{file}: {cause}: the parameters of that population, the weights onto it or the currents into it \
+         are too large for dt = {dt_ms} ms (the output file holds the run up to this point)"
+    )]
+    Instability {
+        /// The model file.
+        file: String,
+        /// Time step, ms.
+        dt_ms: f64,
+        /// Where and when.
+        cause: Instability,
+    },
     /// Occurs when the output path would lose data (an existing file, an input of the run).
     #[error(transparent)]
     Destination(#[from] DestinationError),
@@ -71,14 +81,6 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
-}
-
-// Not `#[from]`: that would make the instability the error's source too, and a message that
-// prints the chain would say it twice.
-impl From<Instability> for RunError {
-    fn from(e: Instability) -> Self {
-        RunError::Instability(e)
-    }
 }
 
 /// Steps between finite-state checks: cheap (one pass over the state) and soon enough to stop
@@ -93,6 +95,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     let threads = opts.threads.or(model.threads).unwrap_or(1);
     let path = opts.out.clone().unwrap_or_else(|| model.output.file.clone());
     let dt = model.network.dt_ms();
+    let file = model.sources.first().map(|p| p.display().to_string()).unwrap_or_default();
     let n_steps = model.n_steps;
     let dest = Destination::new(&path, &model.sources, opts.force)?;
     let writing = dest.writing().to_string_lossy().into_owned();
@@ -137,7 +140,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
             // Every CHECK_EVERY steps and at the last step, so short runs and the tail of a run
             // are checked too.
             if step % CHECK_EVERY == CHECK_EVERY - 1 || step + 1 == n_steps {
-                net.check_finite()?;
+                net.check_finite().map_err(|cause| RunError::Instability { file: file.clone(), dt_ms: dt, cause })?;
                 if show_progress {
                     progress(&mut bar, start, step + 1, n_steps, dt);
                 }

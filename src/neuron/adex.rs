@@ -23,11 +23,11 @@ param_table! {
         /// Capacitance C, pF (tau_m = C / g_L).
         c_pf: positive = 100.0,
         /// Leak reversal E_L, mV.
-        e_l_mv: finite = -70.0,
+        e_l_mv: potential = -70.0,
         /// Slope factor Delta_T, mV.
         delta_t_mv: positive = 2.0,
         /// Exponential threshold V_T, mV (PV: 200 pA / 10 nS + E_L + Delta_T = -48 mV).
-        v_t_mv: finite = -48.0,
+        v_t_mv: potential = -48.0,
         /// Subthreshold adaptation a, nS.
         a_ns: finite = 0.0,
         /// Spike-triggered adaptation b, pA.
@@ -35,23 +35,23 @@ param_table! {
         /// Adaptation time constant tau_w, ms.
         tau_w_ms: positive = 5.0,
         /// Reset potential, mV (acts for one step, then V is clamped to E_L; P5).
-        v_reset_mv: finite = -55.0,
+        v_reset_mv: potential = -55.0,
         /// Refractory period, ms (truncated to whole steps).
         t_ref_ms: non_negative = 1.0,
         /// Spike cut-off, mV (0 in the reference).
-        v_spike_mv: finite = 0.0,
+        v_spike_mv: potential = 0.0,
         /// Lower clip of V, mV.
-        v_min_mv: finite = -80.0,
+        v_min_mv: potential = -80.0,
         /// Upper clip of V, mV.
-        v_max_mv: finite = 20.0,
+        v_max_mv: potential = 20.0,
         /// AMPA time constant, ms.
         tau_ampa_ms: positive = 5.0,
         /// AMPA reversal, mV.
-        e_exc_mv: finite = 0.0,
+        e_exc_mv: potential = 0.0,
         /// GABA time constant, ms.
         tau_gaba_ms: positive = 10.0,
         /// GABA reversal, mV.
-        e_inh_mv: finite = -80.0,
+        e_inh_mv: potential = -80.0,
     }
 }
 

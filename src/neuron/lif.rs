@@ -15,11 +15,11 @@ param_table! {
     /// LIF parameters; defaults are the COBA benchmark's.
     pub struct LifParams {
         /// Leak reversal, mV.
-        e_l_mv: finite = -60.0,
+        e_l_mv: potential = -60.0,
         /// Threshold, mV.
-        v_th_mv: finite = -50.0,
+        v_th_mv: potential = -50.0,
         /// Reset, mV.
-        v_reset_mv: finite = -60.0,
+        v_reset_mv: potential = -60.0,
         /// Membrane time constant, ms.
         tau_m_ms: positive = 20.0,
         /// Capacitance, pF (g_L = C / tau_m = 10 nS).
@@ -29,11 +29,11 @@ param_table! {
         /// AMPA time constant, ms.
         tau_ampa_ms: positive = 5.0,
         /// AMPA reversal, mV.
-        e_exc_mv: finite = 0.0,
+        e_exc_mv: potential = 0.0,
         /// GABA time constant, ms.
         tau_gaba_ms: positive = 10.0,
         /// GABA reversal, mV.
-        e_inh_mv: finite = -80.0,
+        e_inh_mv: potential = -80.0,
     }
 }
 

@@ -12,6 +12,15 @@ pub mod check {
             Err("a finite number")
         }
     }
+    /// A membrane, threshold or reversal potential in mV: finite and within +-1000 mV (no cell
+    /// potential is near 1 V; far beyond it the f32 state and the exponential terms overflow).
+    pub fn potential(v: f64) -> Result<(), &'static str> {
+        if v.is_finite() && v.abs() <= 1000.0 {
+            Ok(())
+        } else {
+            Err("a potential in mV within -1000 to 1000")
+        }
+    }
     /// A strictly positive finite number (time constants, capacitances, widths).
     pub fn positive(v: f64) -> Result<(), &'static str> {
         if v.is_finite() && v > 0.0 {

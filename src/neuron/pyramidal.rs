@@ -23,11 +23,11 @@ param_table! {
     /// Parameters of the pyramidal neuron, reference values from spec 1.2 (`NaudGroup::init`).
     pub struct PyramidalParams {
         /// Leak reversal of soma and dendrite, mV (E_L, `e_rest`).
-        e_l_mv: finite = -70.0,
+        e_l_mv: potential = -70.0,
         /// Somatic reset potential, mV (`e_reset`).
-        v_reset_mv: finite = -70.0,
+        v_reset_mv: potential = -70.0,
         /// Baseline spike threshold, mV (E_theta, `e_thr`).
-        e_thr_mv: finite = -50.0,
+        e_thr_mv: potential = -50.0,
         /// Threshold jump per spike, mV (`e_spk_thr`).
         delta_thr_mv: non_negative = 2.0,
         /// Threshold relaxation time constant, ms (`tau_thr`).
@@ -57,19 +57,19 @@ param_table! {
         /// bAP box duration, ms; truncated to whole steps (20 at dt = 0.1 ms, spec P17).
         bap_ms: non_negative = 2.0,
         /// Midpoint of the dendritic sigmoid E_d, mV (`e_dend`).
-        e_d_mv: finite = -38.0,
+        e_d_mv: potential = -38.0,
         /// Width of the dendritic sigmoid D_d, mV (`Dthresh`).
         d_d_mv: positive = 6.0,
         /// AMPA time constant, ms.
         tau_ampa_ms: positive = 5.0,
         /// AMPA reversal potential, mV.
-        e_exc_mv: finite = 0.0,
+        e_exc_mv: potential = 0.0,
         /// GABA time constant, ms.
         tau_gaba_ms: positive = 10.0,
         /// GABA reversal potential, mV.
-        e_inh_mv: finite = -80.0,
+        e_inh_mv: potential = -80.0,
         /// Initial w_d, mV (1e-4 V in the reference's `clear()`).
-        w_d_init_mv: finite = 0.1,
+        w_d_init_mv: potential = 0.1,
     }
 }
 

@@ -171,9 +171,18 @@ impl Keys<'_> {
     /// v_init_sd_mv (default 0) and v_init_seed = "fixed" (reference, P13) | "run".
     fn v_init(&mut self, e_l: f64) -> Result<InitialVoltage, ModelError> {
         let mean = self.number("v_init_mean_mv")?.unwrap_or(e_l);
-        self.cx.finite(self.section, "v_init_mean_mv", mean, "potential in mV")?;
+        if crate::neuron::params::check::potential(mean).is_err() {
+            return Err(self.cx.invalid(
+                self.section,
+                "v_init_mean_mv",
+                mean,
+                "a potential in mV within -1000 to 1000",
+            ));
+        }
         let sd = self.number("v_init_sd_mv")?.unwrap_or(0.0);
-        self.cx.non_negative(self.section, "v_init_sd_mv", sd, "standard deviation in mV")?;
+        if !(0.0..=1000.0).contains(&sd) {
+            return Err(self.cx.invalid(self.section, "v_init_sd_mv", sd, "a standard deviation in mV from 0 to 1000"));
+        }
         let fixed = match self.choice("v_init_seed")?.unwrap_or_default() {
             schema::VInitSeed::Fixed => true,
             schema::VInitSeed::Run => false,
