@@ -86,9 +86,12 @@ fn missing_fields() {
 
 #[test]
 fn wrong_types() {
-    expect(&with("size = 10\n", "size = \"many\"\n"), &["population[0].size", "invalid type", "line"]);
+    expect(
+        &with("size = 10\n", "size = \"many\"\n"),
+        &["line 8", "population[0]: `size` = \"many\": expected an integer"],
+    );
     expect(&with("size = 10\n", "size = 10\nc_s_pf = \"big\"\n"), &["c_s_pf", "expected a number"]);
-    expect(&with("weight = 0.2", "weight = \"0.2\""), &["projection[0].weight", "invalid type"]);
+    expect(&with("weight = 0.2", "weight = \"0.2\""), &["projection[0]: `weight` = \"0.2\": expected a number"]);
     expect(&with("kind = \"pyramidal\"", "kind = \"pyramidl\""), &["kind", "unknown variant `pyramidl`", "pyramidal"]);
     expect(&with("target = \"soma\"", "target = \"axon\""), &["target", "unknown variant `axon`", "dendrite"]);
 }
@@ -288,7 +291,7 @@ fn string_options_name_the_value_and_the_choices() {
         &projection_with("transmit = \"event\""),
         &["line 23", "projection[0]: `transmit` = \"event\"", "expected \"all\", \"events\" or \"bursts\""],
     );
-    expect(&projection_with("transmit = 3"), &["projection[0].transmit", "integer `3`", "\"events\" or \"bursts\""]);
+    expect(&projection_with("transmit = 3"), &["projection[0]: `transmit` = 3", "\"events\" or \"bursts\""]);
     expect(
         &projection_with("transmit_trace = \"late\""),
         &["`transmit_trace` = \"late\"", "\"delayed\" (reference, P7) or \"immediate\""],
@@ -317,7 +320,7 @@ fn connect_forms() {
     expect(&with("{ p = 0.5 }", "\"some\""), &["projection[0]: `connect` = \"some\"", "{ p = <probability> }"]);
     expect(&with("{ p = 0.5 }", "{ }"), &["`connect.p` = (missing)", "a probability"]);
     expect(&with("{ p = 0.5 }", "{ p = \"x\" }"), &["`connect.p` = \"x\"", "a number"]);
-    expect(&with("{ p = 0.5 }", "3"), &["projection[0].connect", "integer `3`", "\"all_to_all\""]);
+    expect(&with("{ p = 0.5 }", "3"), &["projection[0]: `connect` = 3", "\"all_to_all\""]);
     for form in ["\"all_to_all\"", "{ p = 1 }"] {
         model::from_str(&with("{ p = 0.5 }", form), "models/ok.toml", "ok", &Overrides::default()).unwrap();
     }
@@ -339,7 +342,7 @@ fn stp_tables() {
         ],
     );
     expect(&projection_with("stp = { u = \"x\", tau_d_ms = 1, tau_f_ms = 1 }"), &["`stp.u` = \"x\"", "a number"]);
-    expect(&projection_with("stp = 3"), &["projection[0].stp", "integer `3`", "\"depressing\""]);
+    expect(&projection_with("stp = 3"), &["projection[0]: `stp` = 3", "\"depressing\""]);
     for form in ["\"facilitating\"", "{ preset = \"depressing\", u_init = 0.9, increment = \"etm\" }"] {
         let text = projection_with(&format!("stp = {form}"));
         model::from_str(&text, "models/ok.toml", "ok", &Overrides::default()).unwrap();
@@ -374,7 +377,10 @@ fn plasticity_tables() {
         &["`plasticity.empty_estimate` = \"nan\"", "\"reference\" (P9) or \"skip\""],
     );
     expect(&rule(&format!("{burst}, on = 1")), &["`plasticity.on` = 1", "true or false"]);
-    expect(&projection_with("plasticity = \"burst\""), &["projection[0].plasticity", "a table { rule = \"burst\""]);
+    expect(
+        &projection_with("plasticity = \"burst\""),
+        &["projection[0]: `plasticity` = \"burst\"", "a table { rule = \"burst\""],
+    );
     let all = format!("{burst}, homeostasis = \"event_rate\", empty_estimate = \"skip\", on = false");
     model::from_str(&rule(&all), "models/ok.toml", "ok", &Overrides::default()).unwrap();
 }

@@ -27,7 +27,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Model, ModelError> {
 /// default output file.
 pub fn from_str(text: &str, file: &str, stem: &str, overrides: &Overrides) -> Result<Model, ModelError> {
     let raw = parse(text, file)?;
-    build::build(raw, text, file, stem, overrides)
+    build::build(raw, text, file, stem, overrides).map_err(|e| error::with_line(e, text, file))
 }
 
 /// Parses the TOML into the raw schema, turning serde's errors into messages with the key path

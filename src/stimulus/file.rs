@@ -59,8 +59,24 @@ fn read(path: &Path) -> Result<String, StimulusError> {
     })
 }
 
-/// Rows of numbers, with their line numbers; a non-numeric first row is a header.
+/// Rows of numbers, with their line numbers; a non-numeric first row is a header. A file with
+/// text lines but no numeric row is refused (rather than read as zero values).
 fn rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, StimulusError> {
+    let out = numeric_rows(path, text)?;
+    let has_text = text.lines().map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#'));
+    if out.is_empty() && has_text {
+        return Err(StimulusError {
+            file: path.display().to_string(),
+            line: String::new(),
+            message: "no numeric rows (is the file a CSV of numbers? the first line is read as a header only if \
+                      it is not numeric)"
+                .into(),
+        });
+    }
+    Ok(out)
+}
+
+fn numeric_rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, StimulusError> {
     let mut out = Vec::new();
     for (k, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -184,5 +200,14 @@ mod tests {
         let (_d, p) = write("1\n2\n3\n");
         assert_eq!(read_per_neuron(&p, 3).unwrap(), vec![1.0, 2.0, 3.0]);
         assert!(read_per_neuron(&p, 4).unwrap_err().to_string().contains("3 values: expected one per neuron"));
+    }
+
+    #[test]
+    fn all_text_rows_are_not_read_as_zero_values() {
+        let (_d, p) = write("a\nb\nc\n");
+        let e = read_per_neuron(&p, 3).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: no numeric rows (is the file a CSV of numbers?", p.display())), "{e}");
+        let e = read_piecewise(&p, None).unwrap_err().to_string();
+        assert!(e.contains("s.csv: no numeric rows"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! the value it accepts or a [`ModelError`] naming the file, the section, the key, the value and
 //! what was expected.
 
-use crate::model::error::{hint_for, ModelError};
+use crate::model::error::{compact_number, hint_for, ModelError};
 use std::fmt::Display;
 use std::path::PathBuf;
 
@@ -20,9 +20,10 @@ impl Ctx<'_> {
     pub fn invalid(&self, section: &str, key: &str, value: impl Display, expected: impl Into<String>) -> ModelError {
         ModelError::Invalid {
             file: self.file.to_string(),
+            line: 0,
             section: section.to_string(),
             key: key.to_string(),
-            value: value.to_string(),
+            value: compact_number(value.to_string()),
             expected: expected.into(),
         }
     }
@@ -32,6 +33,7 @@ impl Ctx<'_> {
     pub fn unknown_key(&self, section: &str, key: &str, allowed: &[&str]) -> ModelError {
         ModelError::UnknownKey {
             file: self.file.to_string(),
+            line: 0,
             section: section.to_string(),
             key: key.to_string(),
             allowed: allowed.join(", "),
