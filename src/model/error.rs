@@ -128,7 +128,13 @@ fn from_toml(segments: &[Segment], inner: toml::de::Error, text: &str, file: &st
     }
     // A value of the wrong type: `section: `key` = value as written: expected ...`. Inside an
     // internally tagged table ([[input]]) serde loses the key; it is found by the value.
-    if let Some((got, expected)) = type_error(&message) {
+    // An unknown string option (a derived enum): found by its value, as a wrong type is.
+    let variant = message
+        .strip_prefix("unknown variant `")
+        .and_then(|m| m.split_once("`, expected "))
+        .map(|(v, expected)| (format!("string {v:?}"), expected.to_string()));
+    let wrong = variant.or_else(|| type_error(&message).map(|(g, e)| (g.to_string(), e.to_string())));
+    if let Some((got, expected)) = wrong.as_ref().map(|(g, e)| (g.as_str(), e.as_str())) {
         if !matches!(path.last(), Some(Step::Key(_))) {
             if let Some(k) = key_with_value(text, &path, got) {
                 path.push(Step::Key(k));
@@ -337,12 +343,30 @@ fn key_with_value(text: &str, path: &[Step], got: &str) -> Option<String> {
         .find(|(_, v)| match v.get_ref() {
             DeValue::String(s) => got == format!("string {:?}", s.as_ref()),
             DeValue::Integer(i) => got.starts_with("integer") && quoted(i.as_str()),
-            DeValue::Float(_) => got.starts_with("floating point"),
+            DeValue::Float(f) => got.starts_with("floating point") && same_float(got, f.as_str()),
             DeValue::Boolean(b) => got.starts_with("boolean") && quoted(&b.to_string()),
             DeValue::Datetime(_) | DeValue::Table(_) => got == "map",
             DeValue::Array(_) => got == "sequence",
         })
         .map(|(k, _)| k.get_ref().to_string())
+}
+
+/// True when the number quoted in serde's `got` (`floating point `-0.5``) is the float written as
+/// `raw` (`-0.5`, `-5e-1`, `nan`, `+inf`).
+fn same_float(got: &str, raw: &str) -> bool {
+    let parse = |s: &str| {
+        let s = s.replace('_', "");
+        match s.trim_start_matches('+') {
+            "nan" | "-nan" | "NaN" => Some(f64::NAN),
+            "inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            t => t.parse::<f64>().ok(),
+        }
+    };
+    match (got.split('`').nth(1).and_then(parse), parse(raw)) {
+        (Some(a), Some(b)) => a == b || (a.is_nan() && b.is_nan()),
+        _ => false,
+    }
 }
 
 /// The line of `key` in `section` of the model `text` (as [`ModelError::Invalid`] and

@@ -133,9 +133,14 @@ impl Ctx<'_> {
 
     /// A Poisson rate (`rate_hz`) >= 0 and below 1/dt, so that a step holds at most one spike.
     pub fn rate_hz(&self, section: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
+        self.rate_hz_at(section, "rate_hz", rate, dt)
+    }
+
+    /// [`Ctx::rate_hz`] for a rate under another key (`rate_hz.NAME` of a `[[phase]]`).
+    pub fn rate_hz_at(&self, section: &str, key: &str, rate: f64, dt: f64) -> Result<f64, ModelError> {
         let max = 1000.0 / dt;
         if !(rate.is_finite() && rate >= 0.0 && rate < max) {
-            return Err(self.invalid(section, "rate_hz", rate, format!("a rate in Hz >= 0 and below 1/dt = {max} Hz")));
+            return Err(self.invalid(section, key, rate, format!("a rate in Hz >= 0 and below 1/dt = {max} Hz")));
         }
         Ok(rate)
     }

@@ -89,7 +89,7 @@ pub(super) fn protocol(
                     "the name of a Poisson population or of a Poisson [[input]]",
                 ));
             };
-            pcx.rate_hz(&sec, hz, dt)?;
+            pcx.rate_hz_at(&sec, &format!("rate_hz.{name}"), hz, dt)?;
             actions.push((step, Action::Rate { population: i, hz }));
         }
         for (name, &pa) in &ph.current_pa {
