@@ -184,7 +184,9 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
         let plastic = p.plastic.is_some();
         let classifies = plastic || !p.transmit_all;
         let default_delay = if p.transmit_all && !plastic { DEFAULT_DELAY_MS } else { 0.0 };
-        let delay = steps(p.delay_ms.unwrap_or(default_delay));
+        // A delay above the bound is refused by the projection's builder, naming the key; counted
+        // at the bound here so that this refusal, not the memory one, is what the user sees.
+        let delay = steps(p.delay_ms.unwrap_or(default_delay).min(crate::engine::MAX_DELAY_MS));
         let trace_delay = if p.trace_delayed { steps(DEFAULT_DELAY_MS) } else { 0.0 };
         // `synapse::Projection`: CSR targets (u32) and row starts (usize); per-synapse weights
         // (f32); STP x and u per presynaptic neuron (f32); a detector when it classifies; the
@@ -336,4 +338,37 @@ pub(super) fn refuse_above(
             message: format!("{m}{largest}"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The estimate of the network, made from the file, against the vectors of the built network
+    /// (`Network::state_bytes`), for every shipped spiking model: the per-element sizes above
+    /// cannot drift from the structs silently.
+    #[test]
+    fn estimate_matches_the_built_network() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        for name in ["background", "coba", "multiplexing", "plasticity_rule", "ramp_stimulus"] {
+            let path = dir.join(format!("{name}.toml"));
+            let m = crate::model::load(&path, &crate::model::Overrides::default()).unwrap();
+            let built = m.network.state_bytes() as f64;
+            let est = m.memory.network_bytes();
+            assert!((est - built).abs() <= 0.1 * built, "{name}: estimated {est} B, built {built} B");
+            assert!(m.memory.total(1) > PROCESS_BASELINE + est, "{name}");
+        }
+    }
+
+    #[test]
+    fn absurd_sizes_give_large_finite_estimates() {
+        let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n[[population]]\nname = \"a\"\nkind = \"pyramidal\"\nsize = 1000000\n[[projection]]\nfrom = \"a\"\nto = \"a\"\ntarget = \"soma\"\nreceptor = \"exc\"\nconnect = { p = 1.0 }\nweight = 0.1\nplasticity = { rule = \"burst\", eta = 1e-3, tau_pre_ms = 100.0, tau_avg_ms = 5000.0 }\n";
+        let raw = crate::model::parse(text, "m.toml").unwrap();
+        let e = estimate(&raw, 0.1);
+        // 1e12 synapses x (4 target + 4 weight + 8 by-post) B.
+        assert!(e.network_bytes() > 16e12 && e.total(1).is_finite(), "{e:?}");
+        let refused = refuse_above(&e, &crate::memory::Limit { bytes: Some(1 << 40), explicit: true }, 1, "m.toml");
+        let msg = refused.unwrap_err().to_string();
+        assert!(msg.starts_with("m.toml: ") && msg.contains("TiB") && msg.contains("projection 0 (a -> a)"), "{msg}");
+    }
 }
