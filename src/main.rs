@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use burstsim::engine::SCHEDULE;
+use burstsim::memory::{Bytes, Limit};
 use burstsim::model::{self, Overrides};
 use burstsim::rate::error::write_stdout;
 use burstsim::rate::RateError;
@@ -46,6 +47,10 @@ enum Command {
         /// Replace the output file if it exists (the old one stays whole until the run ends).
         #[arg(long)]
         force: bool,
+        /// Refuse, before allocating, a model whose estimated memory is above SIZE (8G, 512M;
+        /// default: the machine's available memory).
+        #[arg(long = "max-memory", value_name = "SIZE", value_parser = burstsim::memory::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
     Train(burstsim::rate::cli::TrainArgs),
@@ -74,6 +79,10 @@ enum Command {
     Check {
         /// The model file (TOML).
         model: PathBuf,
+        /// Refuse, before building, a model whose estimated memory is above SIZE (8G, 512M;
+        /// default: the machine's available memory).
+        #[arg(long = "max-memory", value_name = "SIZE", value_parser = burstsim::memory::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Print per-population spike, event and burst statistics of an output file.
     Inspect {
@@ -104,11 +113,13 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings, force } => {
+        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings, force, max_memory } => {
             if let Some(t) = threads {
                 check_threads(t)?;
             }
-            let m = model::load(&path, &Overrides { seed, duration_ms })?;
+            let limit = Limit::new(max_memory);
+            let m = model::load_limited(&path, &Overrides { seed, duration_ms }, &limit)?;
+            let estimated = m.memory.total(threads.or(m.threads).unwrap_or(1));
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
             let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP), timings, force })?;
@@ -120,11 +131,13 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             if !quiet {
                 eprintln!(
-                    "{}: {:.1} ms simulated in {:.2} s ({:.3} x real time){}",
+                    "{}: {:.1} ms simulated in {:.2} s ({:.3} x real time), peak memory {} (estimated {}){}",
                     summary.file,
                     summary.t_ms,
                     summary.wall_s,
                     summary.wall_s / (summary.t_ms * 1e-3).max(1e-12),
+                    Bytes(peak_rss_mib() * 1024.0 * 1024.0),
+                    Bytes(estimated),
                     if summary.complete { "" } else { ", interrupted" }
                 );
             }
@@ -147,8 +160,8 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { model: path } => {
-            let m = model::load(&path, &Overrides::default())?;
+        Command::Check { model: path, max_memory } => {
+            let m = model::load_limited(&path, &Overrides::default(), &Limit::new(max_memory))?;
             for w in &m.warnings {
                 eprintln!("warning: {w}");
             }
@@ -211,7 +224,14 @@ fn check_summary(m: &model::Model) -> String {
     }
     s += &format!("currents: {}\n", net.currents().len());
     s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
-    s += &format!("estimated memory: {:.1} MiB\n", net.state_bytes() as f64 / (1 << 20) as f64);
+    let est = &m.memory;
+    s += &format!(
+        "estimated memory: {} (peak, incl. process), of which network state {}, recording {}{}\n",
+        Bytes(est.total(m.threads.unwrap_or(1))),
+        Bytes(est.network_bytes()),
+        Bytes(est.recording),
+        est.largest().map(|(name, b)| format!("; largest part: {name}, {}", Bytes(*b))).unwrap_or_default()
+    );
     s += "recordable state ([[output.state]] variables, units):\n";
     let mut kinds: Vec<&str> = Vec::new();
     for i in 0..net.n_populations() {

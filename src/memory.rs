@@ -20,6 +20,10 @@ impl fmt::Display for Bytes {
         }
         let mut v = b / 1024.0;
         for u in UNITS {
+            if u == "EiB" && v >= 1024.0 {
+                // beyond any machine: a mantissa and an exponent, not 300 digits
+                return write!(f, "{b:.1e} B");
+            }
             if v < 1024.0 || u == "EiB" {
                 return write!(f, "{v:.1} {u}");
             }
@@ -132,6 +136,7 @@ mod tests {
         );
         assert_eq!(format!("{}", Bytes(1536.0)), "1.5 KiB");
         assert_eq!(format!("{}", Bytes(f64::INFINITY)), "more than can be counted");
+        assert_eq!(format!("{}", Bytes(1e300)), "1.0e300 B");
         assert!(Limit::none().check(1e30, "m").is_ok());
     }
 }

@@ -11,23 +11,41 @@ pub mod schema;
 pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource, WeightsConfig};
 pub use error::ModelError;
 
+use crate::memory::Limit;
 use std::path::Path;
 
 /// Reads, validates and builds the model in `path`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Model, ModelError> {
+    load_limited(path, overrides, &Limit::none())
+}
+
+/// Reads, validates and builds the model in `path`, refusing before allocating it a model whose
+/// estimated memory ([`build::estimate`]) is above `limit`.
+pub fn load_limited(path: &Path, overrides: &Overrides, limit: &Limit) -> Result<Model, ModelError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ModelError::Read { file: file.clone(), reason: e.to_string() })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ModelError::Read { file: file.clone(), reason: "the file is not UTF-8 text".into() })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    from_str(&text, &file, &stem, overrides)
+    from_str_limited(&text, &file, &stem, overrides, limit)
 }
 
 /// Validates and builds a model from its text; `file` labels error messages, `stem` names the
 /// default output file.
 pub fn from_str(text: &str, file: &str, stem: &str, overrides: &Overrides) -> Result<Model, ModelError> {
+    from_str_limited(text, file, stem, overrides, &Limit::none())
+}
+
+/// [`from_str`] with a memory limit (see [`load_limited`]).
+pub fn from_str_limited(
+    text: &str,
+    file: &str,
+    stem: &str,
+    overrides: &Overrides,
+    limit: &Limit,
+) -> Result<Model, ModelError> {
     let raw = parse(text, file)?;
-    build::build(raw, text, file, stem, overrides).map_err(|e| error::with_line(e, text, file))
+    build::build(raw, text, file, stem, overrides, limit).map_err(|e| error::with_line(e, text, file))
 }
 
 /// Parses the TOML into the raw schema, turning serde's errors into messages with the key path

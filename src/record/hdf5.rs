@@ -56,7 +56,8 @@ pub enum Sorting {
     by_time = 2,
 }
 
-const CHUNK: usize = 16 * 1024;
+/// Values per spike buffer and per chunk of a spike dataset (the memory estimate counts them).
+pub const CHUNK: usize = 16 * 1024;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// A (timestamps, node_ids) pair of extendable datasets with a write buffer.

@@ -12,7 +12,7 @@ use hdf5_metno as h5;
 use std::str::FromStr;
 
 /// Values buffered per variable before a block is appended (rows x neurons).
-const BLOCK_VALUES: usize = 64 * 1024;
+pub(crate) const BLOCK_VALUES: usize = 64 * 1024;
 
 /// One `[[output.state]]` monitor.
 pub(super) struct StateWriter {

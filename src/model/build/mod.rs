@@ -8,6 +8,7 @@
 
 mod checks;
 mod input;
+mod memory;
 mod output;
 mod population;
 mod projection;
@@ -15,6 +16,7 @@ mod protocol;
 mod state;
 mod timescales;
 
+pub use memory::{estimate, MemoryEstimate};
 pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
 pub use state::{StateConfig, StateSource};
 
@@ -22,6 +24,7 @@ use super::error::ModelError;
 use super::schema::{self, ModelFile};
 use crate::burst::BurstRule;
 use crate::engine::{Network, NetworkBuilder};
+use crate::memory::Limit;
 use crate::neuron::{Compartment, Population, Receptor};
 use crate::PopulationId;
 use checks::Ctx;
@@ -61,6 +64,8 @@ pub struct Model {
     /// The files the model was read from (the model file, its protocol file, its stimulus
     /// files), as given: a run never writes over them.
     pub sources: Vec<std::path::PathBuf>,
+    /// The memory estimate made before building (issue 10 item 3).
+    pub memory: MemoryEstimate,
 }
 
 /// The `[simulation]` settings every part needs, checked.
@@ -119,8 +124,16 @@ impl Parts {
     }
 }
 
-/// Builds the network from the parsed file.
-pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides) -> Result<Model, ModelError> {
+/// Builds the network from the parsed file, first refusing (before allocating) a model whose
+/// memory estimate is above `limit`.
+pub fn build(
+    raw: ModelFile,
+    text: &str,
+    file: &str,
+    stem: &str,
+    ov: &Overrides,
+    limit: &Limit,
+) -> Result<Model, ModelError> {
     let base = Path::new(file).parent().map(Path::to_path_buf).unwrap_or_default();
     let cx = Ctx { file, base };
     let spec = &raw.simulation;
@@ -153,6 +166,8 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         schema::BurstRule::Isi => BurstRule::Isi,
     };
     let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed), n_steps, warnings: Default::default() };
+    let memory = memory::estimate(&raw, dt);
+    memory::refuse_above(&memory, limit, threads.unwrap_or(1), file)?;
 
     let mut parts = Parts {
         net: NetworkBuilder::new(dt, sim.seed, burst_rule),
@@ -220,6 +235,7 @@ pub fn build(raw: ModelFile, text: &str, file: &str, stem: &str, ov: &Overrides)
         text: text.to_string(),
         sources,
         warnings: sim.warnings.into_inner(),
+        memory,
     })
 }
 
