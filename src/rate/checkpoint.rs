@@ -2,8 +2,8 @@
 //! of completed epochs (the shuffling of epoch k depends only on the seed and k, so nothing else
 //! is needed to resume identically).
 //!
-//! Layout: root attributes `epoch` (u64), `seed` (u64), `burstsim_version` and `config` (the config
-//! text, strings); datasets `w{i}` (`n_{i+1} × n_i`), `c{i}`, `y{i}`, `q{i}` (hidden layers),
+//! Layout: root attributes `epoch` (u64), `seed` (u64), `burstsim_version`, `config` (the config
+//! text), `model` (the config's `model`) and, when there were any, `warnings` (one a line; strings); datasets `w{i}` (`n_{i+1} × n_i`), `c{i}`, `y{i}`, `q{i}` (hidden layers),
 //! `mom_w{i}`, `mom_c{i}`, `mom_y{i}` (only when momentum is used; `mom_y` with burstprop's Y learning), `r{i}` (burstprop's recurrent input, when
 //! used), all f32. The file is written to
 //! `NAME.tmp` and renamed, so an interrupted write never leaves a half checkpoint.
