@@ -54,9 +54,11 @@ fn is_gzip(b: &[u8]) -> bool {
 
 /// The dimensions in the header of an IDX file (gzip or raw) with `ndims` dimensions, read
 /// without reading the data (for the memory estimate made before loading); None when the file
-/// cannot be read or has no such header (the full read then reports why).
+/// cannot be read, has no such header, or announces more data than the file can hold (deflate
+/// expands at most about 1032-fold): the full read then reports why.
 pub fn peek_dims(path: &Path, ndims: u8) -> Option<Vec<usize>> {
     let f = std::fs::File::open(path).ok()?;
+    let file_len = f.metadata().ok()?.len() as f64;
     let mut head = [0u8; 2];
     let mut r = std::io::BufReader::new(f);
     use std::io::BufRead;
@@ -72,7 +74,11 @@ pub fn peek_dims(path: &Path, ndims: u8) -> Option<Vec<usize>> {
     if u32::from_be_bytes([h[0], h[1], h[2], h[3]]) != 0x0000_0800 | ndims as u32 {
         return None;
     }
-    Some(h[4..].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect())
+    let dims: Vec<usize> =
+        h[4..].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
+    let announced: f64 = dims.iter().map(|&d| d as f64).product();
+    let most = if is_gzip(&head) { file_len * 1032.0 } else { file_len };
+    (announced <= most).then_some(dims)
 }
 
 /// Parses an IDX byte buffer that must have `ndims` dimensions (`path` only names errors).
