@@ -154,6 +154,7 @@ fn checkpoint_resume_reproduces_an_uninterrupted_run() {
         no_checkpoint: false,
         trace: None,
         trace_every: 1,
+        max_memory: None,
     };
     cli::train(&args(2, "full.h5", None, "full.csv")).unwrap();
     cli::train(&args(1, "half.h5", None, "half.csv")).unwrap();
@@ -222,7 +223,7 @@ fn burstprop_recurrent_input_learns_and_is_checkpointed() {
     assert!(l.net.r != r0, "R did not learn");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
-    let info = checkpoint::CheckpointInfo { epoch: 1, seed: 1, config: String::new() };
+    let info = checkpoint::CheckpointInfo { epoch: 1, seed: 1, config: String::new(), warnings: Vec::new() };
     checkpoint::save(&d.join("bp.h5"), &mut l, &info).unwrap();
     let mut fresh = Learner::new(s, &mut Xoshiro256PlusPlus::seed_from_u64(99));
     checkpoint::load(&d.join("bp.h5"), &mut fresh).unwrap();

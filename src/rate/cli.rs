@@ -4,6 +4,7 @@ use super::checkpoint::{self, CheckpointInfo};
 use super::config::{self, Config, MnistConfig};
 use super::continuous::{ContinuousBurstCcn, Trace, Window};
 use super::error::RateError;
+use super::estimate;
 use super::idx::{Mnist, MNIST_FILES};
 use super::learner::{Learner, LearnerSpec, Rule};
 use super::network::{FeedbackSpec, QMode, YMode};
@@ -50,6 +51,44 @@ pub struct TrainArgs {
     /// Record every N-th step in the trace.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub trace_every: u64,
+    /// Refuse to start when the memory estimate of the run exceeds SIZE (e.g. 8G, 512M)
+    /// [default: the machine's available memory].
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// Prints `warnings` on stderr, each prefixed `warning: `.
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// The memory check of an MNIST run, made before the data are read and the learner is built:
+/// the data sets' sizes come from the IDX headers (when they cannot be read, the load that follows
+/// reports why).
+pub fn check_mnist_memory(cfg: &MnistConfig, limit: &crate::memory::Limit) -> Result<(), RateError> {
+    let sets: Vec<(usize, usize)> = [MNIST_FILES[0], MNIST_FILES[2]]
+        .iter()
+        .filter_map(|f| super::idx::peek_dims(&cfg.data_dir.join(f), 3))
+        .map(|d| (d[0], d[1].saturating_mul(d[2])))
+        .collect();
+    let (held, reading) = estimate::data_bytes(&sets);
+    // a batch holds at most the examples there are
+    let cap = |b: usize, i: usize| sets.get(i).map_or(b, |&(n, _)| b.min(n.max(1)));
+    let (batch, test_batch) = if sets.len() == 2 {
+        (cap(cfg.batch_size, 0), cap(cfg.test_batch, 1))
+    } else {
+        (cfg.batch_size, cfg.test_batch)
+    };
+    let learner = estimate::learner_bytes(&cfg.learner, batch, test_batch, cfg.angle_every > 0);
+    let what = format!(
+        "config {} (network.layers = {:?}, training.batch_size = {})",
+        cfg.config_path.display(),
+        cfg.learner.sizes,
+        cfg.batch_size
+    );
+    limit.check(held + learner.max(reading), &what).map_err(RateError::Memory)
 }
 
 /// Builds a rayon pool with `threads` workers (None = all cores).
@@ -61,17 +100,40 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RateError> {
         .map_err(|e| RateError::Threads { threads: n, message: e.to_string() })
 }
 
-/// Loads MNIST and applies the config's example limits.
+/// Loads MNIST and applies the config's example limits, printing a warning on stderr for a limit
+/// above the examples there are (see [`load_mnist_warn`]).
 pub fn load_mnist(cfg: &MnistConfig) -> Result<Mnist, RateError> {
+    let mut warnings = Vec::new();
+    let data = load_mnist_warn(cfg, &mut warnings)?;
+    print_warnings(&warnings);
+    Ok(data)
+}
+
+/// Loads MNIST and applies the config's example limits; a limit above the examples of its file
+/// adds a warning to `warnings` (it is an upper bound, "at most N": a config written for the full
+/// data set still runs on a smaller copy, but the user is told that fewer examples are used than
+/// the number written).
+pub fn load_mnist_warn(cfg: &MnistConfig, warnings: &mut Vec<String>) -> Result<Mnist, RateError> {
     let mut data = Mnist::load(&cfg.data_dir)?;
     let n_in = cfg.learner.sizes.first().copied().unwrap_or(0);
     let what = format!("`network.layers[0]` of config {}", cfg.config_path.display());
     check_image_size(&data, &cfg.data_dir, n_in, &what)?;
-    if let Some(n) = cfg.train_limit {
-        data.train.truncate(n);
-    }
-    if let Some(n) = cfg.test_limit {
-        data.test.truncate(n);
+    for (key, limit, set, file) in [
+        ("data.train_limit", cfg.train_limit, &mut data.train, MNIST_FILES[0]),
+        ("data.test_limit", cfg.test_limit, &mut data.test, MNIST_FILES[2]),
+    ] {
+        if let Some(n) = limit {
+            if n > set.len {
+                warnings.push(format!(
+                    "config {}: key `{key}` = {n} is above the {} examples of {}: all {} are used",
+                    cfg.config_path.display(),
+                    set.len,
+                    cfg.data_dir.join(file).display(),
+                    set.len
+                ));
+            }
+            set.truncate(n);
+        }
     }
     if let Some(n) = cfg.validation {
         if n >= data.train.len {
@@ -139,6 +201,12 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
                 }
                 None => p,
             };
+            if p.beta == 0.0 {
+                print_warnings(&[format!(
+                    "config {}: key `continuous.beta` = 0: the apical gain is 0, so burst probabilities stay at p_b and nothing is learned",
+                    args.config.display()
+                )]);
+            }
             let mut log = open_log(args.log.as_deref(), false)?;
             let n_layers = p.layers.len() - 1;
             if let Some((f, path)) = log.as_mut() {
@@ -150,6 +218,9 @@ pub fn train(args: &TrainArgs) -> Result<(), RateError> {
             }
             let t0 = std::time::Instant::now();
             let n_out = *p.layers.last().unwrap_or(&1);
+            let what = format!("config {} (continuous.layers = {:?})", args.config.display(), p.layers);
+            let estimate = estimate::continuous_bytes(&p, args.trace.as_ref().map(|_| args.trace_every));
+            crate::memory::Limit::new(args.max_memory).check(estimate, &what).map_err(RateError::Memory)?;
             let mut model = ContinuousBurstCcn::new(p);
             let mut idx = 0usize;
             let mut io_err = None;
@@ -220,19 +291,40 @@ fn train_mnist(
     pool: &rayon::ThreadPool,
     progress: bool,
 ) -> Result<(), RateError> {
-    let data = load_mnist(cfg)?;
+    check_mnist_memory(cfg, &crate::memory::Limit::new(args.max_memory))?;
+    let mut warnings = Vec::new();
+    let data = load_mnist_warn(cfg, &mut warnings)?;
+    print_warnings(&warnings);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let mut learner = Learner::new(cfg.learner.clone(), &mut rng);
     let mut start = 1;
+    let epochs = args.epochs.unwrap_or(cfg.epochs);
     if let Some(r) = &args.resume {
         let info = checkpoint::load(r, &mut learner)?;
+        let done = info.epoch as usize;
+        if done >= epochs {
+            let asked = match args.epochs {
+                Some(e) => format!("--epochs {e}"),
+                None => format!("training.epochs = {epochs} of config {}", args.config.display()),
+            };
+            let message = format!(
+                "checkpoint {} is at epoch {done}; {asked} has nothing left to do; give --epochs above {done}",
+                r.display()
+            );
+            return Err(match args.epochs {
+                Some(_) => RateError::Usage(message),
+                None => RateError::ConfigValue { path: args.config.clone(), key: "training.epochs".into(), message },
+            });
+        }
         if info.seed != cfg.seed {
             eprintln!("note: checkpoint seed {} differs from the config's seed {}", info.seed, cfg.seed);
         }
-        start = info.epoch as usize + 1;
+        for w in &info.warnings {
+            eprintln!("note: {}", w);
+        }
+        start = done + 1;
         crate::outln!("resumed from {} after epoch {}", r.display(), info.epoch)?;
     }
-    let epochs = args.epochs.unwrap_or(cfg.epochs);
     let ckpt = if args.no_checkpoint {
         None
     } else {
@@ -293,7 +385,12 @@ fn train_mnist(
             f.flush().map_err(|e| RateError::io(path.clone(), e))?;
         }
         if let Some(c) = &ckpt {
-            let info = CheckpointInfo { epoch: epoch as u64, seed: cfg.seed, config: text.to_string() };
+            let info = CheckpointInfo {
+                epoch: epoch as u64,
+                seed: cfg.seed,
+                config: text.to_string(),
+                warnings: warnings.clone(),
+            };
             checkpoint::save(c, &mut learner, &info)?;
         }
         printed?;
@@ -375,6 +472,16 @@ pub fn bench_tuned_spec() -> LearnerSpec {
 /// epoch (training only; the test pass is excluded), samples per second and the test error after
 /// the epoch. `weight_sum` is a checksum of the weights: equal for every thread count.
 pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], quiet: bool) -> Result<(), RateError> {
+    let sets: Vec<(usize, usize)> = [MNIST_FILES[0], MNIST_FILES[2]]
+        .iter()
+        .filter_map(|f| super::idx::peek_dims(&data_dir.join(f), 3))
+        .map(|d| (d[0], d[1].saturating_mul(d[2])))
+        .collect();
+    let (held, reading) = estimate::data_bytes(&sets);
+    let learner = estimate::learner_bytes(&bench_tuned_spec(), 32, 1000, false);
+    crate::memory::Limit::new(None)
+        .check(held + learner.max(reading), &format!("bench mnist_epoch on {}", data_dir.display()))
+        .map_err(RateError::Memory)?;
     let mut data = Mnist::load(data_dir)?;
     check_image_size(&data, data_dir, bench_tuned_spec().sizes[0], "the input layer of the benchmark network")?;
     let (m, s) = super::idx::MNIST_MEAN_STD;

@@ -313,6 +313,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, RateError> {
             let _ = tau;
         }
         check_pb(p.p_b, "continuous.p_b", &bad)?;
+        // β = 0 is allowed (a control without apical drive: p stays at p_b; `train` warns)
+        if !(p.beta >= 0.0 && p.beta.is_finite()) {
+            return Err(bad("continuous.beta", format!("{}: must be a finite number ≥ 0 (the apical gain)", p.beta)));
+        }
+        // a negative scale flips the teacher's weights, drawn symmetrically: allowed
+        if !p.teacher_weight_scale.is_finite() {
+            return Err(bad(
+                "continuous.teacher_weight_scale",
+                format!("{}: must be finite (a factor on the teacher's weights)", p.teacher_weight_scale),
+            ));
+        }
+        if p.teacher_hidden == 0 {
+            return Err(bad("continuous.teacher_hidden", "0: must be ≥ 1 (the teacher's hidden width)".into()));
+        }
+        if p.train_steps == 0 {
+            return Err(bad(
+                "continuous.train_steps",
+                "0: must be ≥ 1 (steps of teaching; the untrained loss is what predict_before measures)".into(),
+            ));
+        }
         if c.tau_avg.is_some() && rule != ContinuousRule::Burstprop {
             return Err(bad(
                 "continuous.tau_avg",

@@ -85,6 +85,10 @@ pub enum RateError {
         /// What failed.
         message: String,
     },
+    /// Occurs when the memory estimate of a training run exceeds the limit (`--max-memory`, or the
+    /// machine's available memory); the message gives the estimate, the limit and the config.
+    #[error("{0}")]
+    Memory(String),
     /// Occurs when command-line options do not fit the config.
     #[error("{0}")]
     Usage(String),

@@ -5,7 +5,7 @@
 //! as gzip when it starts with the gzip magic `1f 8b`, as raw IDX otherwise.
 
 use super::error::RateError;
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -18,18 +18,67 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
-/// Reads the whole file, gunzipping it if it is gzip-compressed.
+/// Reads the whole file, gunzipping it if it is gzip-compressed. A file of several gzip members
+/// (`cat a.gz b.gz`) is read as their concatenation, as `gunzip` does; bytes after the last
+/// member that do not start another member are refused (a file with something appended to it, or
+/// a copy that went wrong), where the decoder alone would stop at the end of the first member and
+/// silently ignore them.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, RateError> {
     let raw = std::fs::read(path).map_err(|e| RateError::io(path, e))?;
-    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|cause| RateError::Gzip { path: path.to_path_buf(), cause })?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    if !is_gzip(&raw) {
+        return Ok(raw);
     }
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
+    let mut rest: &[u8] = &raw;
+    while !rest.is_empty() {
+        if !is_gzip(rest) {
+            return Err(RateError::IdxContent {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} bytes of trailing garbage after the gzip stream (they do not start another gzip member); \
+                     the file is damaged or something was appended to it",
+                    rest.len()
+                ),
+            });
+        }
+        let mut dec = GzDecoder::new(rest);
+        dec.read_to_end(&mut out).map_err(|cause| RateError::Gzip { path: path.to_path_buf(), cause })?;
+        rest = dec.into_inner();
+    }
+    Ok(out)
+}
+
+fn is_gzip(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+}
+
+/// The dimensions in the header of an IDX file (gzip or raw) with `ndims` dimensions, read
+/// without reading the data (for the memory estimate made before loading); None when the file
+/// cannot be read, has no such header, or announces more data than the file can hold (deflate
+/// expands at most about 1032-fold): the full read then reports why.
+pub fn peek_dims(path: &Path, ndims: u8) -> Option<Vec<usize>> {
+    let f = std::fs::File::open(path).ok()?;
+    let file_len = f.metadata().ok()?.len() as f64;
+    let mut head = [0u8; 2];
+    let mut r = std::io::BufReader::new(f);
+    use std::io::BufRead;
+    let buf = r.fill_buf().ok()?;
+    head.copy_from_slice(buf.get(..2)?);
+    let header_len = 4 + 4 * ndims as usize;
+    let mut h = vec![0u8; header_len];
+    if is_gzip(&head) {
+        GzDecoder::new(r).read_exact(&mut h).ok()?;
+    } else {
+        r.read_exact(&mut h).ok()?;
+    }
+    if u32::from_be_bytes([h[0], h[1], h[2], h[3]]) != 0x0000_0800 | ndims as u32 {
+        return None;
+    }
+    let dims: Vec<usize> =
+        h[4..].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
+    let announced: f64 = dims.iter().map(|&d| d as f64).product();
+    let most = if is_gzip(&head) { file_len * 1032.0 } else { file_len };
+    (announced <= most).then_some(dims)
 }
 
 /// Parses an IDX byte buffer that must have `ndims` dimensions (`path` only names errors).
@@ -193,10 +242,17 @@ impl Mnist {
     /// Loads MNIST from `dir`, which holds the four standard `.gz` files.
     pub fn load(dir: &Path) -> Result<Self, RateError> {
         let f = |name: &str| -> PathBuf { dir.join(name) };
-        Ok(Mnist {
-            train: LabelledImages::read(&f(MNIST_FILES[0]), &f(MNIST_FILES[1]))?,
-            test: LabelledImages::read(&f(MNIST_FILES[2]), &f(MNIST_FILES[3]))?,
-            val: None,
-        })
+        let train = LabelledImages::read(&f(MNIST_FILES[0]), &f(MNIST_FILES[1]))?;
+        let test = LabelledImages::read(&f(MNIST_FILES[2]), &f(MNIST_FILES[3]))?;
+        // an empty set would train nothing, or report a test error of 0 % over no examples
+        for (set, name) in [(&train, MNIST_FILES[0]), (&test, MNIST_FILES[2])] {
+            if set.len == 0 {
+                return Err(RateError::IdxContent {
+                    path: f(name),
+                    message: "0 images: training and testing need at least one example".into(),
+                });
+            }
+        }
+        Ok(Mnist { train, test, val: None })
     }
 }

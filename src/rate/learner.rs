@@ -120,6 +120,36 @@ impl Learner {
         }
     }
 
+    /// Floats held by the learner's buffers (lengths, not capacities): the parameters, the
+    /// optimiser state and the buffers of the last batch. Checks [`super::estimate`].
+    pub fn allocated_floats(&self) -> usize {
+        let mats = |v: &[Mat]| v.iter().map(|m| m.as_slice().len()).sum::<usize>();
+        let vecs = |v: &[Vec<f32>]| v.iter().map(Vec::len).sum::<usize>();
+        let fs = |f: &FeedbackState| mats(&f.p) + mats(&f.b) + mats(&f.a) + mats(&f.delta);
+        let moms = |v: &[Momentum]| v.iter().map(|m| m.buf.len()).sum::<usize>();
+        let n = &self.net;
+        mats(&n.w)
+            + vecs(&n.c)
+            + mats(&n.y)
+            + mats(&n.q)
+            + mats(&n.r)
+            + moms(&self.mom_w)
+            + moms(&self.mom_c)
+            + moms(&self.mom_y)
+            + mats(&self.e)
+            + fs(&self.fs)
+            + fs(&self.base)
+            + mats(&self.bp_delta)
+            + mats(&self.gw)
+            + vecs(&self.gc)
+            + mats(&self.gw_ref)
+            + vecs(&self.gc_ref)
+            + self.scratch.as_slice().len()
+            + self.target.as_slice().len()
+            + mats(&self.rec.b_pre)
+            + mats(&self.rec.inh)
+    }
+
     /// One-hot targets of `labels` into the internal target buffer.
     fn set_targets(&mut self, labels: &[u8]) {
         let n_out = *self.spec.sizes.last().unwrap_or(&0);
@@ -315,4 +345,63 @@ pub fn count_errors(out: &Mat, labels: &[u8]) -> usize {
             best != l as usize
         })
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rate::estimate::learner_floats;
+    use crate::rate::network::{QMode, YMode};
+    use rand::SeedableRng;
+
+    fn spec(rule: Rule, momentum: f32, q_mode: QMode) -> LearnerSpec {
+        LearnerSpec {
+            sizes: vec![784, 40, 30, 10],
+            rule,
+            p_b: 0.5,
+            w_gain: 3.6,
+            feedback: FeedbackSpec {
+                y_mode: YMode::Random,
+                y_scale: 1.0,
+                q_mode,
+                q_scale: 1.0,
+                y_lr: None,
+                q_lr: None,
+                y_follows_w: false,
+            },
+            sgd: SgdParams {
+                lr: 0.1,
+                momentum,
+                weight_decay: 0.0,
+                decay_mode: DecayMode::Reference,
+                decay_biases: true,
+            },
+            recurrent: (rule == Rule::Burstprop).then_some(RecurrentSpec { lr: 1e-4, init_std: 0.01 }),
+        }
+    }
+
+    /// The estimate made before allocating is within 25 % of the floats a small learner really
+    /// holds after a training step with angles (the batch, the test batch and its rates added).
+    #[test]
+    fn memory_estimate_is_within_25_percent_of_the_allocated_floats() {
+        let (b, tb) = (16usize, 50usize);
+        for s in [
+            spec(Rule::Burstccn, 0.0, QMode::SymmetricInit),
+            spec(Rule::Burstccn, 0.9, QMode::Random),
+            spec(Rule::Burstprop, 0.0, QMode::SymmetricInit),
+            spec(Rule::Backprop, 0.9, QMode::SymmetricInit),
+        ] {
+            let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+            let mut l = Learner::new(s.clone(), &mut rng);
+            let x = Mat::randn(b, 784, 1.0, &mut rng);
+            let labels: Vec<u8> = (0..b as u8).map(|i| i % 10).collect();
+            l.train_batch(&x, &labels, true);
+            // the trainer's batch x, the test batch and its forward rates
+            let units: usize = s.sizes[1..].iter().sum();
+            let actual = (l.allocated_floats() + x.as_slice().len() + tb * 784 + tb * units) as f64;
+            let est = learner_floats(&s, b, tb, true);
+            let ratio = est / actual;
+            assert!((0.75..=1.25).contains(&ratio), "{:?}: estimate {est}, allocated {actual}", s.rule);
+        }
+    }
 }

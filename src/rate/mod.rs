@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod continuous;
 pub mod error;
+pub mod estimate;
 pub mod idx;
 pub mod learner;
 pub mod linalg;
