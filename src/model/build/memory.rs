@@ -210,7 +210,10 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
         if !plain {
             b += (delay + 1.0) * RING_SLOT;
         }
-        est.network.push((p.label.clone(), b));
+        // the label says which keys to change: the connectivity or the sizes it multiplies
+        let label =
+            format!("{}, {n_syn:.3e} synapses from `connect` on populations of `size` {n_pre} and {n_post}", p.label);
+        est.network.push((label, b));
         // The source keeps the history this projection reads (`Projection::history_depth`).
         let reads = if plain {
             delay
@@ -259,7 +262,7 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
             let per = list.iter().map(|t| if t.0 == 0 { 2.0 } else { 1.0 }).sum::<f64>();
             b += 8.0 * n * per;
         }
-        est.network.push((format!("population {name:?}"), b));
+        est.network.push((format!("population {name:?} of `size` {n}"), b));
     }
     est.recording = recording(raw, &pops, &projs, &size);
     est

@@ -194,6 +194,9 @@ pub fn build(
     let n_declared = parts.names.len();
     for (k, spec) in raw.projections.iter().enumerate() {
         let section = format!("projection {k} ({} -> {})", spec.from, spec.to);
+        // the populations first: a name of the form "from->to" is judged against them
+        parts.population(&cx, &section, "from", &spec.from)?;
+        parts.population(&cx, &section, "to", &spec.to)?;
         if let Some(name) = &spec.name {
             // A plain name, or the projection's own "from->to" or "from->to.target.receptor" (the
             // forms of the generated names, which model files use too).
