@@ -126,7 +126,10 @@ fn probabilities_and_other_ranges() {
     expect(&with("{ p = 0.5 }", "{ p = -0.1 }"), &["`connect.p` = -0.1"]);
     expect(&with("{ p = 0.5 }", "\"some\""), &["`connect`", "one_to_one"]);
     expect(&with("weight = 0.2", "weight = -0.2"), &["`weight` = -0.2", "receptor sets the sign"]);
-    expect(&with("weight = 0.2", "weight = 0.2\ndelay_ms = 0.85"), &["`delay_ms` = 0.85", "multiple of dt"]);
+    expect(
+        &with("weight = 0.2", "weight = 0.2\ndelay_ms = 0.85"),
+        &["`delay_ms` = 0.85", "multiple of the time step, dt_ms"],
+    );
     expect(&with("rate_hz = 5.0", "rate_hz = -5.0"), &["`rate_hz` = -5", "rate in Hz >= 0"]);
     expect(&with("rate_hz = 5.0", "rate_hz = 20000.0"), &["`rate_hz` = 20000", "below 1/dt"]);
     // Structural mismatches.
@@ -181,7 +184,7 @@ fn phases_and_plasticity() {
     expect(&format!("{plastic}\n[[phase]]\nat_ms = 50\nweight_scale = {{ ff = 2 }}\n"), &["one shared weight"]);
     expect(
         &format!("{plastic}\n[[phase]]\nat_ms = 50.05\nplasticity = {{ ff = false }}\n"),
-        &["`at_ms` = 50.05", "multiple of dt"],
+        &["`at_ms` = 50.05", "multiple of the time step, dt_ms"],
     );
     expect(
         &format!("{plastic}\n[[phase]]\nat_ms = 50\nrate_hz = {{ pyr = 3 }}\n"),
@@ -598,7 +601,7 @@ fn output_state_entries_once_per_group() {
 fn silent_acceptance_is_refused() {
     expect(
         &with("duration_ms = 100.0", "duration_ms = 100.05"),
-        &["[simulation]", "`duration_ms` = 100.05", "multiple of dt"],
+        &["[simulation]", "`duration_ms` = 100.05", "multiple of the time step, dt_ms"],
     );
     expect(&with("duration_ms = 100.0", "duration_ms = 100.0\ndt_ms = 1e-9"), &["`dt_ms`", "0.001 (1 us)"]);
     let empty = "[simulation]\nduration_ms = 10.0\n";

@@ -247,7 +247,7 @@ fn bad_state_entries_are_refused_with_the_key() {
     bad(
         "variables = [\"V_s\", \"V_d\", \"threshold\"]",
         "variables = [\"V_s\"]\nevery_ms = 0.15",
-        &["every_ms", "multiple of dt"],
+        &["every_ms", "multiple of the time step, dt_ms"],
     );
     bad("variables = [\"V_s\", \"V_d\", \"threshold\"]", "variables = [\"V_s\"]\nperiod_ms = 1", &["period_ms"]);
 }

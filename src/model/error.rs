@@ -136,7 +136,11 @@ fn from_toml(segments: &[Segment], inner: toml::de::Error, text: &str, file: &st
     let wrong = variant.or_else(|| type_error(&message).map(|(g, e)| (g.to_string(), e.to_string())));
     if let Some((got, expected)) = wrong.as_ref().map(|(g, e)| (g.as_str(), e.as_str())) {
         if !matches!(path.last(), Some(Step::Key(_))) {
-            if let Some(k) = key_with_value(text, &path, got) {
+            // an unknown variant may also be a table's only key (`compartment = { a = 1 }`)
+            let found = key_with_value(text, &path, got).or_else(|| {
+                message.starts_with("unknown variant").then(|| key_with_value(text, &path, "map")).flatten()
+            });
+            if let Some(k) = found {
                 path.push(Step::Key(k));
             }
         }

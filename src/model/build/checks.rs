@@ -126,7 +126,7 @@ impl Ctx<'_> {
         self.non_negative(section, key, ms, "time in ms")?;
         let s = ms / dt;
         if (s - s.round()).abs() > 1e-6 {
-            return Err(self.invalid(section, key, ms, format!("a multiple of dt = {dt} ms")));
+            return Err(self.invalid(section, key, ms, format!("a multiple of the time step, dt_ms = {dt}")));
         }
         Ok(s.round() as u64)
     }
