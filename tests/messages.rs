@@ -59,7 +59,7 @@ fn range_and_unknown_key_errors_name_the_line_of_the_key() {
     expect(
         &edit_line(&bg, 18, "v_init_sd_mv = 5.0", "v_init_sd_mv = -1.0"),
         18,
-        &["population 0 (\"pyr\"): `v_init_sd_mv` = -1: expected standard deviation in mV >= 0"],
+        &["population 0 (\"pyr\"): `v_init_sd_mv` = -1: expected a standard deviation in mV from 0 to 1000"],
     );
     expect(
         &edit_line(&bg, 15, "size = 1000", "size = 1000\nbogus = 2"),

@@ -92,8 +92,14 @@ fn wrong_types() {
     );
     expect(&with("size = 10\n", "size = 10\nc_s_pf = \"big\"\n"), &["c_s_pf", "expected a number"]);
     expect(&with("weight = 0.2", "weight = \"0.2\""), &["projection[0]: `weight` = \"0.2\": expected a number"]);
-    expect(&with("kind = \"pyramidal\"", "kind = \"pyramidl\""), &["kind", "unknown variant `pyramidl`", "pyramidal"]);
-    expect(&with("target = \"soma\"", "target = \"axon\""), &["target", "unknown variant `axon`", "dendrite"]);
+    expect(
+        &with("kind = \"pyramidal\"", "kind = \"pyramidl\""),
+        &["kind", "`kind` = \"pyramidl\": expected one of `pyramidal`", "pyramidal"],
+    );
+    expect(
+        &with("target = \"soma\"", "target = \"axon\""),
+        &["target", "`target` = \"axon\": expected `soma` or `dendrite`", "dendrite"],
+    );
 }
 
 #[test]
@@ -613,4 +619,13 @@ fn silent_acceptance_is_refused() {
     let est = |n: usize| format!("{plastic}\n[output.weights]\nevery_ms = 10.0\nestimates_of_first = {n}\n");
     model::from_str(&est(10), "models/ok.toml", "ok", &Overrides::default()).unwrap();
     expect(&est(11), &["[output.weights]", "`estimates_of_first` = 11", "from 0 to 10"]);
+    // a weights table with nothing to record: an emptied list, or no plastic projection
+    expect(
+        &format!("{plastic}\n[output.weights]\nevery_ms = 10.0\nprojections = []\n"),
+        &["[output.weights]", "`projections` = []"],
+    );
+    expect(
+        &format!("{}\n[output.weights]\nevery_ms = 10.0\n", with("weight = 0.2", "weight = 0.2")),
+        &["`projections` = (default: the plastic projections, none here)"],
+    );
 }

@@ -113,6 +113,18 @@ pub(super) fn output(
                 }
                 None => (0..projections.len()).filter(|&i| projections[i].plasticity().is_some()).collect(),
             };
+            if list.is_empty() {
+                // a weights table that records nothing is a mistake (a list emptied, a model whose
+                // rule was removed), not a request
+                let value =
+                    if w.projections.is_some() { "[]" } else { "(default: the plastic projections, none here)" };
+                return Err(cx.invalid(
+                    sec,
+                    "projections",
+                    value,
+                    "at least one projection whose weights to record (or no [output.weights] table)",
+                ));
+            }
             let first = w.estimates_of_first.unwrap_or(0);
             // At most the smallest target population recorded (more would silently be fewer).
             let largest = list.iter().map(|&i| parts.pop(projections[i].to().0 as usize).len()).min().unwrap_or(0);
