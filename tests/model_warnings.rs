@@ -73,6 +73,10 @@ fn a_step_longer_than_a_time_constant_or_a_refractory_period_is_refused() {
     );
     let e = refused(&sine);
     assert!(e.contains("`period_ms` = 0.05") && e.contains("at least one step"), "{e}");
+    // an input window of no step at all
+    let empty = model(0.1, "", "").replace("current_pa = 200.0", "current_pa = 200.0\nstart_ms = 10.0\nstop_ms = 10.0");
+    let e = refused(&empty);
+    assert!(e.contains("`stop_ms` = 10") && e.contains("at least one step"), "{e}");
     // a refractory period of 0 means "none" and stays legal
     let none = model(0.1, "", "").replace("size = 2\n[[projection]]", "size = 2\nt_ref_ms = 0.0\n[[projection]]");
     assert!(load(&none).is_ok());

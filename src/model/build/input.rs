@@ -202,8 +202,9 @@ fn window(cx: &Ctx, section: &str, start: Option<f64>, stop: Option<f64>, dt: f6
         None => u64::MAX,
         Some(s) => cx.steps(section, "stop_ms", s, dt)?,
     };
-    if b < a {
-        return Err(cx.invalid(section, "stop_ms", stop.unwrap_or(0.0), "a time after start_ms"));
+    // an empty window (stop = start) would switch the input on for no step at all
+    if b <= a {
+        return Err(cx.invalid(section, "stop_ms", stop.unwrap_or(0.0), "a time at least one step (dt_ms) after start_ms"));
     }
     Ok((a, b))
 }

@@ -19,7 +19,10 @@ pub(super) fn protocol(
     protocol_file: Option<&str>,
     parts: &Parts,
 ) -> Result<Vec<(u64, Action)>, ModelError> {
-    let mut all: Vec<(String, PhaseSpec)> = phases.iter().map(|p| (cx.file.to_string(), p.clone())).collect();
+    // (file, index in that file, phase): messages name a phase by its place in its own file
+    let mut all: Vec<(String, usize, PhaseSpec)> =
+        phases.iter().enumerate().map(|(k, p)| (cx.file.to_string(), k, p.clone())).collect();
+    let mut file_text = None;
     if let Some(pf) = protocol_file {
         let path = cx.base.join(pf);
         let label = path.display().to_string();
@@ -28,13 +31,28 @@ pub(super) fn protocol(
             cx.invalid("[simulation]", "protocol_file", format!("\"{pf}\""), expected)
         })?;
         let file: ProtocolFile = crate::model::parse_as(&text, &label)?;
-        all.extend(file.phases.into_iter().map(|p| (label.clone(), p)));
+        all.extend(file.phases.into_iter().enumerate().map(|(k, p)| (label.clone(), k, p)));
+        file_text = Some((label, text));
     }
+    // errors about the protocol file's phases get their line from its text, as the model's do
+    expand(cx, sim, &all, parts).map_err(|e| match &file_text {
+        Some((label, text)) => crate::model::error::with_line(e, text, label),
+        None => e,
+    })
+}
+
+/// The actions of the phases `all` (from [`protocol`]).
+fn expand(
+    cx: &Ctx,
+    sim: &Sim,
+    all: &[(String, usize, PhaseSpec)],
+    parts: &Parts,
+) -> Result<Vec<(u64, Action)>, ModelError> {
     let dt = sim.dt;
     let projections = parts.net.projections();
     let mut actions = Vec::new();
     let mut late: Vec<(String, Vec<String>)> = Vec::new();
-    for (k, (src, ph)) in all.iter().enumerate() {
+    for (src, k, ph) in all {
         let pcx = Ctx { file: src, base: cx.base.clone() };
         let sec = format!("phase {k} (at {} ms)", ph.at_ms);
         let step = pcx.steps(&sec, "at_ms", ph.at_ms, dt)?;
