@@ -6,6 +6,7 @@
 //! [`record`] the HDF5 output.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod burst;
 pub mod engine;
 pub mod fastmath;

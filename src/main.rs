@@ -9,7 +9,7 @@ use burstsim::rate::RateError;
 use burstsim::record::inspect;
 use burstsim::run::{self, RunOptions};
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -55,26 +55,7 @@ enum Command {
     /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
     Train(burstsim::rate::cli::TrainArgs),
     /// Print speed and memory figures (see DESIGN.md "Benchmarks").
-    Bench {
-        /// Which benchmark: "multiplexing" (the Fig. 3 network of models/multiplexing.toml), "coba"
-        /// (the COBA LIF benchmark, models/coba.toml) or "mnist_epoch" (one epoch of rate-level
-        /// BurstCCN training on MNIST).
-        name: String,
-        /// MNIST directory (mnist_epoch).
-        #[arg(long, default_value = "../shared/data/mnist")]
-        data: PathBuf,
-        /// Model file for the spiking benchmarks (default: models/multiplexing.toml, or
-        /// models/coba.toml for coba).
-        #[arg(long, default_value = DEFAULT_BENCH_MODEL)]
-        model: PathBuf,
-        /// Thread counts to measure, e.g. 1,2.
-        #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 2],
-              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-        threads: Vec<usize>,
-        /// Simulated time in ms (default: the model's).
-        #[arg(long = "duration-ms")]
-        duration_ms: Option<f64>,
-    },
+    Bench(burstsim::bench::BenchArgs),
     /// Validate a model file and print a summary (neurons, synapses, memory, the step schedule).
     Check {
         /// The model file (TOML).
@@ -92,8 +73,6 @@ enum Command {
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
-
-const DEFAULT_BENCH_MODEL: &str = "models/multiplexing.toml";
 
 fn main() -> ExitCode {
     match real_main() {
@@ -147,17 +126,12 @@ fn real_main() -> anyhow::Result<ExitCode> {
             burstsim::rate::cli::train(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { name, data, model: path, threads, duration_ms } => {
-            match name.as_str() {
-                "multiplexing" => bench_spiking(&name, &path, &threads, duration_ms)?,
-                "coba" => {
-                    let path =
-                        if path == Path::new(DEFAULT_BENCH_MODEL) { PathBuf::from("models/coba.toml") } else { path };
-                    bench_spiking(&name, &path, &threads, duration_ms)?
-                }
-                "mnist_epoch" => burstsim::rate::cli::bench_mnist_epoch(&data, &threads, false)?,
-                other => anyhow::bail!("unknown benchmark `{other}`; expected one of: multiplexing, coba, mnist_epoch"),
-            }
+        Command::Bench(args) => {
+            // a closed standard output stays a RateError, which `main` ends quietly on
+            burstsim::bench::bench(&args).map_err(|e| match e {
+                burstsim::bench::BenchError::Rate(r) => anyhow::Error::from(r),
+                e => e.into(),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { model: path, max_memory } => {
@@ -253,39 +227,6 @@ fn check_summary(m: &model::Model) -> String {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name(), ph.what());
     }
     s
-}
-
-/// Runs a spiking model once per thread count and prints one line of figures per run: real-time
-/// factor (wall / simulated), synaptic events per second, peak resident memory of the process.
-fn bench_spiking(
-    name: &str,
-    path: &std::path::Path,
-    threads: &[usize],
-    duration_ms: Option<f64>,
-) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("burstsim-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    for &t in threads {
-        check_threads(t)?;
-        let m = model::load(path, &Overrides { seed: None, duration_ms })?;
-        let out = dir.join(format!("{name}-{t}.h5")).to_string_lossy().into_owned();
-        let opts =
-            RunOptions { out: Some(out), threads: Some(t), quiet: true, stop: None, timings: true, force: false };
-        let s = run::run(m, opts)?;
-        let sim_s = s.t_ms * 1e-3;
-        let phases: Vec<String> =
-            s.timings.unwrap_or_default().iter().map(|(n, secs)| format!("{n}={:.2}", secs)).collect();
-        burstsim::outln!(
-            "{name} threads={t} sim_s={sim_s:.1} wall_s={:.2} realtime_factor={:.3} syn_events_per_s={:.3e} peak_rss_mib={:.0} phases_s[{}]",
-            s.wall_s,
-            s.wall_s / sim_s,
-            s.synaptic_events as f64 / s.wall_s,
-            peak_rss_mib(),
-            phases.join(" ")
-        )?;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
 }
 
 /// Peak resident set size of this process (VmHWM), MiB; 0 where /proc is not available.
