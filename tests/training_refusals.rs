@@ -39,6 +39,14 @@ fn labels(n: usize) -> Vec<u8> {
     b
 }
 
+/// Serialises in-process HDF5 writing with spawning children: HDF5 opens files without
+/// close-on-exec and locks them, so a child spawned by one test thread while another holds a file
+/// open inherits the lock and the holder's next open of that file fails with EAGAIN.
+fn hdf5_guard() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A temp dir with `data/` holding 40 training and 20 test images.
 struct Fixture {
     dir: tempfile::TempDir,
@@ -79,6 +87,7 @@ impl Fixture {
 
     /// Runs `burstsim ARGS` in the fixture's directory: (exit code, stderr).
     fn run(&self, args: &[&str]) -> (i32, String) {
+        let _guard = hdf5_guard();
         let out = Command::new(BIN).args(args).current_dir(self.dir.path()).output().unwrap();
         let code = out.status.code().unwrap_or_else(|| panic!("killed by a signal: {:?}", out.status));
         (code, String::from_utf8_lossy(&out.stderr).into_owned())
@@ -123,11 +132,14 @@ fn max_memory_refuses_the_normal_config() {
     let f = Fixture::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = root.join("models/mnist_burstccn.toml");
-    let out = Command::new(BIN)
-        .args(["train", cfg.to_str().unwrap(), "--no-checkpoint", "--max-memory", "1M"])
-        .current_dir(root)
-        .output()
-        .unwrap();
+    let out = {
+        let _guard = hdf5_guard();
+        Command::new(BIN)
+            .args(["train", cfg.to_str().unwrap(), "--no-checkpoint", "--max-memory", "1M"])
+            .current_dir(root)
+            .output()
+            .unwrap()
+    };
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("mnist_burstccn.toml") && err.contains("MiB") && err.contains("1.0 MiB"), "{err}");
@@ -215,6 +227,7 @@ fn checkpoint_of_another_model_kind_or_shape_is_refused() {
     // the same number of values in another shape: w1 stored as 16 x 10 instead of 10 x 16
     std::fs::copy(f.path("ck.h5"), f.path("transposed.h5")).unwrap();
     {
+        let _guard = hdf5_guard();
         let h = hdf5::File::open_rw(f.path("transposed.h5")).unwrap();
         h.unlink("w1").unwrap();
         h.new_dataset::<f32>().shape([16, 10]).create("w1").unwrap().write_raw(&[0.0f32; 160]).unwrap();
@@ -227,6 +240,7 @@ fn checkpoint_of_another_model_kind_or_shape_is_refused() {
     for bad in [0u64, u64::MAX] {
         std::fs::copy(f.path("ck.h5"), f.path("epoch.h5")).unwrap();
         {
+            let _guard = hdf5_guard();
             let h = hdf5::File::open_rw(f.path("epoch.h5")).unwrap();
             h.delete_attr("epoch").unwrap();
             h.new_attr::<u64>().create("epoch").unwrap().write_scalar(&bad).unwrap();

@@ -204,7 +204,12 @@ fn window(cx: &Ctx, section: &str, start: Option<f64>, stop: Option<f64>, dt: f6
     };
     // an empty window (stop = start) would switch the input on for no step at all
     if b <= a {
-        return Err(cx.invalid(section, "stop_ms", stop.unwrap_or(0.0), "a time at least one step (dt_ms) after start_ms"));
+        return Err(cx.invalid(
+            section,
+            "stop_ms",
+            stop.unwrap_or(0.0),
+            "a time at least one step (dt_ms) after start_ms",
+        ));
     }
     Ok((a, b))
 }
