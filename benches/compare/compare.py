@@ -239,7 +239,7 @@ def brian2_stp(model, duration_ms, b2):
 def brian2_worker(net, duration_ms, directory):
     import brian2 as b2
 
-    b2.set_device("cpp_standalone", directory=directory)
+    b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
     b2.prefs.logging.console_log_level = "WARNING"
     b2.seed(1)
     model = load(net)
@@ -247,6 +247,7 @@ def brian2_worker(net, duration_ms, directory):
         duration_ms = model["simulation"]["duration_ms"]
     build = brian2_coba if net.startswith("coba") else brian2_stp
     mons, last_s = build(model, duration_ms, b2)
+    b2.device.build(directory=directory, compile=True, run=True)
     rates = {pop: float(m.num_spikes) / len(m.source) / (duration_ms / 1000.0) for pop, m in mons.items()}
     print("RESULT " + json.dumps({"rates": rates, "last_run_time": b2.device._last_run_time,
                                   "last_run_s": last_s, "version": b2.__version__}))
@@ -256,8 +257,10 @@ def brian2_build(net, duration_ms, directory):
     cmd = [sys.executable, os.path.abspath(__file__), "--brian2-worker", net, "--dir", directory]
     if duration_ms is not None:
         cmd += ["--duration-ms", str(duration_ms)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(next(l for l in out.splitlines() if l.startswith("RESULT "))[7:])
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"brian2 build of {net} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return json.loads(next(l for l in r.stdout.splitlines() if l.startswith("RESULT "))[7:])
 
 
 def brian2_rerun(directory):
