@@ -278,7 +278,10 @@ def nest_worker(net, duration_ms):
     import numpy as np
     import nest
 
-    nest.set_verbosity("M_ERROR")
+    try:
+        nest.verbosity = nest.VerbosityLevel.ERROR
+    except AttributeError:  # NEST < 3.9
+        nest.set_verbosity("M_ERROR")
     model = load(net)
     if duration_ms is None:
         duration_ms = model["simulation"]["duration_ms"]
