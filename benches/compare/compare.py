@@ -18,7 +18,8 @@ Timing:
             compiled once per network and rerun for each repetition. COBA runs as two Brian2
             runs (the 50 ms Poisson kick, then the rest); the time is that of the second run,
             and its RTF is divided by the second run's simulated time.
-  nest      nest.Simulate() only (COBA only; NEST has no Naud neuron), if NEST imports.
+  nest      nest.Simulate() only, if NEST imports: COBA-4k (and COBA-40k with --nest-40k; NEST
+            has no Naud neuron), --nest-runs times (default 1).
 RTF = time / simulated seconds; median of --runs interleaved repetitions.
 """
 
@@ -348,6 +349,10 @@ def main():
     ap.add_argument("--burstsim", default=os.path.join(ROOT, "target", "release", "burstsim"))
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "compare-work"))
     ap.add_argument("--no-nest", action="store_true")
+    ap.add_argument("--nest-runs", type=int, default=1,
+                    help="NEST repetitions (default 1: NEST is far slower here; in the first rounds)")
+    ap.add_argument("--nest-40k", action="store_true",
+                    help="also run NEST on coba40k (skipped by default: tens of minutes)")
     ap.add_argument("--brian2-worker", help=argparse.SUPPRESS)
     ap.add_argument("--nest-worker", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
@@ -378,16 +383,17 @@ def main():
         print(f"[{net}] Brian2 {b2['version']}: compiled and ran once in {time.perf_counter() - t0:.0f} s")
         out = os.path.join(a.work, f"burstsim_{net}.h5")
         bs_times, b2_times, nest_times, nest_res = [], [], [], None
-        for _ in range(a.runs):
+        nest_here = have_nest and (net == "coba" or (net == "coba40k" and a.nest_40k))
+        for rnd in range(a.runs):
             bs_times.append(burstsim_run(a.burstsim, net, a.duration_ms, out) / sim_s)
             b2_times.append(brian2_rerun(bdir) / b2["last_run_s"])
-            if have_nest and net.startswith("coba"):
+            if nest_here and rnd < a.nest_runs:
                 try:
                     nest_res = nest_run(net, a.duration_ms)
                     nest_times.append(nest_res["wall"] / nest_res["sim_s"])
                 except subprocess.CalledProcessError as e:
                     print(f"nest: failed ({e})")
-                    have_nest = False
+                    nest_here = have_nest = False
         bs_rates = burstsim_rates(out, sim_s)
         rtf_bs, rtf_b2 = statistics.median(bs_times), statistics.median(b2_times)
         print(f"[{net}] burstsim RTFs {', '.join(f'{x:.3f}' for x in bs_times)}; "
@@ -408,7 +414,7 @@ def main():
         line = (f"{net:8s} burstsim RTF {rtf_bs:.3f} (whole process)  brian2 RTF {rtf_b2:.3f} (loop)  "
                 f"ratio {rtf_bs / rtf_b2:.2f}")
         if nest_times:
-            line += f"  nest RTF {statistics.median(nest_times):.3f} (Simulate)"
+            line += f"  nest RTF {statistics.median(nest_times):.3f} (Simulate, {len(nest_times)} runs)"
         elif net.startswith("coba"):
             line += "  nest n/a"
         line += "  rates burstsim/brian2: " + "; ".join(flags)
