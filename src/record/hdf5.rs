@@ -58,6 +58,11 @@ pub enum Sorting {
 
 /// Values per spike buffer and per chunk of a spike dataset (the memory estimate counts them).
 pub const CHUNK: usize = 16 * 1024;
+
+/// Bytes of raw-data chunk cache per dataset: one chunk of a spike dataset. Every dataset is only
+/// appended to, so a written chunk is never read back; HDF5's default of 1 MiB per dataset would
+/// fill up over a run (~1 MiB of resident memory per recorded dataset).
+pub const CHUNK_CACHE_BYTES: usize = CHUNK * 8;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// A (timestamps, node_ids) pair of extendable datasets with a write buffer.
@@ -270,7 +275,10 @@ impl H5Recorder {
         warnings: &[String],
     ) -> Result<Self, RecordError> {
         let err = |what: &str| RecordError::hdf5(path, what);
-        let file = h5::File::create_excl(path).map_err(err("cannot create the output file"))?;
+        let file = h5::File::with_options()
+            .with_fapl(|p| p.chunk_cache(61, CHUNK_CACHE_BYTES, 1.0))
+            .create_excl(path)
+            .map_err(err("cannot create the output file"))?;
         let mut weights = Vec::new();
         let mut state = Vec::new();
         let mut init = || -> h5::Result<Vec<PopWriter>> {

@@ -41,9 +41,9 @@ const RING_SLOT: f64 = 24.0;
 /// that classifies spikes (a filter or plasticity).
 const DETECTOR_PER_NEURON: f64 = 4.0 + 8.0 + 8.0 + 1.0;
 
-/// The HDF5 raw-data chunk cache (`H5Pset_chunk_cache` default): 1 MiB per open dataset; a chunk
+/// The HDF5 raw-data chunk cache the recorder sets per open dataset (one spike chunk); a chunk
 /// larger than that is not cached.
-const HDF5_CHUNK_CACHE: f64 = MIB;
+const HDF5_CHUNK_CACHE: f64 = crate::record::hdf5::CHUNK_CACHE_BYTES as f64;
 
 /// Bytes per neuron of a population of `kind` (its state vectors, all 4-byte values: see each
 /// kind's `recordables!` list and `neuron::tests::state_bytes_count_the_real_vectors`), and per
