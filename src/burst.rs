@@ -15,6 +15,9 @@
 //! Timing (spec 0.2): spikes of step n are classified in step n against a trace holding the spikes of
 //! steps < n; the trace takes step n's spikes in the relax phase ([`BurstDetector::relax`]).
 
+use crate::fastmath::Simd;
+use crate::simd_kernel;
+
 /// Time constant tau_b of the event/burst detector, ms (spec 2.1).
 pub const BURST_TAU_MS: f64 = 16.0;
 
@@ -155,10 +158,17 @@ impl BurstDetector {
             for &i in spikes {
                 self.trace[i as usize] += 1.0;
             }
-            let d = self.decay;
-            for x in &mut self.trace {
-                *x = crate::fastmath::decay(*x, d);
-            }
+            decay_all(Simd::detected(), &mut self.trace, self.decay);
+        }
+    }
+}
+
+simd_kernel! {
+    /// Every trace times `factor`, flushed to 0 below [`crate::fastmath::FLUSH_BELOW`]; compiled
+    /// per SIMD level (identical results).
+    fn decay_all(trace: &mut [f32], factor: f32) {
+        for x in trace.iter_mut() {
+            *x = crate::fastmath::decay(*x, factor);
         }
     }
 }

@@ -52,6 +52,69 @@ pub fn sigmoid_f32(x: f32) -> f32 {
     1.0 / (1.0 + exp_f32(-x))
 }
 
+/// The instruction set a hot loop runs with. The same Rust source is compiled once per level
+/// ([`simd_kernel!`]), without fused multiply-add and in the same operation order, so every level
+/// gives bit-identical results: only the vector width changes (4 floats on baseline x86-64, 8
+/// with AVX2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// The target's baseline (SSE2 on x86-64).
+    Baseline,
+    /// x86-64 with AVX2 (256-bit float and integer vectors), detected at run time.
+    Avx2,
+}
+
+impl Simd {
+    /// The best level this CPU runs, detected once per process.
+    #[inline]
+    pub fn detected() -> Simd {
+        static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+            Simd::Baseline
+        })
+    }
+
+    /// Every level this CPU runs (for tests that compare them).
+    pub fn available() -> Vec<Simd> {
+        let mut v = vec![Simd::Baseline];
+        if Simd::detected() == Simd::Avx2 {
+            v.push(Simd::Avx2);
+        }
+        v
+    }
+}
+
+/// Defines `fn NAME(level: Simd, args..) -> R` running `body` compiled for `level`: an inner
+/// `#[inline(always)]` function holding the body, called from a baseline wrapper and from an
+/// AVX2 wrapper (`#[target_feature(enable = "avx2")]`, no FMA), so the two are the same source.
+/// A level the CPU lacks must not be passed (take it from [`Simd::detected`] or
+/// [`Simd::available`]); on other architectures every level runs the baseline.
+#[macro_export]
+macro_rules! simd_kernel {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name(level: $crate::fastmath::Simd, $($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) $(-> $ret)? {
+                body($($arg),*)
+            }
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the caller passes Avx2 only when the CPU has it (Simd::detected).
+                $crate::fastmath::Simd::Avx2 => unsafe { avx2($($arg),*) },
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,24 +111,28 @@ fn reduced_network_multiplexes_events_and_bursts() {
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000, "the figure was drawn");
 }
 
-/// Same model file and seed: identical spikes with 1 and 2 threads for every population kind
-/// (pyramidal, PV/SST AdEx, Poisson drives, STP projections), since the parallel phases only
-/// split work between objects that own their state and random streams.
+/// Same model file and seed: identical spikes, events and bursts with 1, 2, 3 and 4 threads and
+/// across reruns, for every population kind (pyramidal, PV/SST AdEx, Poisson drives, STP
+/// projections), since the parallel phases only split work between objects that own their state
+/// and random streams (issue 11, item 5).
 #[test]
 fn thread_count_does_not_change_the_spikes() {
     let path = common::root().join("tests/data/multiplexing_small.toml");
     let dir = tempfile::tempdir().unwrap();
     let mut outs = vec![];
-    for threads in [1, 2] {
+    for (k, threads) in [1, 2, 3, 4, 1].into_iter().enumerate() {
         let m = model::load(&path, &Overrides { seed: Some(7), duration_ms: Some(1500.0) }).unwrap();
-        let out = dir.path().join(format!("t{threads}.h5"));
+        let out = dir.path().join(format!("run{k}_t{threads}.h5"));
         common::run_to(m, &out, threads);
-        outs.push(out);
+        outs.push((threads, out));
     }
-    for pop in ["pyr1", "pyr2", "pv", "sst"] {
-        let a = common::read_spikes(&outs[0], "spikes", pop);
-        let b = common::read_spikes(&outs[1], "spikes", pop);
-        assert!(!a.0.is_empty(), "{pop} is silent");
-        assert_eq!(a, b, "{pop}");
+    for group in ["spikes", "events", "bursts"] {
+        for pop in ["pyr1", "pyr2", "pv", "sst"] {
+            let a = common::read_spikes(&outs[0].1, group, pop);
+            assert!(group != "spikes" || !a.0.is_empty(), "{pop} is silent");
+            for (threads, out) in &outs[1..] {
+                assert_eq!(a, common::read_spikes(out, group, pop), "{group}/{pop}, {threads} threads");
+            }
+        }
     }
 }

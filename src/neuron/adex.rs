@@ -12,8 +12,9 @@
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
-use crate::fastmath::decay;
+use crate::fastmath::{decay, Simd};
 use crate::param_table;
+use crate::simd_kernel;
 
 param_table! {
     /// AdEx parameters. Defaults are the PV column of spec 3.1; [`AdexParams::sst`] gives SOM.
@@ -174,55 +175,7 @@ impl NeuronKind for Adex {
     /// 3), then adaptation and conductance decay (steps 4-5). Each pass only reads what the earlier
     /// ones wrote for the same neuron, so the order of spec 3.1 is kept.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        let p = &self.params;
-        let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
-        let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
-        let (v_min, v_max, v_spike, v_reset) =
-            (p.v_min_mv as f32, p.v_max_mv as f32, p.v_spike_mv as f32, p.v_reset_mv as f32);
-        let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
-        let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
-        let n = self.v.len();
-        let (v, w, g_e, g_i, refractory) =
-            (&mut self.v[..n], &mut self.w[..n], &mut self.g.e[..n], &mut self.g.i[..n], &mut self.refractory[..n]);
-        let dt_tau_m = self.dt_tau_m;
-        // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
-        let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
-            let v = v + dt_tau_m * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
-            v.clamp(v_min, v_max)
-        };
-        match self.exp_kind {
-            ExpKind::Fast => {
-                for i in 0..n {
-                    v[i] = membrane(v[i], fast_exp((v[i] - v_t) / d_t), g_e[i], g_i[i], w[i]);
-                }
-            }
-            ExpKind::Exact => {
-                for i in 0..n {
-                    v[i] = membrane(v[i], ((v[i] - v_t) / d_t).exp(), g_e[i], g_i[i], w[i]);
-                }
-            }
-        }
-        // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at E_L
-        //    (not V_reset, P5).
-        for i in 0..n {
-            if refractory[i] == 0 {
-                if v[i] > v_spike {
-                    spikes.push(i as u32);
-                    v[i] = v_reset;
-                    w[i] += b_over_gl;
-                    refractory[i] = self.ref_steps;
-                }
-            } else {
-                refractory[i] -= 1;
-                v[i] = e_l;
-            }
-        }
-        // 4. Adaptation with the new V; 5. conductances decay.
-        for i in 0..n {
-            w[i] += self.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
-            g_e[i] = decay(g_e[i], self.decay_ampa);
-            g_i[i] = decay(g_i[i], self.decay_gaba);
-        }
+        step_kernel(Simd::detected(), self, spikes);
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -247,6 +200,61 @@ impl NeuronKind for Adex {
         refractory_steps: "steps", "remaining refractory steps (V held at E_L)" => refractory,
         g_exc: "g_L", "AMPA conductance" => g.e,
         g_inh: "g_L", "GABA conductance" => g.i,
+    }
+}
+
+simd_kernel! {
+    /// The body of [`NeuronKind::step`] for `Adex`, compiled per SIMD level (identical results).
+    fn step_kernel(pop: &mut Adex, spikes: &mut Vec<u32>) {
+        let p = &pop.params;
+        let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
+        let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
+        let (v_min, v_max, v_spike, v_reset) =
+            (p.v_min_mv as f32, p.v_max_mv as f32, p.v_spike_mv as f32, p.v_reset_mv as f32);
+        let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
+        let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
+        let n = pop.v.len();
+        let (v, w, g_e, g_i, refractory) =
+            (&mut pop.v[..n], &mut pop.w[..n], &mut pop.g.e[..n], &mut pop.g.i[..n], &mut pop.refractory[..n]);
+        let dt_tau_m = pop.dt_tau_m;
+        // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
+        let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
+            let v = v + dt_tau_m * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
+            v.clamp(v_min, v_max)
+        };
+        match pop.exp_kind {
+            ExpKind::Fast => {
+                for i in 0..n {
+                    v[i] = membrane(v[i], fast_exp((v[i] - v_t) / d_t), g_e[i], g_i[i], w[i]);
+                }
+            }
+            ExpKind::Exact => {
+                for i in 0..n {
+                    v[i] = membrane(v[i], ((v[i] - v_t) / d_t).exp(), g_e[i], g_i[i], w[i]);
+                }
+            }
+        }
+        // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at E_L
+        //    (not V_reset, P5).
+        for i in 0..n {
+            if refractory[i] == 0 {
+                if v[i] > v_spike {
+                    spikes.push(i as u32);
+                    v[i] = v_reset;
+                    w[i] += b_over_gl;
+                    refractory[i] = pop.ref_steps;
+                }
+            } else {
+                refractory[i] -= 1;
+                v[i] = e_l;
+            }
+        }
+        // 4. Adaptation with the new V; 5. conductances decay.
+        for i in 0..n {
+            w[i] += pop.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
+            g_e[i] = decay(g_e[i], pop.decay_ampa);
+            g_i[i] = decay(g_i[i], pop.decay_gaba);
+        }
     }
 }
 
@@ -319,5 +327,42 @@ mod tests {
         a.step(&mut s);
         assert!(a.v[0] != -70.0, "free again");
         assert_eq!(s.len(), 1);
+    }
+
+    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
+    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
+        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
+    }
+
+    #[test]
+    fn every_simd_level_gives_bit_identical_state() {
+        for exp_kind in [ExpKind::Fast, ExpKind::Exact] {
+            let run = |level: Simd| {
+                let mut a = Adex::new(300, AdexParams::default(), exp_kind, InitialVoltage::at(-70.0), 0.1, 1, 0);
+                for i in 0..300 {
+                    a.v[i] = spread(i, 1, -75.0, -45.0);
+                }
+                let mut out = vec![];
+                for k in 0..600 {
+                    if k % 5 == 0 {
+                        for i in 0..300 {
+                            a.g.e[i] += spread(i, 10 + k, 0.0, 0.5);
+                            a.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
+                        }
+                    }
+                    let mut spikes = vec![];
+                    step_kernel(level, &mut a, &mut spikes);
+                    out.push(spikes);
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                (out, [&a.v, &a.w, &a.g.e, &a.g.i].map(|v| bits(v)), a.refractory.clone())
+            };
+            let base = run(Simd::Baseline);
+            assert!(base.0.iter().map(Vec::len).sum::<usize>() > 100, "the run must spike");
+            for level in Simd::available() {
+                assert!(run(level) == base, "{exp_kind:?}: {level:?} differs from the baseline");
+            }
+        }
     }
 }

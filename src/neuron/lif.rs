@@ -6,9 +6,10 @@
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
-use crate::fastmath::decay;
+use crate::fastmath::{decay, Simd};
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
+use crate::simd_kernel;
 use rand_distr::{Distribution, Normal};
 
 param_table! {
@@ -113,26 +114,7 @@ impl NeuronKind for Lif {
     /// Evolve phase: the membrane update of every neuron (branch-free, SIMD), then threshold,
     /// reset and refractoriness.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        let p = &self.params;
-        let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
-        let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
-        let n = self.v.len();
-        let (v, g_e, g_i, refr) = (&mut self.v[..n], &mut self.g.e[..n], &mut self.g.i[..n], &mut self.refractory[..n]);
-        for i in 0..n {
-            v[i] += self.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
-            g_e[i] = decay(g_e[i], self.decay_ampa);
-            g_i[i] = decay(g_i[i], self.decay_gaba);
-        }
-        for i in 0..n {
-            if refr[i] > 0 {
-                refr[i] -= 1;
-                v[i] = v_reset;
-            } else if v[i] > v_th {
-                spikes.push(i as u32);
-                v[i] = v_reset;
-                refr[i] = self.ref_steps;
-            }
-        }
+        step_kernel(Simd::detected(), self, spikes);
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -156,6 +138,32 @@ impl NeuronKind for Lif {
         refractory_steps: "steps", "remaining refractory steps (V held at V_reset)" => refractory,
         g_exc: "g_L", "AMPA conductance" => g.e,
         g_inh: "g_L", "GABA conductance" => g.i,
+    }
+}
+
+simd_kernel! {
+    /// The body of [`NeuronKind::step`] for `Lif`, compiled per SIMD level (identical results).
+    fn step_kernel(pop: &mut Lif, spikes: &mut Vec<u32>) {
+        let p = &pop.params;
+        let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
+        let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
+        let n = pop.v.len();
+        let (v, g_e, g_i, refr) = (&mut pop.v[..n], &mut pop.g.e[..n], &mut pop.g.i[..n], &mut pop.refractory[..n]);
+        for i in 0..n {
+            v[i] += pop.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
+            g_e[i] = decay(g_e[i], pop.decay_ampa);
+            g_i[i] = decay(g_i[i], pop.decay_gaba);
+        }
+        for i in 0..n {
+            if refr[i] > 0 {
+                refr[i] -= 1;
+                v[i] = v_reset;
+            } else if v[i] > v_th {
+                spikes.push(i as u32);
+                v[i] = v_reset;
+                refr[i] = pop.ref_steps;
+            }
+        }
     }
 }
 
@@ -190,6 +198,49 @@ mod tests {
             }
             let isi_ms = (times[times.len() - 1] - times[1]) as f64 * 0.1 / (times.len() - 2) as f64;
             assert!((1000.0 / isi_ms - expect).abs() < 0.03 * expect, "{i_pa} pA: {} Hz vs {expect}", 1000.0 / isi_ms);
+        }
+    }
+
+    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
+    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
+        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
+    }
+
+    #[test]
+    fn every_simd_level_gives_bit_identical_state() {
+        let run = |level: Simd| {
+            let mut l = Lif::new(
+                300,
+                LifParams::default(),
+                InitialVoltage::at(-60.0),
+                InitialConductances::default(),
+                0.1,
+                1,
+                0,
+            );
+            for i in 0..300 {
+                l.v[i] = spread(i, 1, -65.0, -48.0);
+            }
+            let mut out = vec![];
+            for k in 0..600 {
+                if k % 5 == 0 {
+                    for i in 0..300 {
+                        l.g.e[i] += spread(i, 10 + k, 0.0, 0.5);
+                        l.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
+                    }
+                }
+                let mut spikes = vec![];
+                step_kernel(level, &mut l, &mut spikes);
+                out.push(spikes);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            (out, [&l.v, &l.g.e, &l.g.i].map(|v| bits(v)), l.refractory.clone())
+        };
+        let base = run(Simd::Baseline);
+        assert!(base.0.iter().map(Vec::len).sum::<usize>() > 100, "the run must spike");
+        for level in Simd::available() {
+            assert!(run(level) == base, "{level:?} differs from the baseline");
         }
     }
 }

@@ -71,7 +71,14 @@ pub enum Current<'a> {
 impl Current<'_> {
     /// Device phase (spec 0.2 step 3, the reference's `CurrentInjector`): V += (dt / C) I.
     pub fn add_to(self, v: &mut [f32], dt_over_c: f32) {
-        match self {
+        add_current(crate::fastmath::Simd::detected(), self, v, dt_over_c);
+    }
+}
+
+crate::simd_kernel! {
+    /// The body of [`Current::add_to`], compiled per SIMD level (identical results).
+    fn add_current(current: Current<'_>, v: &mut [f32], dt_over_c: f32) {
+        match current {
             Current::Uniform(i) => {
                 let dv = dt_over_c * i;
                 v.iter_mut().for_each(|x| *x += dv);

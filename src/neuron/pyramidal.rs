@@ -16,8 +16,9 @@
 //! (pA/pF = mV/ms, nS x mV = pA).
 
 use super::{Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
-use crate::fastmath::{decay, sigmoid_f32};
+use crate::fastmath::{decay, sigmoid_f32, Simd};
 use crate::param_table;
+use crate::simd_kernel;
 
 param_table! {
     /// Parameters of the pyramidal neuron, reference values from spec 1.2 (`NaudGroup::init`).
@@ -196,8 +197,45 @@ impl NeuronKind for Pyramidal {
     /// data-dependent branches so that it compiles to SIMD, then the threshold check and reset
     /// (step 10). Step 10 only reads the state that steps 1-9 wrote, so the split changes nothing.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        let p = &self.params;
-        let d = &self.d;
+        step_kernel(Simd::detected(), self, spikes);
+    }
+
+    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
+        Some(self.g.get_mut(c, r))
+    }
+
+    fn accepts_current(&self, _c: Compartment) -> bool {
+        true
+    }
+
+    /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
+    /// compartment.
+    fn inject(&mut self, c: Compartment, current: Current) {
+        match c {
+            Compartment::Soma => current.add_to(&mut self.v_s, self.d.dt_c_s),
+            Compartment::Dendrite => current.add_to(&mut self.v_d, self.d.dt_c_d),
+        }
+    }
+
+    recordables! {
+        V_s: "mV", "somatic membrane potential" => v_s,
+        V_d: "mV", "dendritic membrane potential" => v_d,
+        w_s: "1", "somatic adaptation, a spike-count trace (the current is b w_s, pA)" => w_s,
+        w_d: "mV", "dendritic adaptation (the current is a_wd w_d, pA)" => w_d,
+        threshold: "mV", "moving spike threshold theta" => thr,
+        bap_steps: "steps", "remaining steps of the back-propagating action potential box" => bap,
+        g_exc_soma: "g_L", "somatic AMPA conductance" => g.e_s,
+        g_inh_soma: "g_L", "somatic GABA conductance" => g.i_s,
+        g_exc_dend: "g_L", "dendritic AMPA conductance" => g.e_d,
+        g_inh_dend: "g_L", "dendritic GABA conductance" => g.i_d,
+    }
+}
+
+simd_kernel! {
+    /// The body of [`NeuronKind::step`] for `Pyramidal`, compiled per SIMD level (identical results).
+    fn step_kernel(pop: &mut Pyramidal, spikes: &mut Vec<u32>) {
+        let p = &pop.params;
+        let d = &pop.d;
         let e_l = p.e_l_mv as f32;
         let e_e = p.e_exc_mv as f32;
         let e_i = p.e_inh_mv as f32;
@@ -209,11 +247,11 @@ impl NeuronKind for Pyramidal {
         let a_wd = p.a_wd_ns as f32;
         let e_thr = p.e_thr_mv as f32;
         // 1 for the reference's somatic driving force of dendritic synapses (P1), 0 for V_d.
-        let soma_force = if self.driving_force == DendriticDrivingForce::Soma { 1.0f32 } else { 0.0 };
-        let n = self.v_s.len();
-        let (v_s, v_d, w_s, w_d) = (&mut self.v_s[..n], &mut self.v_d[..n], &mut self.w_s[..n], &mut self.w_d[..n]);
-        let (thr, bap) = (&mut self.thr[..n], &mut self.bap[..n]);
-        let g = &mut self.g;
+        let soma_force = if pop.driving_force == DendriticDrivingForce::Soma { 1.0f32 } else { 0.0 };
+        let n = pop.v_s.len();
+        let (v_s, v_d, w_s, w_d) = (&mut pop.v_s[..n], &mut pop.v_d[..n], &mut pop.w_s[..n], &mut pop.w_d[..n]);
+        let (thr, bap) = (&mut pop.thr[..n], &mut pop.bap[..n]);
+        let g = &mut pop.g;
         let (g_e_s, g_i_s, g_e_d, g_i_d) = (&mut g.e_s[..n], &mut g.i_s[..n], &mut g.e_d[..n], &mut g.i_d[..n]);
         for i in 0..n {
             let vs = v_s[i];
@@ -248,46 +286,27 @@ impl NeuronKind for Pyramidal {
             v_d[i] = vd_new;
         }
         // 10. Threshold crossing, then reset: V_s <- V_reset, theta += 2 mV, w_s += 1, bAP box on.
+        //     Blocks of 16 neurons are first tested with one branch-free (SIMD) comparison; only
+        //     a block holding a crossing is walked neuron by neuron, in increasing order.
         let (v_reset, delta_thr) = (p.v_reset_mv as f32, p.delta_thr_mv as f32);
-        for i in 0..n {
-            if v_s[i] > thr[i] {
-                spikes.push(i as u32);
-                v_s[i] = v_reset;
-                thr[i] += delta_thr;
-                w_s[i] += 1.0;
-                bap[i] = d.bap_steps;
+        const BLOCK: usize = 16;
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            let crossed = v_s[start..end].iter().zip(&thr[start..end]).fold(false, |any, (v, t)| any | (v > t));
+            if crossed {
+                for i in start..end {
+                    if v_s[i] > thr[i] {
+                        spikes.push(i as u32);
+                        v_s[i] = v_reset;
+                        thr[i] += delta_thr;
+                        w_s[i] += 1.0;
+                        bap[i] = d.bap_steps;
+                    }
+                }
             }
+            start = end;
         }
-    }
-
-    fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
-        Some(self.g.get_mut(c, r))
-    }
-
-    fn accepts_current(&self, _c: Compartment) -> bool {
-        true
-    }
-
-    /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
-    /// compartment.
-    fn inject(&mut self, c: Compartment, current: Current) {
-        match c {
-            Compartment::Soma => current.add_to(&mut self.v_s, self.d.dt_c_s),
-            Compartment::Dendrite => current.add_to(&mut self.v_d, self.d.dt_c_d),
-        }
-    }
-
-    recordables! {
-        V_s: "mV", "somatic membrane potential" => v_s,
-        V_d: "mV", "dendritic membrane potential" => v_d,
-        w_s: "1", "somatic adaptation, a spike-count trace (the current is b w_s, pA)" => w_s,
-        w_d: "mV", "dendritic adaptation (the current is a_wd w_d, pA)" => w_d,
-        threshold: "mV", "moving spike threshold theta" => thr,
-        bap_steps: "steps", "remaining steps of the back-propagating action potential box" => bap,
-        g_exc_soma: "g_L", "somatic AMPA conductance" => g.e_s,
-        g_inh_soma: "g_L", "somatic GABA conductance" => g.i_s,
-        g_exc_dend: "g_L", "dendritic AMPA conductance" => g.e_d,
-        g_inh_dend: "g_L", "dendritic GABA conductance" => g.i_d,
     }
 }
 
@@ -481,5 +500,55 @@ mod tests {
             assert_close(&p, &s, 1e-2, &format!("step {k}"));
         }
         assert!(n_spikes >= 3, "the trajectory must exercise spikes ({n_spikes})");
+    }
+
+    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
+    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
+        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
+    }
+
+    #[test]
+    fn every_simd_level_gives_bit_identical_state() {
+        // 300 neurons (not a multiple of 8: the vector tails run too) from spread-out states,
+        // kicked every 7 steps so that they spike and burst, 600 steps per level.
+        let run = |level: Simd| {
+            let mut p = Pyramidal::new(
+                300,
+                PyramidalParams::default(),
+                DendriticDrivingForce::Soma,
+                InitialVoltage::at(-70.0),
+                0.1,
+                1,
+                0,
+            );
+            for i in 0..300 {
+                p.v_s[i] = spread(i, 1, -75.0, -45.0);
+                p.v_d[i] = spread(i, 2, -75.0, -20.0);
+            }
+            let mut out = vec![];
+            for k in 0..600 {
+                if k % 7 == 0 {
+                    for i in 0..300 {
+                        p.g.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
+                        p.g.e_d[i] += spread(i, 20 + k, 0.0, 0.8);
+                        p.g.i_s[i] += spread(i, 30 + k, 0.0, 0.2);
+                        p.g.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
+                    }
+                }
+                let mut spikes = vec![];
+                step_kernel(level, &mut p, &mut spikes);
+                out.push(spikes);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let state =
+                [&p.v_s, &p.v_d, &p.w_s, &p.w_d, &p.thr, &p.g.e_s, &p.g.i_s, &p.g.e_d, &p.g.i_d].map(|v| bits(v));
+            (out, state, p.bap.clone())
+        };
+        let base = run(Simd::Baseline);
+        assert!(base.0.iter().map(Vec::len).sum::<usize>() > 300, "the run must spike");
+        for level in Simd::available() {
+            assert!(run(level) == base, "{level:?} differs from the baseline");
+        }
     }
 }

@@ -97,6 +97,13 @@ pub struct Projection {
     /// Spikes selected at emission (classified, STP release computed), one list per step in a
     /// ring of delay + 1; empty for plain projections, which read the source's delay buffer.
     queue: Vec<Vec<Queued>>,
+    /// Size of the target population: every entry of `csr.targets` is below it (checked in
+    /// [`Projection::new`]; the CSR cannot change afterwards), which lets delivery index the
+    /// target's conductances without bounds checks.
+    n_post: usize,
+    /// The CSR is one-to-one (row i holds target i only): delivery then adds to g[i] directly,
+    /// the same additions in the same order without the row lookups (Poisson drives).
+    identity: bool,
 }
 
 impl Projection {
@@ -111,6 +118,13 @@ impl Projection {
         post: &mut Estimates,
     ) -> Result<Self, CombinationError> {
         cfg.validate()?;
+        // The proof behind the unchecked indexing of `scatter_shared` and `scatter_each` (a max,
+        // which vectorises: the wiring itself never draws a target outside the population).
+        assert!(
+            csr.targets.iter().copied().max().is_none_or(|j| (j as usize) < n_post),
+            "projection {}: a target index is not below the target population's size {n_post}",
+            cfg.name
+        );
         let stp = cfg.stp.map(|p| Stp::new(n_pre, p, dt_ms));
         let transmission = Transmission::new(cfg.transmit, cfg.plasticity.is_some(), n_pre, cfg.trace_delay, dt_ms);
         let plain = stp.is_none() && !transmission.classifies();
@@ -124,7 +138,10 @@ impl Projection {
             .plasticity
             .clone()
             .map(|p| Plasticity::new(p, &csr.row_start, &csr.targets, n_post, post, dt_ms, cfg.plasticity_on));
-        Ok(Projection { cfg, csr, transmission, stp, weights, plasticity, queue })
+        let identity = csr.targets.len() == n_pre
+            && csr.row_start.iter().enumerate().all(|(i, &r)| r == i)
+            && csr.targets.iter().enumerate().all(|(i, &j)| j as usize == i);
+        Ok(Projection { cfg, csr, transmission, stp, weights, plasticity, queue, n_post, identity })
     }
 
     /// The projection's settings.
@@ -209,8 +226,33 @@ impl Projection {
     /// after every population's integration of this step (the conductance first moves V at the
     /// next step, spec 0.3). Returns the synaptic events delivered.
     pub fn deliver(&mut self, step: u64, now: &[u32], delayed: &[u32], g: &mut [f32]) -> u64 {
+        // With the check of `new`, every target indexes `g`: the scatters rely on it.
+        assert!(
+            g.len() >= self.n_post,
+            "projection {}: {} conductances for {} targets",
+            self.cfg.name,
+            g.len(),
+            self.n_post
+        );
         let csr = &self.csr;
         if self.queue.is_empty() {
+            if self.identity {
+                // Row i is [i]: g[i] += w (or w_i), spike by spike as the general path.
+                match &self.weights {
+                    Weights::Shared { weight, scale } => {
+                        let w = weight * scale;
+                        for &i in delayed {
+                            g[i as usize] += w;
+                        }
+                    }
+                    Weights::PerSynapse(w) => {
+                        for &i in delayed {
+                            g[i as usize] += w[i as usize];
+                        }
+                    }
+                }
+                return delayed.len() as u64;
+            }
             return match &self.weights {
                 Weights::Shared { weight, scale } => {
                     scatter_shared(csr, delayed.iter().map(|&i| (i, 1.0)), weight * scale, false, g)
@@ -311,7 +353,8 @@ impl Projection {
 }
 
 /// Adds `w * release` (or `w` when `with_release` is false, which keeps the reference's sums
-/// exact) to g of every target of each spike; returns the synaptic events.
+/// exact) to g of every target of each spike; returns the synaptic events. Every target of `csr`
+/// must be below `g.len()` ([`Projection::new`] and [`Projection::deliver`] check it).
 #[inline]
 fn scatter_shared(
     csr: &Csr,
@@ -326,7 +369,9 @@ fn scatter_shared(
         n += row.len() as u64;
         let wr = if with_release { w * release } else { w };
         for &j in row {
-            g[j as usize] += wr;
+            debug_assert!((j as usize) < g.len());
+            // SAFETY: every target is below n_post <= g.len() (Projection::new, deliver).
+            unsafe { *g.get_unchecked_mut(j as usize) += wr };
         }
     }
     n
@@ -345,13 +390,18 @@ fn scatter_each(
     for (i, release) in spikes {
         let range = csr.row_start[i as usize]..csr.row_start[i as usize + 1];
         n += range.len() as u64;
+        let (targets, w) = (&csr.targets[range.clone()], &w[range]);
         if with_release {
-            for s in range {
-                g[csr.targets[s] as usize] += w[s] * release;
+            for (&j, &w) in targets.iter().zip(w) {
+                debug_assert!((j as usize) < g.len());
+                // SAFETY: every target is below n_post <= g.len() (Projection::new, deliver).
+                unsafe { *g.get_unchecked_mut(j as usize) += w * release };
             }
         } else {
-            for s in range {
-                g[csr.targets[s] as usize] += w[s];
+            for (&j, &w) in targets.iter().zip(w) {
+                debug_assert!((j as usize) < g.len());
+                // SAFETY: as above.
+                unsafe { *g.get_unchecked_mut(j as usize) += w };
             }
         }
     }
