@@ -129,7 +129,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), BenchError> {
     for name in names {
         match model_path(args, name) {
             Some(path) => bench_spiking(args, name, &path)?,
-            None => crate::rate::cli::bench_mnist_epoch(&args.data, &args.threads, false)?,
+            None => crate::rate::cli::bench_mnist_epoch(&args.data, &args.threads, args.runs, false)?,
         }
     }
     Ok(())
@@ -380,7 +380,7 @@ fn child(args: &BenchArgs, mode: ChildMode) -> Result<(), BenchError> {
 }
 
 /// Peak resident set size of this process (VmHWM), KiB; 0 where /proc is not available.
-fn peak_rss_kib() -> u64 {
+pub fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -115,7 +115,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                     summary.t_ms,
                     summary.wall_s,
                     summary.wall_s / (summary.t_ms * 1e-3).max(1e-12),
-                    Bytes(peak_rss_mib() * 1024.0 * 1024.0),
+                    Bytes(burstsim::bench::peak_rss_kib() as f64 * 1024.0),
                     Bytes(estimated),
                     if summary.complete { "" } else { ", interrupted" }
                 );
@@ -227,14 +227,4 @@ fn check_summary(m: &model::Model) -> String {
         s += &format!("  {}. {:<9} {}\n", i + 1, ph.name(), ph.what());
     }
     s
-}
-
-/// Peak resident set size of this process (VmHWM), MiB; 0 where /proc is not available.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
