@@ -96,7 +96,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             if let Some(t) = threads {
                 check_threads(t)?;
             }
-            let limit = Limit::new(max_memory);
+            let limit = Limit::new(max_memory).with_threads(threads);
             let m = model::load_limited(&path, &Overrides { seed, duration_ms }, &limit)?;
             let estimated = m.memory.total(threads.or(m.threads).unwrap_or(1));
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.

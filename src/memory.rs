@@ -72,20 +72,28 @@ pub struct Limit {
     pub bytes: Option<u64>,
     /// True when it came from `--max-memory`.
     pub explicit: bool,
+    /// The worker threads the run will use when given on the command line (`--threads`), which
+    /// the estimate counts instead of the model file's `threads`.
+    pub threads: Option<usize>,
 }
 
 impl Limit {
     /// `--max-memory` if given, else the machine's available memory.
     pub fn new(max_memory: Option<u64>) -> Limit {
         match max_memory {
-            Some(b) => Limit { bytes: Some(b), explicit: true },
-            None => Limit { bytes: available(), explicit: false },
+            Some(b) => Limit { bytes: Some(b), explicit: true, threads: None },
+            None => Limit { bytes: available(), explicit: false, threads: None },
         }
+    }
+
+    /// The same limit for a run of `threads` worker threads (`--threads`).
+    pub fn with_threads(self, threads: Option<usize>) -> Limit {
+        Limit { threads, ..self }
     }
 
     /// No limit (tests, library use).
     pub fn none() -> Limit {
-        Limit { bytes: None, explicit: false }
+        Limit { bytes: None, explicit: false, threads: None }
     }
 
     /// Ok when `estimate` bytes fit; otherwise the message of the refusal, which gives the
@@ -127,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_refusal_gives_estimate_and_limit() {
-        let l = Limit { bytes: Some(1 << 30), explicit: true };
+        let l = Limit { bytes: Some(1 << 30), explicit: true, threads: None };
         assert!(l.check((1u64 << 30) as f64, "m").is_ok());
         let e = l.check(3.0 * (1u64 << 30) as f64, "model file m.toml").unwrap_err();
         assert!(

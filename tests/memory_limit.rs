@@ -153,3 +153,28 @@ fn the_estimate_is_within_a_quarter_of_the_peak() {
         }
     }
 }
+
+/// The estimate counts the threads the run will use: `--threads` when given (each worker holds
+/// its stack and buffers), not the model file's count.
+#[test]
+fn the_limit_counts_the_threads_given_on_the_command_line() {
+    let file = model("threads.toml", 0.1, 1000, "");
+    let f = file.to_string_lossy().into_owned();
+    let check = bin().args(["check", &f]).output().unwrap();
+    let text = String::from_utf8_lossy(&check.stdout).into_owned();
+    let mib: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("estimated memory: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no estimate in:\n{text}"));
+    // 2 MiB above the one-thread estimate: one thread fits, 1000 threads (~256 KiB each) do not
+    let limit = format!("{}K", ((mib + 2.0) * 1024.0) as u64);
+    let out_file = tmp("threads.h5").to_string_lossy().into_owned();
+    let args = ["run", &f, "--max-memory", &limit, "--threads", "1", "--quiet", "--force", "--out", &out_file];
+    let one = bin().args(args).output().unwrap();
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    assert_refused(
+        &["run", &f, "--max-memory", &limit, "--threads", "1000", "--quiet", "--force", "--out", &out_file],
+        &file,
+        "MiB",
+    );
+}

@@ -370,7 +370,12 @@ mod tests {
         let e = estimate(&raw, 0.1);
         // 1e12 synapses x (4 target + 4 weight + 8 by-post) B.
         assert!(e.network_bytes() > 16e12 && e.total(1).is_finite(), "{e:?}");
-        let refused = refuse_above(&e, &crate::memory::Limit { bytes: Some(1 << 40), explicit: true }, 1, "m.toml");
+        let refused = refuse_above(
+            &e,
+            &crate::memory::Limit { bytes: Some(1 << 40), explicit: true, threads: None },
+            1,
+            "m.toml",
+        );
         let msg = refused.unwrap_err().to_string();
         assert!(msg.starts_with("m.toml: ") && msg.contains("TiB") && msg.contains("projection 0 (a -> a)"), "{msg}");
     }

@@ -167,7 +167,8 @@ pub fn build(
     };
     let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed), n_steps, warnings: Default::default() };
     let memory = memory::estimate(&raw, dt);
-    memory::refuse_above(&memory, limit, threads.unwrap_or(1), file)?;
+    // the threads of the run: `--threads` when given, else the file's
+    memory::refuse_above(&memory, limit, limit.threads.or(threads).unwrap_or(1), file)?;
 
     let mut parts = Parts {
         net: NetworkBuilder::new(dt, sim.seed, burst_rule),
