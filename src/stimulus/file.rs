@@ -78,6 +78,8 @@ fn rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, StimulusError
 
 fn numeric_rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, StimulusError> {
     let mut out = Vec::new();
+    let mut header = false;
+    let mut second_header: Option<(usize, String)> = None;
     for (k, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -87,7 +89,12 @@ fn numeric_rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, Stimu
         let nums: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         match nums {
             Ok(v) if v.iter().all(|x| x.is_finite()) => out.push((k + 1, v)),
-            _ if out.is_empty() && fields.iter().all(|f| f.parse::<f64>().is_err()) => {} // header
+            // one header line; a second text line would be data lost without a word
+            _ if out.is_empty() && !header && fields.iter().all(|f| f.parse::<f64>().is_err()) => header = true,
+            _ if out.is_empty() && header => {
+                // refused below once numbers follow (a file of text only has its own message)
+                second_header.get_or_insert((k + 1, line.to_string()));
+            }
             _ => {
                 return Err(StimulusError {
                     file: path.display().to_string(),
@@ -96,6 +103,16 @@ fn numeric_rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, Stimu
                 })
             }
         }
+    }
+    if let (Some((k, line)), false) = (second_header, out.is_empty()) {
+        return Err(StimulusError {
+            file: path.display().to_string(),
+            line: format!(", line {k}"),
+            message: format!(
+                "`{line}`: expected comma-separated finite numbers (only the first line may be a header; write \
+                 further notes as # comments)"
+            ),
+        });
     }
     Ok(out)
 }
@@ -200,6 +217,12 @@ mod tests {
         let (_d, p) = write("1\n2\n3\n");
         assert_eq!(read_per_neuron(&p, 3).unwrap(), vec![1.0, 2.0, 3.0]);
         assert!(read_per_neuron(&p, 4).unwrap_err().to_string().contains("3 values: expected one per neuron"));
+        // one header line is skipped; a second one before the data is not silently dropped
+        let (_d, p) = write("t_ms, i_pa\n0, 1\n");
+        assert!(read_piecewise(&p, None).is_ok());
+        let (_d, p) = write("t_ms, i_pa\nramp\n0, 1\n");
+        let e = read_piecewise(&p, None).unwrap_err().to_string();
+        assert!(e.contains("s.csv, line 2") && e.contains("only the first line may be a header"), "{e}");
     }
 
     #[test]
