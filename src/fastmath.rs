@@ -115,6 +115,55 @@ macro_rules! simd_kernel {
     };
 }
 
+/// What the tests comparing the SIMD levels of a kernel share: deterministic inputs, state as
+/// bits, and the comparison of every level with the baseline.
+#[cfg(test)]
+pub(crate) mod level_tests {
+    use super::Simd;
+
+    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
+    pub fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
+        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
+    }
+
+    /// The bit patterns of a state vector (so that NaNs and signed zeros compare too).
+    pub fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// `steps` steps of a population kernel (`step`), with `kick(pop, k)` before every
+    /// `every`-th step: the spikes of each step.
+    pub fn drive<P>(
+        pop: &mut P,
+        steps: u64,
+        every: u64,
+        mut kick: impl FnMut(&mut P, u64),
+        mut step: impl FnMut(&mut P, &mut Vec<u32>),
+    ) -> Vec<Vec<u32>> {
+        let mut out = vec![];
+        for k in 0..steps {
+            if k % every == 0 {
+                kick(pop, k);
+            }
+            let mut spikes = vec![];
+            step(pop, &mut spikes);
+            out.push(spikes);
+        }
+        out
+    }
+
+    /// Runs `run` at the baseline and at every other level this CPU has, asserting that each
+    /// gives the baseline's result; returns it.
+    pub fn assert_levels_agree<T: PartialEq>(what: &str, run: impl Fn(Simd) -> T) -> T {
+        let base = run(Simd::Baseline);
+        for level in Simd::available() {
+            assert!(run(level) == base, "{what}: {level:?} differs from the baseline");
+        }
+        base
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

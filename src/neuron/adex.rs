@@ -261,6 +261,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fastmath::level_tests::{assert_levels_agree, bits, drive, spread};
 
     fn rate(params: AdexParams, current_pa: f32, ms: f64) -> (f64, Adex) {
         let mut a = Adex::new(1, params, ExpKind::Fast, InitialVoltage::at(-70.0), 0.1, 1, 0);
@@ -329,12 +330,6 @@ mod tests {
         assert_eq!(s.len(), 1);
     }
 
-    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
-    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
-        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
-    }
-
     #[test]
     fn every_simd_level_gives_bit_identical_state() {
         for exp_kind in [ExpKind::Fast, ExpKind::Exact] {
@@ -343,26 +338,22 @@ mod tests {
                 for i in 0..300 {
                     a.v[i] = spread(i, 1, -75.0, -45.0);
                 }
-                let mut out = vec![];
-                for k in 0..600 {
-                    if k % 5 == 0 {
+                let out = drive(
+                    &mut a,
+                    600,
+                    5,
+                    |a, k| {
                         for i in 0..300 {
                             a.g.e[i] += spread(i, 10 + k, 0.0, 0.5);
                             a.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
                         }
-                    }
-                    let mut spikes = vec![];
-                    step_kernel(level, &mut a, &mut spikes);
-                    out.push(spikes);
-                }
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    },
+                    |a, spikes| step_kernel(level, a, spikes),
+                );
                 (out, [&a.v, &a.w, &a.g.e, &a.g.i].map(|v| bits(v)), a.refractory.clone())
             };
-            let base = run(Simd::Baseline);
+            let base = assert_levels_agree(&format!("adex {exp_kind:?}"), run);
             assert!(base.0.iter().map(Vec::len).sum::<usize>() > 100, "the run must spike");
-            for level in Simd::available() {
-                assert!(run(level) == base, "{exp_kind:?}: {level:?} differs from the baseline");
-            }
         }
     }
 }

@@ -170,6 +170,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fastmath::level_tests::{assert_levels_agree, bits, drive, spread};
 
     /// Noiseless f-I curve: the rheobase is g_L (V_th - E_L) = 10 nS x 10 mV = 100 pA; above it the
     /// interspike interval is t_ref + tau_m ln(I / (I - 100 pA)) (exact for the continuous model;
@@ -201,12 +202,6 @@ mod tests {
         }
     }
 
-    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
-    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
-        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
-    }
-
     #[test]
     fn every_simd_level_gives_bit_identical_state() {
         let run = |level: Simd| {
@@ -222,25 +217,21 @@ mod tests {
             for i in 0..300 {
                 l.v[i] = spread(i, 1, -65.0, -48.0);
             }
-            let mut out = vec![];
-            for k in 0..600 {
-                if k % 5 == 0 {
+            let out = drive(
+                &mut l,
+                600,
+                5,
+                |l, k| {
                     for i in 0..300 {
                         l.g.e[i] += spread(i, 10 + k, 0.0, 0.5);
                         l.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
                     }
-                }
-                let mut spikes = vec![];
-                step_kernel(level, &mut l, &mut spikes);
-                out.push(spikes);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                },
+                |l, spikes| step_kernel(level, l, spikes),
+            );
             (out, [&l.v, &l.g.e, &l.g.i].map(|v| bits(v)), l.refractory.clone())
         };
-        let base = run(Simd::Baseline);
+        let base = assert_levels_agree("lif", run);
         assert!(base.0.iter().map(Vec::len).sum::<usize>() > 100, "the run must spike");
-        for level in Simd::available() {
-            assert!(run(level) == base, "{level:?} differs from the baseline");
-        }
     }
 }

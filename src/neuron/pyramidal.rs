@@ -316,6 +316,7 @@ mod tests {
     //! (V, s, A, F) and f64, as the reference code stores its constants, so it checks our unit
     //! conversions as well as the order of the update.
     use super::*;
+    use crate::fastmath::level_tests::{assert_levels_agree, bits, drive, spread};
 
     /// Spec 1.4, one step, SI units, f64. State: (vs, vd, ws, wd, thr, gEs, gIs, gEd, gId, c).
     #[derive(Clone, Copy, Debug)]
@@ -502,12 +503,6 @@ mod tests {
         assert!(n_spikes >= 3, "the trajectory must exercise spikes ({n_spikes})");
     }
 
-    /// A deterministic spread of values in [lo, hi) for neuron `i` and variable `k`.
-    fn spread(i: usize, k: u64, lo: f32, hi: f32) -> f32 {
-        let h = (i as u64 ^ (k << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        lo + (hi - lo) * (h as f32 / (1u64 << 24) as f32)
-    }
-
     #[test]
     fn every_simd_level_gives_bit_identical_state() {
         // 300 neurons (not a multiple of 8: the vector tails run too) from spread-out states,
@@ -526,29 +521,25 @@ mod tests {
                 p.v_s[i] = spread(i, 1, -75.0, -45.0);
                 p.v_d[i] = spread(i, 2, -75.0, -20.0);
             }
-            let mut out = vec![];
-            for k in 0..600 {
-                if k % 7 == 0 {
+            let out = drive(
+                &mut p,
+                600,
+                7,
+                |p, k| {
                     for i in 0..300 {
                         p.g.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
                         p.g.e_d[i] += spread(i, 20 + k, 0.0, 0.8);
                         p.g.i_s[i] += spread(i, 30 + k, 0.0, 0.2);
                         p.g.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
                     }
-                }
-                let mut spikes = vec![];
-                step_kernel(level, &mut p, &mut spikes);
-                out.push(spikes);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                },
+                |p, spikes| step_kernel(level, p, spikes),
+            );
             let state =
                 [&p.v_s, &p.v_d, &p.w_s, &p.w_d, &p.thr, &p.g.e_s, &p.g.i_s, &p.g.e_d, &p.g.i_d].map(|v| bits(v));
             (out, state, p.bap.clone())
         };
-        let base = run(Simd::Baseline);
+        let base = assert_levels_agree("pyramidal", run);
         assert!(base.0.iter().map(Vec::len).sum::<usize>() > 300, "the run must spike");
-        for level in Simd::available() {
-            assert!(run(level) == base, "{level:?} differs from the baseline");
-        }
     }
 }

@@ -161,6 +161,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fastmath::level_tests::{assert_levels_agree, bits};
 
     /// Paired pulses from rest (x = 1, u = U) at a 5 ms ISI, dt = 0.1 ms: the release, 50 relax
     /// steps, the release again.
@@ -255,11 +256,8 @@ mod tests {
                 }
                 relax_kernel(level, &mut s.x, &mut s.u, s.dt_tau_d, s.dt_tau_f, s.params.u as f32);
             }
-            (s.x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), s.u.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            (bits(&s.x), bits(&s.u))
         };
-        let base = run(Simd::Baseline);
-        for level in Simd::available() {
-            assert!(run(level) == base, "{level:?} differs from the baseline");
-        }
+        assert_levels_agree("stp relaxation", run);
     }
 }
