@@ -337,7 +337,7 @@ fn child(args: &BenchArgs, mode: ChildMode) -> Result<(), BenchError> {
             let m = model::from_str(&text, &file, &stem, &Overrides::default())?;
             crate::outln!(
                 "sim_s=0 wall_s=0 syn_events=0 neuron_updates=0 peak_rss_kib={} synapses={}",
-                peak_rss_kib(),
+                crate::memory::peak_rss_kib(),
                 m.network.n_synapses()
             )?;
         }
@@ -371,22 +371,12 @@ fn child(args: &BenchArgs, mode: ChildMode) -> Result<(), BenchError> {
                 s.wall_s,
                 s.synaptic_events,
                 neurons as u64 * s.steps,
-                peak_rss_kib(),
+                crate::memory::peak_rss_kib(),
                 synapses
             )?;
         }
     }
     Ok(())
-}
-
-/// Peak resident set size of this process (VmHWM), KiB; 0 where /proc is not available.
-pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn min(v: &[f64]) -> f64 {

@@ -115,7 +115,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                     summary.t_ms,
                     summary.wall_s,
                     summary.wall_s / (summary.t_ms * 1e-3).max(1e-12),
-                    Bytes(burstsim::bench::peak_rss_kib() as f64 * 1024.0),
+                    Bytes(burstsim::memory::peak_rss_kib() as f64 * 1024.0),
                     Bytes(estimated),
                     if summary.complete { "" } else { ", interrupted" }
                 );

@@ -65,6 +65,16 @@ pub fn available() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+/// Peak resident set size of this process (VmHWM), KiB; 0 where /proc is not available.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The limit a run is held to: `--max-memory` when given, else the available memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limit {

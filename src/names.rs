@@ -78,3 +78,17 @@ pub const ATTR_T_STOP: &str = "t_stop_ms";
 pub const ATTR_WARNINGS: &str = "warnings";
 /// Root attribute: 1 when the run completed, 0 while running or after an interruption.
 pub const ATTR_COMPLETE: &str = "complete";
+
+// Buffer and chunk sizes of the file layout: the writer uses them, and the memory estimate made
+// before a model is built (`model::build::memory`) counts them.
+
+/// Values per spike buffer and per chunk of a spike dataset.
+pub const CHUNK: usize = 16 * 1024;
+
+/// Bytes of raw-data chunk cache per dataset: one chunk of a spike dataset. Every dataset is only
+/// appended to, so a written chunk is never read back; HDF5's default of 1 MiB per dataset would
+/// fill up over a run (~1 MiB of resident memory per recorded dataset).
+pub const CHUNK_CACHE_BYTES: usize = CHUNK * 8;
+
+/// Values a state monitor buffers per variable before it appends a block (rows x neurons).
+pub const STATE_BLOCK_VALUES: usize = 64 * 1024;

@@ -516,7 +516,7 @@ pub fn bench_mnist_epoch(data_dir: &Path, threads: &[usize], runs: usize, quiet:
             per_s(med),
             last[k].0,
             last[k].1,
-            crate::bench::peak_rss_kib() as f64 / 1024.0
+            crate::memory::peak_rss_kib() as f64 / 1024.0
         )?;
     }
     Ok(())

@@ -56,13 +56,7 @@ pub enum Sorting {
     by_time = 2,
 }
 
-/// Values per spike buffer and per chunk of a spike dataset (the memory estimate counts them).
-pub const CHUNK: usize = 16 * 1024;
-
-/// Bytes of raw-data chunk cache per dataset: one chunk of a spike dataset. Every dataset is only
-/// appended to, so a written chunk is never read back; HDF5's default of 1 MiB per dataset would
-/// fill up over a run (~1 MiB of resident memory per recorded dataset).
-pub const CHUNK_CACHE_BYTES: usize = CHUNK * 8;
+pub use crate::names::{CHUNK, CHUNK_CACHE_BYTES};
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// A (timestamps, node_ids) pair of extendable datasets with a write buffer.

@@ -8,5 +8,3 @@ mod state;
 
 pub use self::destination::{Destination, DestinationError};
 pub use self::hdf5::{H5Recorder, RecordError};
-/// Values per block of a state monitor (for the memory estimate).
-pub(crate) use self::state::BLOCK_VALUES as STATE_BLOCK_VALUES;

@@ -11,8 +11,7 @@ use h5::types::VarLenUnicode;
 use hdf5_metno as h5;
 use std::str::FromStr;
 
-/// Values buffered per variable before a block is appended (rows x neurons).
-pub(crate) const BLOCK_VALUES: usize = 64 * 1024;
+use crate::names::STATE_BLOCK_VALUES as BLOCK_VALUES;
 
 /// One `[[output.state]]` monitor.
 pub(super) struct StateWriter {

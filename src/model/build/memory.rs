@@ -43,7 +43,7 @@ const DETECTOR_PER_NEURON: f64 = 4.0 + 8.0 + 8.0 + 1.0;
 
 /// The HDF5 raw-data chunk cache the recorder sets per open dataset (one spike chunk); a chunk
 /// larger than that is not cached.
-const HDF5_CHUNK_CACHE: f64 = crate::record::hdf5::CHUNK_CACHE_BYTES as f64;
+const HDF5_CHUNK_CACHE: f64 = crate::names::CHUNK_CACHE_BYTES as f64;
 
 /// Bytes per neuron of a population of `kind` (its state vectors, all 4-byte values: see each
 /// kind's `recordables!` list and `neuron::tests::state_bytes_count_the_real_vectors`), and per
@@ -280,7 +280,7 @@ fn recording(
     size: &dyn Fn(Option<usize>) -> f64,
 ) -> f64 {
     let out = &raw.output;
-    let chunk = crate::record::hdf5::CHUNK as f64;
+    let chunk = crate::names::CHUNK as f64;
     let n_recorded = match &out.populations {
         Some(list) => list.len(),
         None => raw.populations.iter().filter(|p| p.kind != KindName::Poisson).count(),
@@ -289,7 +289,7 @@ fn recording(
         if out.spikes.unwrap_or(true) { 1.0 } else { 0.0 } + if out.events_bursts.unwrap_or(true) { 2.0 } else { 0.0 };
     let per_set = 2.0 * chunk * 8.0 * if out.compression.unwrap_or(false) { 3.0 } else { 2.0 };
     let mut b = n_recorded * (sets * per_set + 4.0 * 1024.0 * 8.0 * 2.0);
-    let block = crate::record::STATE_BLOCK_VALUES as f64;
+    let block = crate::names::STATE_BLOCK_VALUES as f64;
     for s in &out.state {
         let from_pop = s.population.as_deref().and_then(|n| pops.iter().find(|p| p.0 == n)).map(|p| p.2);
         let k = match &s.neurons {
