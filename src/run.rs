@@ -112,8 +112,8 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         n_steps as f64 * dt,
         &warnings,
     )?;
-    let mut counts = vec![0u64; model.output.populations.len()];
-    let mut all_counts = vec![0u64; model.network.n_populations()];
+    // spikes per population (all of them: the saturation check looks at every one)
+    let mut counts = vec![0u64; model.network.n_populations()];
     let start = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = !opts.quiet && std::io::stderr().is_terminal();
@@ -131,10 +131,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
                 break;
             }
             net.step_observed(&mut rec)?;
-            for (c, &p) in counts.iter_mut().zip(recorded) {
-                *c += net.last_spikes(p).len() as u64;
-            }
-            for (p, c) in all_counts.iter_mut().enumerate() {
+            for (p, c) in counts.iter_mut().enumerate() {
                 *c += net.last_spikes(p).len() as u64;
             }
             // Every CHECK_EVERY steps and at the last step, so short runs and the tail of a run
@@ -153,7 +150,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     let t_ms = net.steps_done() as f64 * dt;
     let complete = result.is_ok() && !stopped;
-    for w in saturated(net, &all_counts) {
+    for w in saturated(net, &counts) {
         eprintln!("warning: {w}");
         warnings.push(w);
     }
@@ -170,7 +167,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         t_ms,
         wall_s: start.elapsed().as_secs_f64(),
         complete,
-        spikes: recorded.iter().zip(&counts).map(|(&p, &c)| (net.info(p).name.clone(), c)).collect(),
+        spikes: recorded.iter().map(|&p| (net.info(p).name.clone(), counts[p])).collect(),
         synaptic_events: net.synaptic_events(),
         threads,
         timings: net.timings(),
