@@ -14,8 +14,9 @@
 
 use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
 use super::{recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
-use crate::fastmath::decay;
+use crate::fastmath::{decay, Simd};
 use crate::rng::{stream_rng, Rng, Stream};
+use crate::simd_kernel;
 use rand::RngExt as _;
 
 /// Neurons per random stream (fixed, so results do not depend on the thread count).
@@ -125,56 +126,11 @@ impl NeuronKind for BurstPoisson {
         self.v_s.len()
     }
 
-    /// Evolve phase (spec 1.7), appending spiking indices in order.
+    /// Evolve phase (spec 1.7), appending spiking indices in order. Two passes, as the Naud cell:
+    /// the branch-free subthreshold update of every neuron (SIMD), then the spike checks, which
+    /// only read what the first pass wrote, so the split changes no result.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        let p = &self.params;
-        let dt = self.dt_ms;
-        let Derived {
-            dt_tau_s, dt_tau_d, dt_c_s, dt_c_d, decay_ampa, decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr, ..
-        } = self.d;
-        let (e_l, e_e, e_i, e_thr) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32, p.e_thr_mv as f32);
-        let (b, a_wd) = (p.b_pa as f32, p.a_wd_ns as f32);
-        let (e_d, d_d) = (p.e_d_mv, p.d_d_mv);
-        let (delay_min, delay_span) = (self.timing.burst_delay_min_ms, self.timing.burst_delay_span_ms);
-        let soma_force = self.driving_force == DendriticDrivingForce::Soma;
-        for i in 0..self.v_s.len() {
-            // Counters count down at the start of the step, before the check.
-            self.refractory[i] = self.refractory[i].saturating_sub(1);
-            self.burst[i] = self.burst[i].saturating_sub(1);
-            let (vs, vd) = (self.v_s[i], self.v_d[i]);
-            let vf = if soma_force { vs } else { vd };
-            let g = &mut self.g;
-            let j_s = g.e_s[i] * (e_e - vs) + g.i_s[i] * (e_i - vs);
-            let j_d = g.e_d[i] * (e_e - vf) + g.i_d[i] * (e_i - vf);
-            g.e_s[i] = decay(g.e_s[i], decay_ampa);
-            g.e_d[i] = decay(g.e_d[i], decay_ampa);
-            g.i_s[i] = decay(g.i_s[i], decay_gaba);
-            g.i_d[i] = decay(g.i_d[i], decay_gaba);
-            let mut vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * b * self.w_s[i] + dt_tau_s * j_s;
-            let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * a_wd * self.w_d[i] + dt_tau_d * j_d;
-            self.w_s[i] = decay(self.w_s[i], decay_ws);
-            self.w_d[i] += dt_tau_wd * ((vd_new - e_l) - self.w_d[i]);
-            let mut thr = self.thr[i] + dt_tau_thr * (e_thr - self.thr[i]);
-            if vs_new > thr && self.refractory[i] == 0 {
-                spikes.push(i as u32);
-                self.refractory[i] = self.ref_steps;
-                vs_new = p.v_reset_mv as f32;
-                thr += p.delta_thr_mv as f32;
-                self.w_s[i] += 1.0;
-                let rng = &mut self.rngs[i / CHUNK];
-                let (u1, u2): (f64, f64) = (rng.random(), rng.random());
-                let p_burst = 1.0 / (1.0 + (-(vd_new as f64 - e_d) / d_d).exp());
-                if u1 < p_burst {
-                    self.burst[i] = ((delay_min + u2 * delay_span) / dt + 1e-9).floor() as u32;
-                }
-            } else if self.burst[i] == 1 {
-                spikes.push(i as u32);
-                self.refractory[i] = self.ref_steps;
-            }
-            self.v_s[i] = vs_new;
-            self.v_d[i] = vd_new;
-            self.thr[i] = thr;
-        }
+        step_kernel(Simd::detected(), self, spikes);
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -214,9 +170,89 @@ impl NeuronKind for BurstPoisson {
     }
 }
 
+simd_kernel! {
+    /// The body of [`NeuronKind::step`] for `BurstPoisson`, compiled per SIMD level (identical
+    /// results: the same operations in the same order at every level, no fused multiply-add).
+    fn step_kernel(pop: &mut BurstPoisson, spikes: &mut Vec<u32>) {
+        let p = &pop.params;
+        let dt = pop.dt_ms;
+        let Derived {
+            dt_tau_s, dt_tau_d, dt_c_s, dt_c_d, decay_ampa, decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr, ..
+        } = pop.d;
+        let (e_l, e_e, e_i, e_thr) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32, p.e_thr_mv as f32);
+        let (b, a_wd) = (p.b_pa as f32, p.a_wd_ns as f32);
+        let soma_force = pop.driving_force == DendriticDrivingForce::Soma;
+        let n = pop.v_s.len();
+        let (v_s, v_d, w_s, w_d) = (&mut pop.v_s[..n], &mut pop.v_d[..n], &mut pop.w_s[..n], &mut pop.w_d[..n]);
+        let (thr, refractory, burst) = (&mut pop.thr[..n], &mut pop.refractory[..n], &mut pop.burst[..n]);
+        let g = &mut pop.g;
+        let (g_e_s, g_i_s, g_e_d, g_i_d) = (&mut g.e_s[..n], &mut g.i_s[..n], &mut g.e_d[..n], &mut g.i_d[..n]);
+        for i in 0..n {
+            // Counters count down at the start of the step, before the checks.
+            refractory[i] = refractory[i].saturating_sub(1);
+            burst[i] = burst[i].saturating_sub(1);
+            let (vs, vd) = (v_s[i], v_d[i]);
+            let vf = if soma_force { vs } else { vd };
+            let j_s = g_e_s[i] * (e_e - vs) + g_i_s[i] * (e_i - vs);
+            let j_d = g_e_d[i] * (e_e - vf) + g_i_d[i] * (e_i - vf);
+            g_e_s[i] = decay(g_e_s[i], decay_ampa);
+            g_e_d[i] = decay(g_e_d[i], decay_ampa);
+            g_i_s[i] = decay(g_i_s[i], decay_gaba);
+            g_i_d[i] = decay(g_i_d[i], decay_gaba);
+            let vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * b * w_s[i] + dt_tau_s * j_s;
+            let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * a_wd * w_d[i] + dt_tau_d * j_d;
+            w_s[i] = decay(w_s[i], decay_ws);
+            w_d[i] += dt_tau_wd * ((vd_new - e_l) - w_d[i]);
+            thr[i] += dt_tau_thr * (e_thr - thr[i]);
+            v_s[i] = vs_new;
+            v_d[i] = vd_new;
+        }
+        // Spikes (P12): an event when V_s crosses the threshold outside the refractory period,
+        // else the burst's second spike when its countdown reads 1. Blocks of 16 neurons are first
+        // tested branch-free; only a block holding a candidate is walked, in increasing order (so
+        // the burst draws come from each chunk's stream in the same order as a plain loop).
+        let (v_reset, delta_thr) = (p.v_reset_mv as f32, p.delta_thr_mv as f32);
+        let (e_d, d_d) = (p.e_d_mv, p.d_d_mv);
+        let (delay_min, delay_span) = (pop.timing.burst_delay_min_ms, pop.timing.burst_delay_span_ms);
+        const BLOCK: usize = 16;
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            let candidate = v_s[start..end]
+                .iter()
+                .zip(&thr[start..end])
+                .zip(&burst[start..end])
+                .fold(false, |any, ((v, t), c)| any | (v > t) | (*c == 1));
+            if candidate {
+                for i in start..end {
+                    if v_s[i] > thr[i] && refractory[i] == 0 {
+                        spikes.push(i as u32);
+                        refractory[i] = pop.ref_steps;
+                        v_s[i] = v_reset;
+                        thr[i] += delta_thr;
+                        w_s[i] += 1.0;
+                        let rng = &mut pop.rngs[i / CHUNK];
+                        let (u1, u2): (f64, f64) = (rng.random(), rng.random());
+                        // p = 1/(1 + exp(-(V_d - E_d)/D_d)) with V_d after this step's integration.
+                        let p_burst = 1.0 / (1.0 + (-(v_d[i] as f64 - e_d) / d_d).exp());
+                        if u1 < p_burst {
+                            burst[i] = ((delay_min + u2 * delay_span) / dt + 1e-9).floor() as u32;
+                        }
+                    } else if burst[i] == 1 {
+                        spikes.push(i as u32);
+                        refractory[i] = pop.ref_steps;
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fastmath::level_tests::{assert_levels_agree, bits, drive as drive_levels, spread};
 
     /// Drives `n` neurons with a strong somatic current while holding V_d at `v_d_mv` (and w_d at
     /// 0) before each step; returns (events, bursts, event-to-second-spike delays in steps). An
@@ -275,5 +311,58 @@ mod tests {
             // ~100 equally likely values and hundreds of bursts: both ends are reached.
             assert!(lo < 53 && hi > 144, "delays {lo}..{hi}");
         }
+    }
+
+    #[test]
+    fn every_simd_level_gives_bit_identical_state_and_spikes() {
+        let n = 300;
+        let run = |level: Simd| {
+            let mut b = BurstPoisson::new(
+                n,
+                default_params(),
+                BurstTiming::default(),
+                DendriticDrivingForce::Soma,
+                InitialVoltage::at(-70.0),
+                0.1,
+                3,
+                0,
+            );
+            for i in 0..n {
+                b.v_s[i] = spread(i, 1, -70.0, -48.0);
+                b.v_d[i] = spread(i, 2, -70.0, -45.0);
+            }
+            let out = drive_levels(
+                &mut b,
+                3000,
+                5,
+                |b, k| {
+                    for i in 0..n {
+                        b.g.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
+                        b.g.i_s[i] += spread(i, 20 + k, 0.0, 0.2);
+                        b.g.e_d[i] += spread(i, 30 + k, 0.0, 0.6);
+                        b.g.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
+                    }
+                },
+                |b, spikes| step_kernel(level, b, spikes),
+            );
+            let state =
+                [&b.v_s, &b.v_d, &b.w_s, &b.w_d, &b.thr, &b.g.e_s, &b.g.i_s, &b.g.e_d, &b.g.i_d].map(|v| bits(v));
+            (out, state, b.refractory.clone(), b.burst.clone())
+        };
+        let (spikes, ..) = assert_levels_agree("burst_poisson", run);
+        // Both spike kinds must occur for the comparison to cover the burst branch: a neuron's
+        // second spike is the one that comes 49-148 steps after its previous spike.
+        let total: usize = spikes.iter().map(Vec::len).sum();
+        let mut last = vec![None; n];
+        let mut seconds = 0;
+        for (s, sp) in spikes.iter().enumerate() {
+            for &i in sp {
+                if let Some(t) = last[i as usize] {
+                    seconds += usize::from((49..=148).contains(&(s - t)));
+                }
+                last[i as usize] = Some(s);
+            }
+        }
+        assert!(total > 500 && seconds > 50, "{total} spikes, {seconds} at burst delays");
     }
 }
