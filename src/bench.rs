@@ -23,18 +23,23 @@ pub const BENCHMARKS: &[(&str, Option<&str>)] = &[
     ("coba40k", Some("models/coba40k.toml")),
     ("multiplexing", Some("models/multiplexing.toml")),
     ("plastic", Some("models/plasticity_rule.toml")),
-    // The stand-in (same populations and wiring, no plasticity, no teacher) until the XOR network
-    // of spec 7.4 exists as a model file.
-    ("xor", Some("models/xor_populations.toml")),
+    ("xor", Some("models/xor.toml")),
     ("mnist_epoch", None),
 ];
+
+/// Simulated time of a benchmark whose model runs for hours, ms: the XOR protocol's burn-in, its
+/// test before training and its first training epoch (70 s of 16 070 s, with four learning
+/// windows), unless `--duration-ms` says otherwise.
+fn default_duration_ms(name: &str) -> Option<f64> {
+    (name == "xor").then_some(70_000.0)
+}
 
 /// Arguments of `burstsim bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Which benchmark: coba (models/coba.toml), coba40k (models/coba40k.toml), multiplexing (the
     /// Fig. 3 network, models/multiplexing.toml), plastic (models/plasticity_rule.toml, 170 s), xor
-    /// (models/xor_populations.toml: the XOR network's populations without plasticity), mnist_epoch
+    /// (models/xor.toml, spec 7.4: its first 70 s, burn-in, test and one epoch), mnist_epoch
     /// (one epoch of rate-level BurstCCN training on MNIST; one line per thread count, one run), or
     /// all (each in that order).
     pub name: String,
@@ -150,7 +155,7 @@ fn bench_spiking(args: &BenchArgs, name: &str, path: &Path) -> Result<(), BenchE
     for _ in 0..args.runs {
         for &t in &args.threads {
             let mut extra = vec!["--threads".to_string(), t.to_string()];
-            if let Some(d) = args.duration_ms {
+            if let Some(d) = args.duration_ms.or(default_duration_ms(name)) {
                 extra.extend(["--duration-ms".to_string(), d.to_string()]);
             }
             let out = spawn(name, path, ChildMode::Run, &extra, &format!("run, {t} threads"), &mut seen)?;

@@ -171,6 +171,46 @@ fn check_threads(t: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `[protocol]` in a few lines (not one per change): the windows, the epochs, what switches.
+fn protocol_summary(net: &burstsim::engine::Network) -> String {
+    use burstsim::engine::ExampleKind;
+    let sched = net.examples();
+    let Some(first) = sched.examples.first() else {
+        return format!("timed changes: {}\n", net.protocol().len());
+    };
+    let dt = net.dt_ms();
+    let count = |k: ExampleKind| sched.examples.iter().filter(|e| e.kind == k).count();
+    let training = sched.examples.iter().find(|e| e.kind == ExampleKind::Training);
+    let mut s = format!(
+        "protocol: {} patterns ({}); burn-in {} ms; {} test examples before, {} training examples ({} epochs), \
+         {} after\n",
+        sched.patterns.len(),
+        sched.patterns.join(", "),
+        first.start_step as f64 * dt,
+        count(ExampleKind::TestBefore),
+        count(ExampleKind::Training),
+        sched.epochs,
+        count(ExampleKind::TestAfter),
+    );
+    if let Some(e) = training {
+        let l = e.learn_step.unwrap_or(e.end_step);
+        s += &format!(
+            "  each training example: {} ms prediction (plasticity and teachers off), then {} ms learning \
+             (plasticity on, teachers on with the pattern's targets)\n",
+            (l - e.start_step) as f64 * dt,
+            (e.end_step - l) as f64 * dt
+        );
+    }
+    if let Some(last) = sched.examples.last() {
+        s += &format!(
+            "  examples end at {} ms; {} timed changes in all\n",
+            last.end_step as f64 * dt,
+            net.protocol().len()
+        );
+    }
+    s
+}
+
 fn check_summary(m: &model::Model) -> String {
     let net = &m.network;
     let mut s = String::new();
@@ -197,6 +237,16 @@ fn check_summary(m: &model::Model) -> String {
         s += &format!("  {:<48} {:>10} synapses, {}\n", p.name(), p.n_synapses(), p.describe());
     }
     s += &format!("currents: {}\n", net.currents().len());
+    for t in net.teachers() {
+        s += &format!(
+            "teacher {:?}: into the {} of {:?}: {}\n",
+            t.name,
+            format!("{:?}", t.compartment).to_lowercase(),
+            net.info(t.target.0 as usize).name,
+            t.describe()
+        );
+    }
+    s += &protocol_summary(net);
     s += &format!("total: {} neurons and sources, {} synapses\n", neurons, net.n_synapses());
     let est = &m.memory;
     s += &format!(

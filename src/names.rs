@@ -92,3 +92,24 @@ pub const CHUNK_CACHE_BYTES: usize = CHUNK * 8;
 
 /// Values a state monitor buffers per variable before it appends a block (rows x neurons).
 pub const STATE_BLOCK_VALUES: usize = 64 * 1024;
+
+/// Example presentation of a `[protocol]`: `/protocol` with attributes `patterns`, `teachers`,
+/// `epochs`, group `examples` (one row per presented example; columns per teacher where noted)
+/// and group `epochs` (one row per training epoch).
+pub const PROTOCOL: &str = "protocol";
+/// `/protocol/examples`.
+pub const EXAMPLES: &str = "examples";
+/// `/protocol/epochs`.
+pub const EPOCHS: &str = "epochs";
+/// Example columns: index (presentation order), epoch, kind (0 test before, 1 training, 2 test
+/// after), pattern (index into the `patterns` attribute), start_ms, learn_ms (NaN for tests),
+/// end_ms; per teacher: target, and for the measurement before learning (the end of the
+/// prediction window; the end of a test example) and after it (the end of the learning window):
+/// the mean Ebar event rate (Hz), the event rate counted over the window (Hz) and the cost.
+pub const EXAMPLE_COLUMNS: [&str; 7] = ["index", "epoch", "kind", "pattern", "start_ms", "learn_ms", "end_ms"];
+/// Per-teacher example columns (n_examples x n_teachers).
+pub const EXAMPLE_TEACHER_COLUMNS: [&str; 7] =
+    ["target", "ebar_before_hz", "rate_before_hz", "cost_before", "ebar_after_hz", "rate_after_hz", "cost_after"];
+/// Epoch columns: epoch, and per teacher the sums over the epoch's examples of cost_before and
+/// cost_after (the reference's `cost_epoch.dat`).
+pub const EPOCH_COLUMNS: [&str; 3] = ["epoch", "cost_before", "cost_after"];

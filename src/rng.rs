@@ -28,6 +28,8 @@ pub enum Stream {
     InitialState = 3,
     /// Burst draws of a stochastic-burst population (labels: population, chunk).
     BurstDraws = 4,
+    /// Example order of a shuffled `[protocol]` (labels: epoch).
+    Examples = 5,
 }
 
 /// A generator for `stream` with the given labels under the run `seed`.

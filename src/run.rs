@@ -155,7 +155,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
         warnings.push(w);
     }
     // Close the file whatever happened, so it stays readable; report the first error.
-    let closed = rec.finish(t_ms, complete, &warnings);
+    let closed = rec.finish(net, t_ms, complete, &warnings);
     if closed.is_ok() {
         dest.commit()?;
     }

@@ -92,7 +92,7 @@ fn bench_refuses_an_unknown_name() {
 
 #[test]
 fn doubling_p_doubles_the_probability_connected_synapses_only() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/xor_populations.toml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/xor.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let build = |t: &str| burstsim::model::from_str(t, &path.display().to_string(), "x", &Default::default()).unwrap();
     let (one, two) = (build(&text), build(&burstsim::bench::scale_connection_probability(&text, 2.0).unwrap()));

@@ -18,7 +18,7 @@ use std::process::Command;
 use toml::{Table, Value};
 
 const MODELS: [&str; 7] =
-    ["background", "coba", "multiplexing", "plasticity_rule", "ramp_stimulus", "stp_network", "xor_populations"];
+    ["background", "coba", "multiplexing", "plasticity_rule", "ramp_stimulus", "stp_network", "xor"];
 
 /// One step of a key path: a table key or an array index.
 #[derive(Clone, Debug)]

@@ -2,13 +2,14 @@
 //! templates or a Python package could call), so that nothing outside the engine assembles the
 //! network's internal indices.
 
-use super::protocol::{Action, Protocol};
+use super::protocol::{Action, ExampleSchedule, Protocol};
 use super::spikes::SpikeState;
 use super::{Network, PopulationInfo, TeamSlot};
 use crate::burst::{BurstDetector, BurstRule, BURST_TAU_MS};
 use crate::neuron::Population;
+use crate::plasticity::AverageId;
 use crate::plasticity::Estimates;
-use crate::stimulus::CurrentInput;
+use crate::stimulus::{CurrentInput, Teacher};
 use crate::synapse::{CombinationError, Connect, Csr, Projection, ProjectionConfig};
 use crate::PopulationId;
 
@@ -23,6 +24,8 @@ pub struct NetworkBuilder {
     estimates: Vec<Estimates>,
     projections: Vec<Projection>,
     currents: Vec<CurrentInput>,
+    teachers: Vec<Teacher>,
+    examples: ExampleSchedule,
     actions: Vec<(u64, Action)>,
 }
 
@@ -39,6 +42,8 @@ impl NetworkBuilder {
             estimates: Vec::new(),
             projections: Vec::new(),
             currents: Vec::new(),
+            teachers: Vec::new(),
+            examples: ExampleSchedule::default(),
             actions: Vec::new(),
         }
     }
@@ -100,6 +105,28 @@ impl NetworkBuilder {
         self.currents.len() - 1
     }
 
+    /// The event average with time constant `tau_ms` of population `target` (shared with its
+    /// plastic projections of the same time constant), for a teacher.
+    pub fn average(&mut self, target: PopulationId, tau_ms: f64) -> AverageId {
+        self.estimates[target.0 as usize].average(tau_ms, self.dt_ms)
+    }
+
+    /// Adds a teacher; returns its index (protocol actions refer to it).
+    pub fn add_teacher(&mut self, teacher: Teacher) -> usize {
+        self.teachers.push(teacher);
+        self.teachers.len() - 1
+    }
+
+    /// Sets the examples of a `[protocol]` (the recorder scores them).
+    pub fn set_examples(&mut self, examples: ExampleSchedule) {
+        self.examples = examples;
+    }
+
+    /// Teachers added so far.
+    pub fn teachers(&self) -> &[Teacher] {
+        &self.teachers
+    }
+
     /// Current inputs added so far.
     pub fn currents(&self) -> &[CurrentInput] {
         &self.currents
@@ -133,12 +160,15 @@ impl NetworkBuilder {
                 SpikeState::new(detector, d)
             })
             .collect();
-        // Estimates exist only where a plastic projection asked for them, so the plastic
-        // projections alone say which populations learn.
+        // Estimates exist only where a plastic projection or a teacher asked for them: those
+        // populations count their events and bursts in the learn phase.
         let learners = by_target
             .iter()
             .enumerate()
-            .filter(|(_, ks)| ks.iter().any(|&k| self.projections[k].plasticity().is_some()))
+            .filter(|(t, ks)| {
+                ks.iter().any(|&k| self.projections[k].plasticity().is_some())
+                    || self.teachers.iter().any(|th| th.target.0 as usize == *t)
+            })
             .map(|(t, _)| t)
             .collect();
         Network {
@@ -151,6 +181,8 @@ impl NetworkBuilder {
             by_target,
             learners,
             currents: self.currents,
+            teachers: self.teachers,
+            examples: self.examples,
             protocol: Protocol::new(self.actions),
             step: 0,
             synaptic_events: 0,

@@ -18,13 +18,13 @@ pub mod team;
 
 pub use builder::NetworkBuilder;
 pub use history::SpikeHistory;
-pub use protocol::{Action, Protocol};
+pub use protocol::{Action, Example, ExampleKind, ExampleSchedule, Protocol};
 pub use schedule::{Phase, PhaseTimers, SCHEDULE};
 pub use spikes::SpikeState;
 
 use crate::neuron::Population;
 use crate::plasticity::Estimates;
-use crate::stimulus::CurrentInput;
+use crate::stimulus::{CurrentInput, Teacher};
 use crate::synapse::Projection;
 use team::{partition, Team};
 
@@ -89,7 +89,11 @@ pub struct Network {
     /// Populations with plastic projections onto them (their estimates are counted in learn).
     learners: Vec<usize>,
     currents: Vec<CurrentInput>,
+    /// Teacher currents, in file order (after the current inputs in the currents phase).
+    teachers: Vec<Teacher>,
     protocol: Protocol,
+    /// The examples of a `[protocol]` (empty without one).
+    examples: ExampleSchedule,
     step: u64,
     synaptic_events: u64,
     /// Worker threads and the fixed split of the parallel phases between them.
@@ -156,6 +160,16 @@ impl Network {
     /// Current inputs, in file order.
     pub fn currents(&self) -> &[CurrentInput] {
         &self.currents
+    }
+
+    /// Teachers, in file order.
+    pub fn teachers(&self) -> &[Teacher] {
+        &self.teachers
+    }
+
+    /// The examples of a `[protocol]` (empty without one).
+    pub fn examples(&self) -> &ExampleSchedule {
+        &self.examples
     }
 
     /// The timed changes.
@@ -280,6 +294,11 @@ impl Network {
         for c in &self.currents {
             c.apply(step, self.dt_ms, &mut self.populations[c.target.0 as usize]);
         }
+        // Teachers read their population's estimates as counted in this step's learn phase.
+        for t in &mut self.teachers {
+            let p = t.target.0 as usize;
+            t.apply(&self.estimates[p], &mut self.populations[p]);
+        }
     }
 
     /// Phase "relax": detector traces take this step's spikes, then decay; the estimates' spike
@@ -303,7 +322,14 @@ impl Network {
     /// Applies one protocol change (indices validated by the model builder; an out-of-range index
     /// panics).
     pub fn apply(&mut self, action: &Action) {
-        protocol::apply(action, &mut self.projections, &mut self.populations, &mut self.currents);
+        protocol::apply(
+            action,
+            &mut self.projections,
+            &mut self.populations,
+            &mut self.currents,
+            &mut self.teachers,
+            &self.estimates,
+        );
     }
 
     /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).

@@ -3,7 +3,8 @@
 //! dendritic drive scaled, a current switched on).
 
 use crate::neuron::Population;
-use crate::stimulus::{CurrentInput, Waveform};
+use crate::plasticity::Estimates;
+use crate::stimulus::{CurrentInput, Teacher, Waveform};
 use crate::synapse::Projection;
 
 /// One change.
@@ -29,6 +30,13 @@ pub enum Action {
         population: usize,
         /// Rate, Hz.
         hz: f64,
+    },
+    /// Switch a teacher on with a target (its currents computed from the estimates now), or off.
+    Teacher {
+        /// Teacher index.
+        teacher: usize,
+        /// The target; `None` switches it off.
+        target: Option<f64>,
     },
     /// Set a current input's value (constant) or amplitude (sine), pA.
     Current {
@@ -80,6 +88,8 @@ pub(super) fn apply(
     projections: &mut [Projection],
     populations: &mut [Population],
     currents: &mut [CurrentInput],
+    teachers: &mut [Teacher],
+    estimates: &[Estimates],
 ) {
     match *action {
         Action::Plasticity { projection, on } => projections[projection].set_plasticity(on),
@@ -89,10 +99,56 @@ pub(super) fn apply(
                 p.set_rate(hz);
             }
         }
+        Action::Teacher { teacher, target } => {
+            let t = &mut teachers[teacher];
+            t.set(target, &estimates[t.target.0 as usize]);
+        }
         Action::Current { input, pa } => match &mut currents[input].waveform {
             Waveform::Constant { current_pa } => *current_pa = pa,
             Waveform::Sine { amplitude_pa, .. } => *amplitude_pa = pa,
             Waveform::Piecewise(_) | Waveform::PerNeuron(_) => {}
         },
     }
+}
+
+/// What an example window is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExampleKind {
+    /// A test before training: the pattern alone, no plasticity, no teacher.
+    TestBefore = 0,
+    /// Training: a prediction window, then a learning window (plasticity and teachers on).
+    Training = 1,
+    /// A test after training.
+    TestAfter = 2,
+}
+
+/// One presented example (a `[protocol]` window).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// Training epoch (0-based; tests: 0 before, the number of epochs after).
+    pub epoch: u32,
+    /// What the window is for.
+    pub kind: ExampleKind,
+    /// Pattern index.
+    pub pattern: usize,
+    /// First step.
+    pub start_step: u64,
+    /// First step of the learning window (training only).
+    pub learn_step: Option<u64>,
+    /// First step after the example.
+    pub end_step: u64,
+}
+
+/// The examples of a `[protocol]`, in presentation order, with what the recorder needs to score
+/// them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExampleSchedule {
+    /// Pattern names.
+    pub patterns: Vec<String>,
+    /// `targets[p][t]`: pattern p's target for teacher t (`None`: the pattern gives none).
+    pub targets: Vec<Vec<Option<f64>>>,
+    /// The examples.
+    pub examples: Vec<Example>,
+    /// Training epochs.
+    pub epochs: u32,
 }

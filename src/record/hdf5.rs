@@ -3,6 +3,7 @@
 //! stays bounded and an interrupted run leaves a readable file with everything up to the last flush
 //! (DESIGN.md "HDF5 output").
 
+use super::examples::ExampleLog;
 use super::state::StateWriter;
 use crate::engine::Network;
 use crate::model::OutputConfig;
@@ -236,6 +237,7 @@ pub struct H5Recorder {
     weights: Vec<WeightWriter>,
     weight_every: u64,
     state: Vec<StateWriter>,
+    examples: ExampleLog,
     dt_ms: f64,
     bin_steps: u64,
     bin_start: u64,
@@ -334,6 +336,7 @@ impl H5Recorder {
             weights,
             weight_every: out.weights.as_ref().map_or(0, |w| w.every_steps),
             state,
+            examples: ExampleLog::new(net),
             dt_ms: net.dt_ms(),
             bin_steps: out.rate_bin_steps,
             bin_start: 0,
@@ -400,10 +403,12 @@ impl H5Recorder {
         for s in &mut self.state {
             full |= s.sample(net, step);
         }
+        self.examples.observe(net, step);
         if full {
             self.write_buffers()?;
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.examples.write(&self.file, net).map_err(self.h5err("cannot write /protocol"))?;
             self.set_t_stop((step + 1) as f64 * dt)?;
             self.flush()?;
         }
@@ -439,11 +444,18 @@ impl H5Recorder {
         self.file.flush().map_err(self.h5err("cannot flush the output file"))
     }
 
-    /// Writes what is buffered, stamps `t_stop_ms` (and `complete` when the run finished),
+    /// Writes what is buffered and the scores of the examples finished (`/protocol`), stamps `t_stop_ms` (and `complete` when the run finished),
     /// replaces the `warnings` attribute by `warnings` (those of the model and those found during
     /// the run) and closes the file. A partial rate bin at the end is dropped (its rate would be
     /// biased).
-    pub fn finish(mut self, t_stop_ms: f64, complete: bool, warnings: &[String]) -> Result<(), RecordError> {
+    pub fn finish(
+        mut self,
+        net: &Network,
+        t_stop_ms: f64,
+        complete: bool,
+        warnings: &[String],
+    ) -> Result<(), RecordError> {
+        self.examples.write(&self.file, net).map_err(self.h5err("cannot write /protocol"))?;
         self.set_t_stop(t_stop_ms)?;
         write_warnings(&self.file, warnings).map_err(self.h5err("cannot write the warnings"))?;
         let c: u8 = complete.into();

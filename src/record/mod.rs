@@ -1,7 +1,9 @@
 //! Recording: the HDF5 writer ([`hdf5`]: SONATA spikes plus events, bursts and binned rates) and the
-//! reader behind `burstsim inspect` ([`inspect`]); state monitors write `/state` (`state`).
+//! reader behind `burstsim inspect` ([`inspect`]); state monitors write `/state` (`state`), the
+//! example log of a `[protocol]` writes `/protocol` (`examples`).
 
 pub mod destination;
+mod examples;
 pub mod hdf5;
 pub mod inspect;
 mod state;

@@ -2,10 +2,12 @@
 //! (spec 0.2 step 3), after this step's threshold check: V += dt I / C.
 
 pub mod file;
+pub mod teacher;
 
 use crate::neuron::{Compartment, Current, Population};
 use crate::PopulationId;
 pub use file::{Piecewise, StimulusError};
+pub use teacher::{ErrorFunction, Teacher, TeacherUpdate};
 
 /// Time course of an injected current.
 #[derive(Clone, Debug, PartialEq)]

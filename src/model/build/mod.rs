@@ -7,6 +7,7 @@
 //! context and the value checks they share are in `checks`.
 
 mod checks;
+mod examples;
 mod input;
 mod memory;
 mod output;
@@ -14,6 +15,7 @@ mod population;
 mod projection;
 mod protocol;
 mod state;
+mod teacher;
 mod timescales;
 
 pub use memory::{estimate, MemoryEstimate};
@@ -103,6 +105,8 @@ struct Parts {
     proj_entries: BTreeMap<String, String>,
     /// Input name (currents and Poisson inputs) -> its entry.
     input_entries: BTreeMap<String, String>,
+    /// Teacher name -> index.
+    teacher_names: BTreeMap<String, usize>,
 }
 
 impl Parts {
@@ -148,7 +152,19 @@ pub fn build(
             "a time step in ms from 0.001 (1 us) to 10 (0.1 in the reference)",
         ));
     }
-    let duration = ov.duration_ms.unwrap_or(spec.duration_ms);
+    // the file's duration, else (with a [protocol]) the protocol's length
+    let duration = match (ov.duration_ms, spec.duration_ms, &raw.protocol) {
+        (Some(d), _, _) | (None, Some(d), _) => d,
+        (None, None, Some(p)) => examples::length_ms(&cx, dt, p)?,
+        (None, None, None) => {
+            return Err(cx.invalid(
+                "[simulation]",
+                "duration_ms",
+                "(missing)",
+                "the simulated time in ms (required unless a [protocol] gives it)",
+            ))
+        }
+    };
     let dkey = if ov.duration_ms.is_some() { "--duration-ms" } else { "duration_ms" };
     cx.positive("[simulation]", dkey, duration, "duration in ms")?;
     // A whole number of steps, at least one (a silently rounded duration is not what was asked).
@@ -177,6 +193,7 @@ pub fn build(
         pop_entries: Vec::new(),
         proj_entries: BTreeMap::new(),
         input_entries: BTreeMap::new(),
+        teacher_names: BTreeMap::new(),
     };
     for (k, spec) in raw.populations.iter().enumerate() {
         let section = format!("population {k} ({:?})", spec.name);
@@ -216,8 +233,16 @@ pub fn build(
     }
     input::add_inputs(&cx, &sim, &mut parts, &raw.inputs, n_declared, raw.projections.len())?;
     let output = output::output(&cx, dt, &raw.output, &parts, n_declared, stem)?;
+    teacher::add_teachers(&cx, &sim, &mut parts, &raw.teachers)?;
     for (step, action) in protocol::protocol(&cx, &sim, &raw.phases, spec.protocol_file.as_deref(), &parts)? {
         parts.net.add_action(step, action);
+    }
+    if let Some(p) = &raw.protocol {
+        let (actions, schedule) = examples::expand(&cx, &sim, p, &parts)?;
+        for (step, action) in actions {
+            parts.net.add_action(step, action);
+        }
+        parts.net.set_examples(schedule);
     }
     let network: Network = parts.net.finish();
     let mut sources = vec![Path::new(file).to_path_buf()];

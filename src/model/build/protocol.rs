@@ -111,20 +111,27 @@ fn expand(
             actions.push((step, Action::Rate { population: i, hz }));
         }
         for (name, &pa) in &ph.current_pa {
-            let Some(&i) = parts.input_names.get(name) else {
+            actions.push((step, current_action(&pcx, &sec, "current_pa", name, pa, parts)?));
+        }
+        for (name, value) in &ph.teacher {
+            let Some(&k) = parts.teacher_names.get(name) else {
                 return Err(pcx.unknown_name(
                     &sec,
-                    "current_pa",
+                    "teacher",
                     name,
-                    "the name of a constant or sine current [[input]]",
-                    parts.input_names.keys().map(String::as_str),
+                    "the name of a [[teacher]]",
+                    parts.teacher_names.keys().map(String::as_str),
                 ));
             };
-            if !matches!(parts.net.currents()[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
-                return Err(pcx.invalid(&sec, "current_pa", format!("\"{name}\""), "a constant or sine current"));
-            }
-            pcx.finite(&sec, &format!("current_pa.{name}"), pa, "current in pA")?;
-            actions.push((step, Action::Current { input: i, pa }));
+            let key = format!("teacher.{name}");
+            let target = match value {
+                toml::Value::Boolean(false) => None,
+                v => match super::checks::number(v) {
+                    Some(y) => Some(super::teacher::check_target(&pcx, parts, &sec, &key, k, y)?),
+                    None => return Err(pcx.invalid(&sec, &key, v, "a target (a number) or false (off)")),
+                },
+            };
+            actions.push((step, Action::Teacher { teacher: k, target }));
         }
     }
     if !late.is_empty() {
@@ -138,4 +145,30 @@ fn expand(
         ));
     }
     Ok(actions)
+}
+
+/// The change "current input `name` to `pa`" (`key` of `section`): a named constant or sine
+/// current `[[input]]` and a finite current.
+pub(super) fn current_action(
+    cx: &Ctx,
+    section: &str,
+    key: &str,
+    name: &str,
+    pa: f64,
+    parts: &Parts,
+) -> Result<Action, ModelError> {
+    let Some(&i) = parts.input_names.get(name) else {
+        return Err(cx.unknown_name(
+            section,
+            key,
+            name,
+            "the name of a constant or sine current [[input]]",
+            parts.input_names.keys().map(String::as_str),
+        ));
+    };
+    if !matches!(parts.net.currents()[i].waveform, Waveform::Constant { .. } | Waveform::Sine { .. }) {
+        return Err(cx.invalid(section, key, format!("\"{name}\""), "a constant or sine current"));
+    }
+    cx.finite(section, &format!("{key}.{name}"), pa, "current in pA")?;
+    Ok(Action::Current { input: i, pa })
 }

@@ -39,6 +39,134 @@ pub struct ModelFile {
     /// `[[phase]]` entries: timed changes (a protocol).
     #[serde(default, rename = "phase")]
     pub phases: Vec<PhaseSpec>,
+    /// `[[teacher]]` entries: online teacher currents.
+    #[serde(default, rename = "teacher")]
+    pub teachers: Vec<TeacherSpec>,
+    /// `[protocol]`: example presentation (patterns, epochs, prediction and learning windows),
+    /// expanded into timed changes.
+    #[serde(default)]
+    pub protocol: Option<ExamplesSpec>,
+}
+
+/// `[[teacher]]`: a current into `compartment` of every neuron of `target`, computed from the
+/// neuron's moving-average event rate (tau_avg_ms) and the current example's target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeacherSpec {
+    /// Name (`[[protocol.pattern]] target` keys and `[[phase]] teacher` refer to it).
+    pub name: String,
+    /// Target population.
+    pub target: String,
+    /// Compartment the current goes into.
+    pub compartment: Compartment,
+    /// Time constant of the event average read, ms (shared with plastic projections onto the
+    /// target that use the same tau_avg_ms).
+    pub tau_avg_ms: f64,
+    /// Event rate that codes target 0, Hz (e_min).
+    pub rate_0_hz: f64,
+    /// Event rate that codes target 1, Hz (e_max).
+    pub rate_1_hz: f64,
+    /// Error-to-current function.
+    pub error: ErrorKind,
+    /// `error = "reference"`: base current, pA.
+    #[serde(default)]
+    pub base_pa: Option<f64>,
+    /// `error = "reference"`: tolerance, Hz.
+    #[serde(default)]
+    pub tolerance_hz: Option<f64>,
+    /// `error = "linear"`: pA per Hz of rate error.
+    #[serde(default)]
+    pub gain_pa_per_hz: Option<f64>,
+    /// `error = "linear"`: largest |current|, pA.
+    #[serde(default)]
+    pub max_pa: Option<f64>,
+    /// When the current is computed (default "on_switch", the reference).
+    #[serde(default)]
+    pub update: TeacherUpdate,
+}
+
+choice! {
+    /// `[[teacher]] error`: the error-to-current function.
+    pub enum ErrorKind {
+        /// The reference's `generate_error` (spec 7.4): base_pa, tolerance_hz.
+        Reference = "reference" ("spec 7.4 generate_error"),
+        /// gain_pa_per_hz (target rate - Ebar), clipped to max_pa.
+        Linear = "linear",
+    }
+}
+
+choice! {
+    /// `[[teacher]] update`: when the current is computed from the estimate.
+    #[derive(Default)]
+    pub enum TeacherUpdate {
+        /// Once when switched on, then held (reference, spec 7.4). Default.
+        #[default]
+        OnSwitch = "on_switch" ("reference, spec 7.4"),
+        /// At every step.
+        EveryStep = "every_step",
+    }
+}
+
+/// `[protocol]`: examples presented in epochs, each a prediction window (plasticity and teachers
+/// off) followed by a learning window (plasticity of `plastic` and the pattern's teachers on),
+/// with optional tests (each pattern once, no learning) before and after training.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamplesSpec {
+    /// Time before the first example, plasticity off, ms.
+    pub burn_in_ms: f64,
+    /// Duration of one example, ms.
+    pub example_ms: f64,
+    /// The last part of each training example, ms: plasticity and teachers on.
+    pub learning_ms: f64,
+    /// Training epochs (each pattern once per epoch).
+    pub epochs: i64,
+    /// Order of the patterns within an epoch (default "fixed": file order).
+    #[serde(default)]
+    pub order: ExampleOrder,
+    /// Present every pattern once (file order, no learning) before training (default true).
+    #[serde(default = "yes")]
+    pub test_before: bool,
+    /// The same after training (default true).
+    #[serde(default = "yes")]
+    pub test_after: bool,
+    /// Projections whose plasticity the learning windows switch on (default: every plastic
+    /// projection); they are off from t = 0.
+    #[serde(default)]
+    pub plastic: Option<Vec<String>>,
+    /// The patterns.
+    #[serde(rename = "pattern")]
+    pub patterns: Vec<PatternSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+choice! {
+    /// `[protocol] order`.
+    #[derive(Default)]
+    pub enum ExampleOrder {
+        /// File order in every epoch (reference, spec 7.4). Default.
+        #[default]
+        Fixed = "fixed" ("reference, spec 7.4"),
+        /// A new random permutation in every epoch (drawn from the run seed).
+        Shuffled = "shuffled",
+    }
+}
+
+/// `[[protocol.pattern]]`: one example.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternSpec {
+    /// Name (stored in the output).
+    pub name: String,
+    /// Named current `[[input]]` -> its current (constant) or amplitude (sine) during the example, pA.
+    #[serde(default)]
+    pub current_pa: BTreeMap<String, f64>,
+    /// Teacher name -> target (0 or 1 for the reference error function).
+    #[serde(default)]
+    pub target: BTreeMap<String, f64>,
 }
 
 /// A protocol file: `[[phase]]` entries only (referenced by `[simulation] protocol_file`).
@@ -68,6 +196,9 @@ pub struct PhaseSpec {
     /// Named current `[[input]]` -> new current (constant) or amplitude (sine), pA.
     #[serde(default)]
     pub current_pa: BTreeMap<String, f64>,
+    /// Teacher name -> target (switches it on), or false (switches it off).
+    #[serde(default)]
+    pub teacher: BTreeMap<String, toml::Value>,
 }
 
 /// `[simulation]`.
@@ -80,8 +211,9 @@ pub struct SimulationSpec {
     /// Time step, ms (default 0.1, spec 0.1).
     #[serde(default = "default_dt")]
     pub dt_ms: f64,
-    /// Simulated time, ms.
-    pub duration_ms: f64,
+    /// Simulated time, ms (may be left out with a `[protocol]`: then its length).
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
     /// Master seed (default 1).
     #[serde(default = "default_seed")]
     pub seed: u64,
