@@ -79,7 +79,10 @@ fn unknown_keys() {
 #[test]
 fn missing_fields() {
     expect(&with("size = 10\n", ""), &["population[0]", "missing field `size`"]);
-    expect(&with("duration_ms = 100.0", ""), &["[simulation]", "`duration_ms` = (missing)", "required unless a [protocol]"]);
+    expect(
+        &with("duration_ms = 100.0", ""),
+        &["[simulation]", "`duration_ms` = (missing)", "required unless a [protocol]"],
+    );
     expect(&with("weight = 0.2", ""), &["projection[0]", "missing field `weight`"]);
     expect(&with("rate_hz = 5.0", ""), &["population 1 (\"bg\")", "rate_hz", "a rate in Hz"]);
 }

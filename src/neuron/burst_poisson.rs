@@ -254,20 +254,17 @@ mod tests {
     use super::*;
     use crate::fastmath::level_tests::{assert_levels_agree, bits, drive as drive_levels, spread};
 
+    /// `n` reference neurons at -70 mV, dt 0.1 ms, burst draws from `seed`.
+    fn population(n: usize, seed: u64) -> BurstPoisson {
+        let (p, t, force) = (default_params(), BurstTiming::default(), DendriticDrivingForce::Soma);
+        BurstPoisson::new(n, p, t, force, InitialVoltage::at(-70.0), 0.1, seed, 0)
+    }
+
     /// Drives `n` neurons with a strong somatic current while holding V_d at `v_d_mv` (and w_d at
     /// 0) before each step; returns (events, bursts, event-to-second-spike delays in steps). An
     /// event is told from a second spike by its w_s jump (+1; the second spike leaves w_s alone).
     fn drive(n: usize, v_d_mv: f32, steps: u64) -> (usize, usize, Vec<u64>) {
-        let mut b = BurstPoisson::new(
-            n,
-            default_params(),
-            BurstTiming::default(),
-            DendriticDrivingForce::Soma,
-            InitialVoltage::at(-70.0),
-            0.1,
-            11,
-            0,
-        );
+        let mut b = population(n, 11);
         let mut last_event = vec![0u64; n];
         let (mut events, mut bursts, mut delays) = (0, 0, vec![]);
         for s in 0..steps {
@@ -317,16 +314,7 @@ mod tests {
     fn every_simd_level_gives_bit_identical_state_and_spikes() {
         let n = 300;
         let run = |level: Simd| {
-            let mut b = BurstPoisson::new(
-                n,
-                default_params(),
-                BurstTiming::default(),
-                DendriticDrivingForce::Soma,
-                InitialVoltage::at(-70.0),
-                0.1,
-                3,
-                0,
-            );
+            let mut b = population(n, 3);
             for i in 0..n {
                 b.v_s[i] = spread(i, 1, -70.0, -48.0);
                 b.v_d[i] = spread(i, 2, -70.0, -45.0);
@@ -335,14 +323,7 @@ mod tests {
                 &mut b,
                 3000,
                 5,
-                |b, k| {
-                    for i in 0..n {
-                        b.g.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
-                        b.g.i_s[i] += spread(i, 20 + k, 0.0, 0.2);
-                        b.g.e_d[i] += spread(i, 30 + k, 0.0, 0.6);
-                        b.g.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
-                    }
-                },
+                |b, k| b.g.kick_for_tests(k, 0.6),
                 |b, spikes| step_kernel(level, b, spikes),
             );
             let state =

@@ -154,6 +154,22 @@ pub struct TwoCompartmentSynapses {
 }
 
 impl TwoCompartmentSynapses {
+    /// Test input for the SIMD-level comparisons of the two-compartment kinds: adds to every
+    /// neuron's four conductances a deterministic spread of values (kick `k`), up to `e_d_max` for
+    /// the dendritic AMPA one and 0.6 / 0.2 / 0.2 for the others.
+    #[cfg(test)]
+    pub(crate) fn kick_for_tests(&mut self, k: u64, e_d_max: f32) {
+        use crate::fastmath::level_tests::spread;
+        for i in 0..self.e_s.len() {
+            self.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
+            self.e_d[i] += spread(i, 20 + k, 0.0, e_d_max);
+            self.i_s[i] += spread(i, 30 + k, 0.0, 0.2);
+            self.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
+        }
+    }
+}
+
+impl TwoCompartmentSynapses {
     /// All closed, for `n` neurons.
     pub fn new(n: usize) -> Self {
         TwoCompartmentSynapses { e_s: vec![0.0; n], i_s: vec![0.0; n], e_d: vec![0.0; n], i_d: vec![0.0; n] }

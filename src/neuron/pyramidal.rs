@@ -521,20 +521,8 @@ mod tests {
                 p.v_s[i] = spread(i, 1, -75.0, -45.0);
                 p.v_d[i] = spread(i, 2, -75.0, -20.0);
             }
-            let out = drive(
-                &mut p,
-                600,
-                7,
-                |p, k| {
-                    for i in 0..300 {
-                        p.g.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
-                        p.g.e_d[i] += spread(i, 20 + k, 0.0, 0.8);
-                        p.g.i_s[i] += spread(i, 30 + k, 0.0, 0.2);
-                        p.g.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
-                    }
-                },
-                |p, spikes| step_kernel(level, p, spikes),
-            );
+            let out =
+                drive(&mut p, 600, 7, |p, k| p.g.kick_for_tests(k, 0.8), |p, spikes| step_kernel(level, p, spikes));
             let state =
                 [&p.v_s, &p.v_d, &p.w_s, &p.w_d, &p.thr, &p.g.e_s, &p.g.i_s, &p.g.e_d, &p.g.i_d].map(|v| bits(v));
             (out, state, p.bap.clone())
