@@ -268,7 +268,7 @@ impl Network {
     /// Phase "deliver": must run after every population has integrated this step, so that a
     /// delivered conductance first acts at the next step (spec 0.3). Within each target population
     /// projections run in file order, so conductance sums are formed in the same order whatever the
-    /// thread count; with a team, each member handles a fixed set of whole target populations.
+    /// thread count; with a team, each target population (with every projection onto it) is one task.
     fn phase_deliver(&mut self, step: u64) {
         let spikes = &self.spikes;
         let n = match &mut self.team.0 {

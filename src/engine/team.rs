@@ -670,9 +670,10 @@ mod tests {
 /// `run`: loom reports a data race if `run` could return before a worker's task happened-before,
 /// and a failed count if a task was missed or repeated. Workers call the job while reading
 /// `current`, so clearing or re-setting it while a worker is still entered is a race too. Every
-/// two-member scenario is explored exhaustively (no preemption bound) with both ways of waiting
-/// (see `sync::Waiter`): yielding only (the memory orderings alone must carry the
-/// synchronisation) and parking (no wake-up may be lost: a lost one is a deadlock).
+/// two-member scenario is explored with up to `TWO` preemptions (every interleaving would take
+/// more than ten minutes, now that the caller claims tasks too) with both ways of waiting (see
+/// `sync::Waiter`): yielding only (the memory orderings alone must carry the synchronisation) and
+/// parking (no wake-up may be lost: a lost one is a deadlock).
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
@@ -697,6 +698,9 @@ mod loom_tests {
             self.0.iter().map(|c| c.with(|p| unsafe { *p })).collect()
         }
     }
+
+    /// The preemption bound of the two-member models (about 25 s each; 6 takes 90 s).
+    const TWO: Option<usize> = Some(5);
 
     /// The panics these models raise on purpose.
     const EXPECTED: [&str; 1] = ["task fails"];
@@ -738,7 +742,7 @@ mod loom_tests {
     fn two_members_run_two_jobs_each_task_exactly_once() {
         // The worker may enter either job, both, or none (the caller then runs every task): loom
         // explores it arriving before, during and after each job.
-        check(2, &[false, true], None, |mut team| {
+        check(2, &[false, true], TWO, |mut team| {
             let slots = Slots::new(2);
             for round in 1..=2 {
                 team.run(2, &|t| slots.bump(t));
@@ -756,6 +760,25 @@ mod loom_tests {
             team.run(3, &|t| slots.bump(t));
             assert_eq!(slots.counts(), [1, 1, 1]);
         });
+    }
+
+    #[test]
+    fn in_some_interleavings_the_worker_runs_tasks() {
+        // Else the models above would only check a caller that does everything itself.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static ON_WORKER: AtomicUsize = AtomicUsize::new(0);
+        check(2, &[false, true], Some(2), |mut team| {
+            let caller = thread::current().id();
+            let slots = Slots::new(2);
+            team.run(2, &|t| {
+                slots.bump(t);
+                if thread::current().id() != caller {
+                    ON_WORKER.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            assert_eq!(slots.counts(), [1, 1]);
+        });
+        assert!(ON_WORKER.load(Ordering::Relaxed) > 0);
     }
 
     /// A job of two tasks in which task `fails` panics, then a job that does not.
@@ -778,11 +801,11 @@ mod loom_tests {
 
     #[test]
     fn a_panicking_first_task_reaches_the_caller_after_every_task_finished() {
-        check(2, &[false, true], None, |team| one_task_panics(team, 0));
+        check(2, &[false, true], TWO, |team| one_task_panics(team, 0));
     }
 
     #[test]
     fn a_panicking_last_task_reaches_the_caller_after_every_task_finished() {
-        check(2, &[false, true], None, |team| one_task_panics(team, 1));
+        check(2, &[false, true], TWO, |team| one_task_panics(team, 1));
     }
 }
