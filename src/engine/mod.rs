@@ -22,11 +22,21 @@ pub use protocol::{Action, Example, ExampleKind, ExampleSchedule, Protocol};
 pub use schedule::{Phase, PhaseTimers, SCHEDULE};
 pub use spikes::SpikeState;
 
-use crate::neuron::Population;
+use crate::neuron::{Part, Population};
 use crate::plasticity::Estimates;
 use crate::stimulus::{CurrentInput, Teacher};
 use crate::synapse::Projection;
-use team::{partition, Team};
+use parallel::Claims;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use team::Team;
+
+/// Neurons per integrate task of a population that a team splits (see [`NeuronKind::split`]): a
+/// constant, so that the parts, and the order in which their spikes are joined, do not depend on
+/// the number of threads. 2048 splits a 4000-neuron layer in two; each part is some microseconds
+/// of work, far above the cost of claiming it.
+///
+/// [`NeuronKind::split`]: crate::neuron::NeuronKind::split
+pub const SPLIT_CHUNK: usize = 2048;
 
 /// Longest accepted delay, ms (the delay ring holds one spike list per step).
 pub const MAX_DELAY_MS: f64 = 1000.0;
@@ -220,21 +230,51 @@ impl Network {
 
     /// Phase "integrate": each population integrates and threshold-checks; the detector classifies
     /// the new spikes *before* its trace takes them (relax). Populations are independent here (each
-    /// owns its state and random streams), so with a team each member integrates a fixed set of
-    /// whole populations, with identical results.
+    /// owns its state and random streams), and so are the parts of a population that a team splits
+    /// ([`SPLIT_CHUNK`] neurons): with a team each population or part is one task, whichever member
+    /// runs it, and a split population's spikes are joined in part order, so results are identical.
     fn phase_integrate(&mut self, step: u64) {
-        let integrate = |(pop, sp): (&mut Population, &mut SpikeState)| {
+        let integrate = |pop: &mut Population, sp: &mut SpikeState| {
             pop.step(sp.begin(step));
             sp.classify(step);
-            0
         };
-        let items = self.populations.iter_mut().zip(self.spikes.iter_mut());
-        match &mut self.team.0 {
-            None => items.for_each(|item| {
-                integrate(item);
-            }),
-            Some(plan) => {
-                parallel::split_run(&mut plan.team, &plan.integrate, items, &integrate);
+        let Some(plan) = &mut self.team.0 else {
+            self.populations.iter_mut().zip(self.spikes.iter_mut()).for_each(|(p, s)| integrate(p, s));
+            return;
+        };
+        let mut tasks: Vec<Task<'_>> = recycle(std::mem::take(&mut plan.tasks));
+        let mut parts: Vec<Part<'_>> = recycle(std::mem::take(&mut plan.parts));
+        {
+            let pops = Claims::new(&mut self.populations, &mut plan.population_flags);
+            let spikes = Claims::new(&mut self.spikes, &mut plan.spike_flags);
+            let part_spikes = Claims::new(&mut plan.part_spikes, &mut plan.part_spike_flags);
+            for &p in &plan.integrate {
+                let (pop, buffers) = (pops.take(p), part_spikes.take(p));
+                if buffers.is_empty() {
+                    tasks.push(Task::Whole(pop, spikes.take(p)));
+                    continue;
+                }
+                let split = pop.split(SPLIT_CHUNK, &mut parts);
+                assert!(split && parts.len() == buffers.len(), "the split of set_threads");
+                tasks.extend(parts.drain(..).zip(buffers.iter_mut()).map(|(part, out)| Task::Part(part, out)));
+            }
+            let claims = Claims::new(&mut tasks, &mut plan.task_flags);
+            plan.team.run(claims.len(), &|t| match claims.take(t) {
+                Task::Whole(pop, sp) => integrate(pop, sp),
+                Task::Part(part, out) => {
+                    out.clear();
+                    part.step(out);
+                }
+            });
+        }
+        plan.tasks = recycle(tasks);
+        plan.parts = recycle(parts);
+        // The split populations' spikes, each part's in turn (part order is neuron order).
+        for (sp, buffers) in self.spikes.iter_mut().zip(&plan.part_spikes) {
+            if !buffers.is_empty() {
+                let out = sp.begin(step);
+                buffers.iter().for_each(|b| out.extend_from_slice(b));
+                sp.classify(step);
             }
         }
     }
@@ -242,7 +282,7 @@ impl Network {
     /// Phase "deliver": must run after every population has integrated this step, so that a
     /// delivered conductance first acts at the next step (spec 0.3). Within each target population
     /// projections run in file order, so conductance sums are formed in the same order whatever the
-    /// thread count; with a team, each member handles a fixed set of whole target populations.
+    /// thread count; with a team, each target population (with every projection onto it) is one task.
     fn phase_deliver(&mut self, step: u64) {
         let spikes = &self.spikes;
         let n = match &mut self.team.0 {
@@ -256,20 +296,18 @@ impl Network {
                 n
             }
             Some(plan) => {
-                // One item per target population: it and the projections onto it (file order).
-                let mut groups: Vec<(&mut Population, Vec<&mut Projection>)> = self
-                    .populations
-                    .iter_mut()
-                    .zip(&self.by_target)
-                    .map(|(p, ks)| (p, Vec::with_capacity(ks.len())))
-                    .collect();
-                for proj in self.projections.iter_mut() {
-                    groups[proj.to().0 as usize].1.push(proj);
-                }
-                let work = |(pop, projs): (&mut Population, Vec<&mut Projection>)| {
-                    projs.into_iter().map(|p| deliver(p, pop, spikes, step)).sum()
-                };
-                parallel::split_run(&mut plan.team, &plan.deliver, groups.into_iter(), &work)
+                // One task per target population: it and the projections onto it (file order).
+                let pops = Claims::new(&mut self.populations, &mut plan.population_flags);
+                let projs = Claims::new(&mut self.projections, &mut plan.projection_flags);
+                let (order, by_target) = (&plan.deliver, &self.by_target);
+                let total = AtomicU64::new(0);
+                plan.team.run(order.len(), &|t| {
+                    let target = order[t];
+                    let pop = pops.take(target);
+                    let n: u64 = by_target[target].iter().map(|&k| deliver(projs.take(k), pop, spikes, step)).sum();
+                    total.fetch_add(n, Ordering::Relaxed);
+                });
+                total.into_inner()
             }
         };
         self.synaptic_events += n;
@@ -333,8 +371,9 @@ impl Network {
     }
 
     /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).
-    /// Work is split once, by cost: whole populations for integration (neurons, Poisson sources
-    /// count a tenth), whole target populations for delivery (synapses).
+    /// The tasks (whole populations for integration, whole target populations for delivery) are
+    /// listed once, costliest first (neurons, Poisson sources count a tenth; synapses), so that the
+    /// members, claiming them in that order, end close together.
     pub fn set_threads(&mut self, threads: usize) -> std::io::Result<()> {
         if threads <= 1 {
             self.team = TeamSlot(None);
@@ -350,14 +389,40 @@ impl Network {
         for p in &self.projections {
             target_costs[p.to().0 as usize] += p.n_synapses() as f64 + p.csr().row_start.len() as f64;
         }
-        let owners = |costs: &[f64]| {
-            let mut owner = vec![0usize; costs.len()];
-            for (m, part) in partition(costs, threads).into_iter().enumerate() {
-                part.into_iter().for_each(|i| owner[i] = m);
-            }
-            owner
+        let costliest_first = |costs: &[f64], keep: &dyn Fn(usize) -> bool| {
+            let mut order: Vec<usize> = (0..costs.len()).filter(|&i| keep(i)).collect();
+            order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
+            order
         };
-        self.team = TeamSlot(Some(TeamPlan { team, integrate: owners(&pop_costs), deliver: owners(&target_costs) }));
+        // Populations of more than one chunk whose kind splits are stepped in parts, each part's
+        // spikes into its own list.
+        let part_spikes: Vec<Vec<Vec<u32>>> = self
+            .populations
+            .iter_mut()
+            .map(|pop| {
+                let mut parts = Vec::new();
+                if pop.len() > SPLIT_CHUNK && pop.split(SPLIT_CHUNK, &mut parts) {
+                    parts.iter().map(|_| Vec::new()).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let n_tasks: usize = part_spikes.iter().map(|b| b.len().max(1)).sum();
+        let flags = |n: usize| (0..n).map(|_| AtomicBool::new(false)).collect::<Vec<_>>();
+        self.team = TeamSlot(Some(TeamPlan {
+            team,
+            integrate: costliest_first(&pop_costs, &|_| true),
+            deliver: costliest_first(&target_costs, &|t| !self.by_target[t].is_empty()),
+            population_flags: flags(self.populations.len()),
+            spike_flags: flags(self.spikes.len()),
+            projection_flags: flags(self.projections.len()),
+            part_spike_flags: flags(part_spikes.len()),
+            task_flags: flags(n_tasks),
+            tasks: Vec::with_capacity(n_tasks),
+            parts: Vec::new(),
+            part_spikes,
+        }));
         Ok(())
     }
 
@@ -416,12 +481,41 @@ impl Clone for TeamSlot {
     }
 }
 
-/// A team and the fixed split of the parallel phases between its members.
+/// A team and the tasks of the parallel phases, with the buffers they reuse every step.
 #[derive(Debug)]
 struct TeamPlan {
     team: Team,
-    /// Member integrating each population.
+    /// The integrate tasks: populations, costliest first.
     integrate: Vec<usize>,
-    /// Member delivering onto each target population (every projection onto it, file order).
+    /// The deliver tasks: target populations with projections onto them, costliest first.
     deliver: Vec<usize>,
+    /// Which populations, spike states and projections a phase's tasks have taken (see
+    /// [`Claims`]): kept here so that a step allocates nothing.
+    population_flags: Vec<AtomicBool>,
+    spike_flags: Vec<AtomicBool>,
+    projection_flags: Vec<AtomicBool>,
+    part_spike_flags: Vec<AtomicBool>,
+    task_flags: Vec<AtomicBool>,
+    /// The integrate tasks of a step, kept empty between steps for their allocation.
+    tasks: Vec<Task<'static>>,
+    /// The parts of a split population, likewise.
+    parts: Vec<Part<'static>>,
+    /// Per population, one spike list per part when the team splits it (empty otherwise).
+    part_spikes: Vec<Vec<Vec<u32>>>,
+}
+
+/// One integrate task: a whole population, or a part of a split one with its spike list.
+#[derive(Debug)]
+enum Task<'a> {
+    Whole(&'a mut Population, &'a mut SpikeState),
+    Part(Part<'a>, &'a mut Vec<u32>),
+}
+
+/// An empty vector with the allocation of `v`, for items of another lifetime, so that the task
+/// lists of a step are kept across steps without allocating: collecting a vector's own iterator
+/// into a vector of a type of the same size and alignment reuses its allocation (the counting
+/// allocator of tests/step_allocations.rs checks that it does).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("the vector is empty")).collect()
 }

@@ -1,19 +1,24 @@
 //! Persistent worker threads for the per-step parallel phases (DESIGN.md "Performance notes": a
 //! rayon fork/join per step costs about as much as the work of a 4000-neuron population, so the
-//! workers live for the whole run and meet the main thread at a spinning barrier, ~1 us).
+//! workers live for the whole run and meet the main thread at a barrier that spins briefly, ~1 us
+//! when cores are free, then parks).
 //!
-//! [`Team::run`] runs a job on every member (the calling thread is member 0) and returns when all
-//! have finished. Jobs split work between objects that own their state (whole populations, groups of
-//! projections with the same target), so results do not depend on the number of members.
+//! [`Team::run`] runs `tasks` numbered tasks of a job and returns when all have finished. The
+//! members (the calling thread and the workers) claim tasks one at a time from a shared counter,
+//! so whoever is running does the work: a worker that the operating system has not scheduled
+//! (another process holds the core) does not hold the step up, the caller then does its tasks.
+//! Tasks own disjoint state (chunks of a population, a target population with the projections
+//! onto it) and write fixed outputs, so results do not depend on which member ran which task.
 //!
 //! # Soundness
 //!
 //! The job is borrowed by [`Team::run`] and handed to the workers with its lifetime erased. That is
-//! sound because `run` does not return, and does not unwind, before every worker has finished the
-//! job and the team has forgotten it:
+//! sound because a worker reaches the job only while it is *entered* (counted in `state`), and
+//! `run` neither returns nor unwinds before no worker is entered and the job is closed (a worker
+//! that arrives later finds it closed and never sees the job):
 //! - `run` takes `&mut self`, so no two jobs can be in flight on one team;
-//! - every member's call of the job runs under `catch_unwind`: a panicking worker stores its payload
-//!   and still reports itself done, and member 0's own panic is held until the workers are done;
+//! - every task runs under `catch_unwind`: a panicking task's payload is kept and its member goes
+//!   on claiming; the caller's own panic is held until the job is closed;
 //! - only then is the panic re-raised on the caller (see [`Team::run`]).
 //!
 //! The barrier is model-checked with loom: `RUSTFLAGS="--cfg loom" cargo test --release --lib
@@ -67,26 +72,50 @@ mod sync {
     #[derive(Debug, Default)]
     pub(super) struct Waiter;
 
-    /// Spins (a few microseconds) before a waiting thread parks: short waits, the common case
-    /// inside a step, stay cheap, and a waiting thread never holds a core when there are more
-    /// runnable threads than cores (tests running in parallel, a loaded machine).
+    /// How long a waiting thread spins before it parks. Long enough to span the sequential
+    /// phases between two parallel ones (a few microseconds on the Fig. 3 network), so that on
+    /// free cores a wait never costs a wake-up (a futex round trip, several microseconds); short
+    /// enough that a waiting thread gives its core back quickly when there are more runnable
+    /// threads than cores (another process, tests running in parallel).
     #[cfg(not(all(loom, test)))]
-    const SPINS: u32 = 4_000;
+    const SPIN: std::time::Duration = std::time::Duration::from_micros(30);
+
+    /// Spin iterations between two reads of the clock (a read costs ~20 ns, a spin ~10-50 ns).
+    #[cfg(not(all(loom, test)))]
+    const SPINS_PER_CHECK: u32 = 64;
+
+    /// The state of one wait: when it began (read lazily, so a wait that ends within the first
+    /// spins reads no clock).
+    #[cfg(not(all(loom, test)))]
+    #[derive(Debug, Default)]
+    pub(super) struct Wait {
+        round: u32,
+        since: Option<std::time::Instant>,
+    }
 
     #[cfg(not(all(loom, test)))]
     impl Waiter {
-        /// Round `round` (0, 1, ...) of a wait: spin, then park until unparked or 1 ms passed (the
-        /// caller re-checks its condition, so a spurious or missed wake-up costs at most that).
+        /// One more round of a wait: spin for [`SPIN`], then park until unparked or 1 ms passed
+        /// (the caller re-checks its condition; the timeout only bounds the cost of a wake-up
+        /// this design should never lose).
         #[inline]
-        pub(super) fn pause(&self, round: u32) {
-            if round < SPINS {
+        pub(super) fn pause(&self, wait: &mut Wait) {
+            wait.round = wait.round.wrapping_add(1);
+            if !wait.round.is_multiple_of(SPINS_PER_CHECK) {
+                std::hint::spin_loop();
+                return;
+            }
+            let now = std::time::Instant::now();
+            let since = *wait.since.get_or_insert(now);
+            if now.duration_since(since) < SPIN {
                 std::hint::spin_loop();
             } else {
                 std::thread::park_timeout(std::time::Duration::from_millis(1));
             }
         }
 
-        /// Wakes a thread that may be parked in [`Waiter::pause`].
+        /// Wakes a thread that may be parked in [`Waiter::pause`] (an atomic swap when it is not
+        /// parked: no system call).
         #[inline]
         pub(super) fn wake(&self, t: &thread::Thread) {
             t.unpark();
@@ -106,14 +135,22 @@ mod sync {
         pub(super) park: bool,
     }
 
+    /// The state of one wait.
+    #[cfg(all(loom, test))]
+    #[derive(Debug, Default)]
+    pub(super) struct Wait {
+        round: u32,
+    }
+
     #[cfg(all(loom, test))]
     impl Waiter {
-        pub(super) fn pause(&self, round: u32) {
-            if self.park && round > 0 {
+        pub(super) fn pause(&self, wait: &mut Wait) {
+            if self.park && wait.round > 0 {
                 loom::thread::park();
             } else {
                 loom::thread::yield_now();
             }
+            wait.round += 1;
         }
 
         pub(super) fn wake(&self, t: &thread::Thread) {
@@ -124,44 +161,59 @@ mod sync {
     }
 }
 
-/// A job for the team: called once per member with the member's index.
+use sync::Wait;
+
+/// A job for the team: called once per task with the task's index.
 type Job = dyn Fn(usize) + Sync;
 
 /// The job in flight and the thread that waits for it.
 struct Current {
     /// The borrowed job, lifetime erased (see the module doc).
     job: *const Job,
-    /// Woken by the last worker to finish.
+    /// Number of tasks.
+    tasks: usize,
+    /// Woken by the last worker to leave the job.
     caller: thread::Thread,
 }
 
 /// A panic payload.
 type Payload = Box<dyn Any + Send + 'static>;
 
+/// `state`: whether a job is open for workers to enter.
+const OPEN: u64 = 1 << 32;
+/// `state`: the workers entered in the current job (the low bits).
+const ENTERED: u64 = OPEN - 1;
+/// `state`: the job number lives in the bits above [`OPEN`], so that a worker that read an open
+/// state before the job closed cannot enter a later job by mistake (its compare-exchange fails).
+const EPOCH_SHIFT: u32 = 33;
+
 struct Shared {
-    /// Bumped by the caller to start a job.
-    epoch: AtomicU64,
-    /// Workers that finished the current job (whether or not it panicked).
-    done: AtomicUsize,
+    /// `epoch << EPOCH_SHIFT | open | entered`: the job number, whether workers may enter it, and
+    /// how many are inside. Workers enter and leave with read-modify-writes, so the caller's
+    /// Release store that opens a job heads a release sequence that every entering worker reads.
+    state: AtomicU64,
+    /// The next task to claim (may run past the number of tasks).
+    next: AtomicUsize,
     /// Set when the team is dropped.
     stop: AtomicBool,
-    /// The job in flight. Written by the caller only while no worker is in a job: before `epoch` is
-    /// bumped (Release), read by workers after they see the new epoch (Acquire), and cleared after
-    /// `done` reached the number of workers (Acquire, paired with each worker's AcqRel increment).
+    /// The job in flight. Written by the caller only while no worker is entered and the job is
+    /// closed: before the Release store that opens it, read by workers after they entered
+    /// (Acquire), and cleared after the caller saw no worker entered and closed the job (Acquire,
+    /// paired with each worker's Release when it leaves).
     current: UnsafeCell<Option<Current>>,
-    /// Set (with `panic` filled) when a worker's call of the current job panicked: checked by the
+    /// Set (with `panic` filled) when a worker's task of the current job panicked: checked by the
     /// caller after every job, so the mutex is never locked on the fast path.
     panicked: AtomicBool,
-    /// The payload of the first worker that panicked in the current job.
+    /// The payload of the first worker task that panicked in the current job.
     panic: Mutex<Option<Payload>>,
     /// How to wait and wake.
     waiter: Waiter,
 }
 
-// Safety: `current` is the only field that is not Sync. The caller writes it only while every
-// worker is waiting for the epoch to move, and workers read it only between seeing a new epoch
-// and reporting done; the epoch and done atomics order these accesses (see `current`). The raw job
-// pointer it holds is only dereferenced in that window, while `Team::run` keeps the job alive.
+// Safety: `current` is the only field that is not Sync. The caller writes it only while the job
+// is closed and no worker is entered, and workers read it only while entered; the `state` atomic
+// orders these accesses (see `current`). The raw job pointer it holds is only dereferenced by an
+// entered worker, while `Team::run` keeps the job alive.
 unsafe impl Sync for Shared {}
 unsafe impl Send for Shared {}
 
@@ -187,10 +239,27 @@ impl Shared {
         self.panicked.store(false, Ordering::Relaxed);
         self.panic.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
+
+    /// Claims and runs tasks of `job` until none is left; each panic is handed to `on_panic`.
+    ///
+    /// The claim is AcqRel: a member that claims after another (in the counter's order) sees
+    /// everything that member did before its claim, in particular its entry in `state`, so when
+    /// the caller's claim comes back past the end it cannot miss a worker still in a task.
+    fn claim_all(&self, job: &(dyn Fn(usize) + Sync + '_), tasks: usize, mut on_panic: impl FnMut(Payload)) {
+        loop {
+            let t = self.next.fetch_add(1, Ordering::AcqRel);
+            if t >= tasks {
+                return;
+            }
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(t))) {
+                on_panic(payload);
+            }
+        }
+    }
 }
 
 /// Drops a panic payload that will not be re-raised; a payload whose own drop panics is leaked
-/// rather than let that panic escape (from a worker it would end the thread without reporting done).
+/// rather than let that panic escape (from a worker it would end the thread while entered).
 fn discard(payload: Payload) {
     if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(again);
@@ -212,37 +281,42 @@ impl std::fmt::Debug for Team {
     }
 }
 
-/// The loop of worker `id` (1-based) of a team with `n_workers` workers.
-fn work(sh: &Shared, id: usize, n_workers: usize) {
-    let mut seen = 0u64;
+/// The loop of a worker: wait for a job it has not entered yet, enter it, claim tasks, leave.
+fn work(sh: &Shared) {
+    let mut seen = u64::MAX; // the epoch of the last job entered (none yet)
     loop {
-        let mut round = 0u32;
-        loop {
+        let mut wait = Wait::default();
+        let entered = loop {
             if sh.stop.load(Ordering::Acquire) {
                 return;
             }
-            let epoch = sh.epoch.load(Ordering::Acquire);
-            if epoch != seen {
-                seen = epoch;
-                break;
+            let s = sh.state.load(Ordering::Relaxed);
+            if s & OPEN != 0 && s >> EPOCH_SHIFT != seen {
+                // Acquire: reads the caller's opening store (or a later entry or exit in its
+                // release sequence), so `current` and the reset `next` are visible.
+                if sh.state.compare_exchange(s, s + 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    break s;
+                }
+                continue; // the state moved (another worker, or the caller closed the job)
             }
-            sh.waiter.pause(round);
-            round = round.saturating_add(1);
-        }
-        // Safety: the caller wrote `current` before bumping the epoch seen above (Release/Acquire)
-        // and does not touch it, nor drop the job, until this worker has incremented `done`.
-        let (caller, result) = sh.current.with(|cur| match unsafe { &*cur } {
+            sh.waiter.pause(&mut wait);
+        };
+        seen = entered >> EPOCH_SHIFT;
+        // Safety: this worker is entered, so the caller neither rewrites nor clears `current`, nor
+        // drops the job, until it has left (the Release below).
+        let caller = sh.current.with(|cur| match unsafe { &*cur } {
             Some(cur) => {
-                let job = cur.job;
-                (Some(cur.caller.clone()), catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(id) })))
+                sh.claim_all(unsafe { &*cur.job }, cur.tasks, |p| sh.keep_panic(p));
+                Some(cur.caller.clone())
             }
-            None => (None, Err(Box::new("burstsim team: an epoch without a job") as Payload)),
+            None => {
+                sh.keep_panic(Box::new("burstsim team: an open job without a job"));
+                None
+            }
         });
-        if let Err(payload) = result {
-            sh.keep_panic(payload);
-        }
-        // Past this increment the job (and `current`) may be gone: only owned values below.
-        if sh.done.fetch_add(1, Ordering::AcqRel) + 1 == n_workers {
+        // Past this decrement the job (and `current`) may be gone: only owned values below.
+        let before = sh.state.fetch_sub(1, Ordering::Release);
+        if before & ENTERED == 1 {
             if let Some(t) = caller {
                 sh.waiter.wake(&t);
             }
@@ -260,8 +334,8 @@ impl Team {
     /// [`Team::new`] with the given way of waiting (a loom model chooses one).
     fn with_waiter(size: usize, waiter: Waiter) -> std::io::Result<Team> {
         let shared = Arc::new(Shared {
-            epoch: AtomicU64::new(0),
-            done: AtomicUsize::new(0),
+            state: AtomicU64::new(0),
+            next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             current: UnsafeCell::new(None),
             panicked: AtomicBool::new(false),
@@ -273,8 +347,7 @@ impl Team {
         let mut team = Team { shared, workers: Vec::with_capacity(n_workers) };
         for id in 1..=n_workers {
             let sh = Arc::clone(&team.shared);
-            let worker =
-                thread::Builder::new().name(format!("burstsim-{id}")).spawn(move || work(&sh, id, n_workers))?;
+            let worker = thread::Builder::new().name(format!("burstsim-{id}")).spawn(move || work(&sh))?;
             team.workers.push(worker);
         }
         Ok(team)
@@ -285,54 +358,74 @@ impl Team {
         self.workers.len() + 1
     }
 
-    /// Runs `job(member)` on every member (the calling thread is member 0) and returns when all
-    /// are done.
+    /// Runs `job(t)` for every task `t` in `0..tasks`, each exactly once, on whichever members
+    /// claim them (the calling thread included), and returns when all are done.
     ///
     /// # Panics
     ///
-    /// If the job panics on any member, `run` panics with that payload (member 0's own if it
-    /// panicked, else that of one panicking worker; further payloads are dropped), and only after
-    /// every member has returned from the job, so nothing still uses what the job borrowed.
+    /// If a task panics, `run` panics with that payload (the calling thread's own first one if it
+    /// had one, else that of one panicking worker task; further payloads are dropped), and only
+    /// after every task has run and no worker is in the job any more, so nothing still uses what
+    /// the job borrowed. The other tasks still run.
     ///
     /// The team is not poisoned by a panic: the workers caught it and wait for the next job, so
     /// `run` may be called again. As after any panic, what the job was changing may be half done;
     /// whether to go on is the caller's decision.
-    pub fn run<'a>(&mut self, job: &'a (dyn Fn(usize) + Sync + 'a)) {
-        if self.workers.is_empty() {
-            job(0);
-            return;
+    pub fn run<'a>(&mut self, tasks: usize, job: &'a (dyn Fn(usize) + Sync + 'a)) {
+        if self.workers.is_empty() || tasks <= 1 {
+            // Same semantics as below: every task runs, the first panic is re-raised at the end.
+            let mut first = None;
+            for t in 0..tasks {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| job(t))) {
+                    keep_first(&mut first, p);
+                }
+            }
+            return first.map_or((), |p| resume_unwind(p));
         }
         let sh = &*self.shared;
-        // Safety: the lifetime is erased so that the workers can reach the job. `ptr` is cleared
-        // below, once every worker has finished the job, and this function neither returns nor
-        // unwinds before that, so the job outlives every use of `ptr`.
+        // Safety: the lifetime is erased so that the workers can reach the job. Workers reach it
+        // only while entered; below, this function closes the job with no worker entered before
+        // it returns or unwinds, so the job outlives every use of `ptr`.
         let ptr: *const Job = unsafe { std::mem::transmute::<&'a (dyn Fn(usize) + Sync + 'a), &'static Job>(job) };
-        // Safety: every worker is waiting for the epoch to move (the previous `run` waited for all
-        // of them, and `&mut self` excludes a concurrent one), so none reads `current` now.
-        sh.current.with_mut(|cur| unsafe { *cur = Some(Current { job: ptr, caller: thread::current() }) });
-        sh.done.store(0, Ordering::Relaxed); // published by the Release below
-        sh.epoch.fetch_add(1, Ordering::Release);
+        // Safety: the job is closed and no worker is entered (the previous `run` closed it that
+        // way, and `&mut self` excludes a concurrent one), so no worker reads `current` now.
+        sh.current.with_mut(|cur| unsafe { *cur = Some(Current { job: ptr, tasks, caller: thread::current() }) });
+        sh.next.store(0, Ordering::Relaxed); // published by the Release below
+        let closed = sh.state.load(Ordering::Relaxed);
+        debug_assert_eq!(closed & (OPEN | ENTERED), 0);
+        // A plain store is enough: while the job is closed no worker writes `state`.
+        sh.state.store(closed.wrapping_add(1 << EPOCH_SHIFT) | OPEN, Ordering::Release);
         for w in &self.workers {
             sh.waiter.wake(w.thread());
         }
-        let own = catch_unwind(AssertUnwindSafe(|| job(0)));
-        let n = self.workers.len();
-        let mut round = 0u32;
-        while sh.done.load(Ordering::Acquire) != n {
-            sh.waiter.pause(round);
-            round = round.saturating_add(1);
+        let mut own = None;
+        sh.claim_all(job, tasks, |p| keep_first(&mut own, p));
+        // Every task is claimed. Wait until no worker is entered (each entered worker finishes
+        // the task it claimed, finds none left and leaves), then close: the compare-exchange
+        // fails if a late worker entered in between, and that one leaves at once.
+        let mut wait = Wait::default();
+        loop {
+            let s = sh.state.load(Ordering::Acquire);
+            if s & ENTERED == 0 && sh.state.compare_exchange(s, s & !OPEN, Ordering::Acquire, Ordering::Relaxed).is_ok()
+            {
+                break;
+            }
+            if s & ENTERED != 0 {
+                sh.waiter.pause(&mut wait);
+            }
         }
-        // Safety: every worker has reported done (Acquire above), so none reads `current` now.
+        // Safety: the job is closed with no worker entered (Acquire above), so none reads
+        // `current` now, and none will until the next `run` opens a job.
         sh.current.with_mut(|cur| unsafe { *cur = None });
         let worker_panic = sh.take_panic();
         match own {
-            Err(payload) => {
+            Some(payload) => {
                 if let Some(p) = worker_panic {
                     discard(p);
                 }
                 resume_unwind(payload)
             }
-            Ok(()) => {
+            None => {
                 if let Some(p) = worker_panic {
                     resume_unwind(p)
                 }
@@ -341,9 +434,18 @@ impl Team {
     }
 }
 
+/// Keeps the first payload in `slot` and drops the others.
+fn keep_first(slot: &mut Option<Payload>, payload: Payload) {
+    if slot.is_none() {
+        *slot = Some(payload);
+    } else {
+        discard(payload);
+    }
+}
+
 impl Drop for Team {
     /// Stops and joins the workers. Never waits on a job: none is in flight outside [`Team::run`],
-    /// which returns only after every worker has finished it.
+    /// which returns only after the job is closed with no worker in it.
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
         for w in &self.workers {
@@ -355,24 +457,6 @@ impl Drop for Team {
     }
 }
 
-/// Splits items with the given costs between `members` (longest first, each to the least loaded
-/// member): a fixed assignment, computed once per run.
-pub fn partition(costs: &[f64], members: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..costs.len()).collect();
-    order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
-    let mut load = vec![0.0f64; members.max(1)];
-    let mut parts = vec![Vec::new(); members.max(1)];
-    for i in order {
-        let m = (0..load.len()).min_by(|&a, &b| load[a].total_cmp(&load[b])).unwrap_or(0);
-        load[m] += costs[i];
-        parts[m].push(i);
-    }
-    for p in &mut parts {
-        p.sort_unstable();
-    }
-    parts
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -381,19 +465,41 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn every_member_runs_every_job_once() {
+    fn every_task_runs_exactly_once() {
         // More members than cores only costs time (the barrier then waits on the scheduler), so
         // three members are run fewer times.
-        for (size, runs) in [(1, 1000), (2, 5000), (3, 200)] {
+        for (size, runs) in [(1, 1000), (2, 3000), (3, 200)] {
             let mut team = Team::new(size).unwrap();
-            let counts: Vec<AtomicU64> = (0..size).map(|_| AtomicU64::new(0)).collect();
-            for _ in 0..runs {
-                team.run(&|m| {
-                    counts[m].fetch_add(1, Ordering::Relaxed);
-                });
+            for tasks in [0, 1, 2, 5, 17] {
+                let counts: Vec<AtomicU64> = (0..17).map(|_| AtomicU64::new(0)).collect();
+                for _ in 0..runs {
+                    team.run(tasks, &|t| {
+                        counts[t].fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+                for (t, c) in counts.iter().enumerate() {
+                    assert_eq!(c.load(Ordering::Relaxed), if t < tasks { runs } else { 0 }, "{size} {tasks} {t}");
+                }
             }
-            assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == runs));
         }
+    }
+
+    #[test]
+    fn workers_take_tasks() {
+        let mut team = Team::new(2).unwrap();
+        let caller = std::thread::current().id();
+        let on_worker = AtomicUsize::new(0);
+        // Tasks long enough that the worker, woken at the start, claims some (even on a loaded
+        // machine, over 20 jobs).
+        for _ in 0..20 {
+            team.run(4, &|_| {
+                std::thread::sleep(Duration::from_millis(1));
+                if std::thread::current().id() != caller {
+                    on_worker.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        assert!(on_worker.load(Ordering::Relaxed) > 0);
     }
 
     #[test]
@@ -430,24 +536,24 @@ mod tests {
         }
     }
 
-    /// What a run with panicking members left behind.
+    /// What a run with panicking tasks left behind.
     #[derive(Debug)]
     struct Outcome {
         /// The panic message `run` raised.
         message: String,
-        /// Members inside the job just after `run` returned, and 50 ms later.
+        /// Tasks running just after `run` returned, and 50 ms later.
         running: (usize, usize),
-        /// Members that entered the job, just after `run` returned and 50 ms later.
+        /// Tasks that started, just after `run` returned and 50 ms later.
         entered: (usize, usize),
-        /// What each member wrote to a borrowed local (dropped right after `run`).
+        /// What each task wrote to a borrowed local (dropped right after `run`).
         written: Vec<String>,
-        /// Whether every member ran the next job.
+        /// Whether every task of the next job ran.
         next_job_ran: bool,
     }
 
-    /// Three members run one job in which the members in `panickers` panic, the first of them only
-    /// after `panic_delay`, while the others work for `work`: so whichever finishes last, `run` must
-    /// wait for it.
+    /// A team of three runs one job of three tasks in which the tasks in `panickers` panic, the
+    /// first of them only after `panic_delay`, while the others work for `work`: so whichever
+    /// finishes last, `run` must wait for it.
     fn panicking_job(panickers: &'static [usize], panic_delay: Duration, work: Duration) -> Outcome {
         within_10_s(move || {
             let mut team = Team::new(3).unwrap();
@@ -456,18 +562,18 @@ mod tests {
             // A borrowed local the job writes; dropped as soon as `run` returns.
             let written: Vec<Mutex<String>> = (0..3).map(|_| Mutex::new(String::new())).collect();
             let result = catch_unwind(AssertUnwindSafe(|| {
-                team.run(&|m| {
+                team.run(3, &|t| {
                     running.fetch_add(1, Ordering::SeqCst);
                     entered.fetch_add(1, Ordering::SeqCst);
-                    if panickers.contains(&m) {
-                        if m == panickers[0] {
+                    if panickers.contains(&t) {
+                        if t == panickers[0] {
                             std::thread::sleep(panic_delay);
                         }
                         running.fetch_sub(1, Ordering::SeqCst);
-                        panic!("member {m} fails");
+                        panic!("task {t} fails");
                     }
                     std::thread::sleep(work);
-                    written[m].lock().unwrap().push_str(&format!("member {m}"));
+                    written[t].lock().unwrap().push_str(&format!("task {t}"));
                     running.fetch_sub(1, Ordering::SeqCst);
                 })
             }));
@@ -477,8 +583,8 @@ mod tests {
             let later = (running.load(Ordering::SeqCst), entered.load(Ordering::SeqCst));
             let message = message(result.expect_err("the job's panic reaches the caller"));
             let counts: Vec<AtomicU64> = (0..3).map(|_| AtomicU64::new(0)).collect();
-            team.run(&|m| {
-                counts[m].fetch_add(1, Ordering::Relaxed);
+            team.run(3, &|t| {
+                counts[t].fetch_add(1, Ordering::Relaxed);
             });
             let next_job_ran = counts.iter().all(|c| c.load(Ordering::Relaxed) == 1);
             drop(team);
@@ -487,49 +593,54 @@ mod tests {
     }
 
     fn assert_all_stopped(o: &Outcome, panickers: &[usize]) {
-        assert_eq!(o.running, (0, 0), "a member was still in the job after run returned: {o:?}");
+        assert!(panickers.iter().any(|t| o.message == format!("task {t} fails")), "{o:?}");
+        assert_eq!(o.running, (0, 0), "a task was still running after run returned: {o:?}");
         assert_eq!(o.entered, (3, 3), "{o:?}");
-        for m in 0..3 {
-            let want = if panickers.contains(&m) { String::new() } else { format!("member {m}") };
-            assert_eq!(o.written[m], want, "{o:?}");
+        for t in 0..3 {
+            let want = if panickers.contains(&t) { String::new() } else { format!("task {t}") };
+            assert_eq!(o.written[t], want, "{o:?}");
         }
         assert!(o.next_job_ran, "the team is usable after a panic: {o:?}");
     }
 
     #[test]
-    fn a_panic_on_member_0_reaches_the_caller_after_the_workers_stopped() {
+    fn a_quick_panic_reaches_the_caller_after_the_other_tasks_finished() {
         let o = panicking_job(&[0], Duration::ZERO, Duration::from_millis(100));
-        assert_eq!(o.message, "member 0 fails");
         assert_all_stopped(&o, &[0]);
     }
 
     #[test]
-    fn a_panic_on_member_1_reaches_the_caller_after_it_stopped() {
-        let o = panicking_job(&[1], Duration::from_millis(100), Duration::ZERO);
-        assert_eq!(o.message, "member 1 fails");
-        assert_all_stopped(&o, &[1]);
+    fn a_late_panic_reaches_the_caller_after_it_happened() {
+        let o = panicking_job(&[2], Duration::from_millis(100), Duration::ZERO);
+        assert_all_stopped(&o, &[2]);
     }
 
     #[test]
-    fn with_several_panics_member_0_wins_and_the_others_are_dropped() {
+    fn with_several_panics_one_reaches_the_caller_and_the_others_are_dropped() {
         let o = panicking_job(&[2, 0, 1], Duration::from_millis(50), Duration::ZERO);
-        assert_eq!(o.message, "member 0 fails");
         assert_all_stopped(&o, &[0, 1, 2]);
         let o = panicking_job(&[1, 2], Duration::from_millis(20), Duration::ZERO);
-        assert!(o.message == "member 1 fails" || o.message == "member 2 fails", "{o:?}");
         assert_all_stopped(&o, &[1, 2]);
     }
 
     #[test]
-    fn a_panic_in_a_team_of_one_reaches_the_caller() {
+    fn a_panic_in_a_team_of_one_reaches_the_caller_after_the_other_tasks() {
         let mut team = Team::new(1).unwrap();
-        let r = catch_unwind(AssertUnwindSafe(|| team.run(&|_| panic!("alone"))));
-        assert_eq!(message(r.unwrap_err()), "alone");
         let ran = AtomicUsize::new(0);
-        team.run(&|_| {
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            team.run(3, &|t| {
+                ran.fetch_add(1, Ordering::Relaxed);
+                if t > 0 {
+                    panic!("alone {t}");
+                }
+            })
+        }));
+        assert_eq!(message(r.unwrap_err()), "alone 1", "the first panic");
+        assert_eq!(ran.load(Ordering::Relaxed), 3);
+        team.run(1, &|_| {
             ran.fetch_add(1, Ordering::Relaxed);
         });
-        assert_eq!(ran.load(Ordering::Relaxed), 1);
+        assert_eq!(ran.load(Ordering::Relaxed), 4);
     }
 
     #[test]
@@ -538,8 +649,8 @@ mod tests {
             let mut team = Team::new(2).unwrap();
             for i in 0..200usize {
                 let r = catch_unwind(AssertUnwindSafe(|| {
-                    team.run(&|m| {
-                        if i % 2 == 0 && m == i % 4 / 2 {
+                    team.run(2, &|t| {
+                        if i % 2 == 0 && t == i % 4 / 2 {
                             panic!("job {i}");
                         }
                     })
@@ -551,34 +662,27 @@ mod tests {
             }
         });
     }
-
-    #[test]
-    fn partition_balances_and_covers() {
-        let parts = partition(&[8.0, 8.0, 1.0, 1.0, 1.0, 1.0], 2);
-        assert_eq!(parts, vec![vec![0, 2, 4], vec![1, 3, 5]]);
-        let parts = partition(&[5.0, 1.0], 3);
-        assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 2);
-    }
 }
 
 /// Loom models of the barrier (`RUSTFLAGS="--cfg loom" cargo test --release --lib engine::team`).
 ///
-/// Each member increments its own slot in a loom `UnsafeCell` inside the job and the caller reads
-/// the slots after `run`: loom reports a data race if `run` could return before a worker's job
-/// happened-before, and a failed count if a member missed or repeated a job. Workers call the job
-/// while reading `current`, so clearing or re-setting it while a worker is still in the job is a
-/// race too. Every two-member scenario is explored exhaustively (no preemption bound) with both
-/// ways of waiting (see `sync::Waiter`): yielding only (the memory orderings alone must carry the
-/// synchronisation) and parking (no wake-up may be lost: a lost one is a deadlock).
+/// Each task increments its own slot in a loom `UnsafeCell` and the caller reads the slots after
+/// `run`: loom reports a data race if `run` could return before a worker's task happened-before,
+/// and a failed count if a task was missed or repeated. Workers call the job while reading
+/// `current`, so clearing or re-setting it while a worker is still entered is a race too. Every
+/// two-member scenario is explored with up to `TWO` preemptions (every interleaving would take
+/// more than ten minutes, now that the caller claims tasks too) with both ways of waiting (see
+/// `sync::Waiter`): yielding only (the memory orderings alone must carry the synchronisation) and
+/// parking (no wake-up may be lost: a lost one is a deadlock).
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
 
-    /// One counter per member, written only by that member, inside a job.
+    /// One counter per task, written only by the member that runs the task.
     struct Slots(Vec<loom::cell::UnsafeCell<usize>>);
 
-    // Safety: member `m` writes only slot `m`, inside a job; the caller reads the slots between
-    // jobs. Any overlap of these accesses is exactly what loom checks for.
+    // Safety: task `t` writes only slot `t`; the caller reads the slots between jobs. Any overlap
+    // of these accesses is exactly what loom checks for.
     unsafe impl Sync for Slots {}
 
     impl Slots {
@@ -595,8 +699,11 @@ mod loom_tests {
         }
     }
 
+    /// The preemption bound of the two-member models (about 25 s each; 6 takes 90 s).
+    const TWO: Option<usize> = Some(5);
+
     /// The panics these models raise on purpose.
-    const EXPECTED: [&str; 2] = ["worker fails", "caller fails"];
+    const EXPECTED: [&str; 1] = ["task fails"];
 
     /// Explores `scenario(team)` with loom for a team of `size`, with each way of waiting in
     /// `parking`, with at most `preemptions` preemptions (`None`: every interleaving) unless
@@ -632,61 +739,73 @@ mod loom_tests {
     }
 
     #[test]
-    fn two_members_run_two_jobs_each_exactly_once() {
-        check(2, &[false, true], None, |mut team| {
+    fn two_members_run_two_jobs_each_task_exactly_once() {
+        // The worker may enter either job, both, or none (the caller then runs every task): loom
+        // explores it arriving before, during and after each job.
+        check(2, &[false, true], TWO, |mut team| {
             let slots = Slots::new(2);
             for round in 1..=2 {
-                team.run(&|m| slots.bump(m));
+                team.run(2, &|t| slots.bump(t));
                 assert_eq!(slots.counts(), [round, round]);
             }
         });
     }
 
     #[test]
-    fn three_members_run_a_job_each_exactly_once() {
+    fn three_members_run_a_job_each_task_exactly_once() {
         // Yield-only waiting with two spinning workers exceeds loom's branch limit; parking
         // models it (with a bound: unbounded, three threads take too long).
         check(3, &[true], Some(3), |mut team| {
             let slots = Slots::new(3);
-            team.run(&|m| slots.bump(m));
+            team.run(3, &|t| slots.bump(t));
             assert_eq!(slots.counts(), [1, 1, 1]);
         });
     }
 
     #[test]
-    fn a_panicking_worker_reaches_the_caller_after_it_finished() {
-        check(2, &[false, true], None, |mut team| {
+    fn in_some_interleavings_the_worker_runs_tasks() {
+        // Else the models above would only check a caller that does everything itself.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static ON_WORKER: AtomicUsize = AtomicUsize::new(0);
+        check(2, &[false, true], Some(2), |mut team| {
+            let caller = thread::current().id();
             let slots = Slots::new(2);
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                team.run(&|m| {
-                    slots.bump(m);
-                    if m == 1 {
-                        panic!("worker fails");
-                    }
-                })
-            }));
-            let payload = r.expect_err("the worker's panic reaches the caller");
-            assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker fails"));
+            team.run(2, &|t| {
+                slots.bump(t);
+                if thread::current().id() != caller {
+                    ON_WORKER.fetch_add(1, Ordering::Relaxed);
+                }
+            });
             assert_eq!(slots.counts(), [1, 1]);
-            team.run(&|m| slots.bump(m));
-            assert_eq!(slots.counts(), [2, 2]);
         });
+        assert!(ON_WORKER.load(Ordering::Relaxed) > 0);
+    }
+
+    /// A job of two tasks in which task `fails` panics, then a job that does not.
+    fn one_task_panics(mut team: Team, fails: usize) {
+        let slots = Slots::new(2);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            team.run(2, &|t| {
+                slots.bump(t);
+                if t == fails {
+                    panic!("task fails");
+                }
+            })
+        }));
+        let payload = r.expect_err("the task's panic reaches the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"task fails"));
+        assert_eq!(slots.counts(), [1, 1]);
+        team.run(2, &|t| slots.bump(t));
+        assert_eq!(slots.counts(), [2, 2]);
     }
 
     #[test]
-    fn a_panic_on_member_0_waits_for_the_worker() {
-        check(2, &[false, true], None, |mut team| {
-            let slots = Slots::new(2);
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                team.run(&|m| {
-                    slots.bump(m);
-                    if m == 0 {
-                        panic!("caller fails");
-                    }
-                })
-            }));
-            assert_eq!(r.expect_err("own panic").downcast_ref::<&str>(), Some(&"caller fails"));
-            assert_eq!(slots.counts(), [1, 1]);
-        });
+    fn a_panicking_first_task_reaches_the_caller_after_every_task_finished() {
+        check(2, &[false, true], TWO, |team| one_task_panics(team, 0));
+    }
+
+    #[test]
+    fn a_panicking_last_task_reaches_the_caller_after_every_task_finished() {
+        check(2, &[false, true], TWO, |team| one_task_panics(team, 1));
     }
 }

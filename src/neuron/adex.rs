@@ -154,6 +154,69 @@ impl Adex {
     }
 }
 
+/// The step-size constants of a step.
+#[derive(Clone, Copy, Debug)]
+struct Consts {
+    dt_tau_m: f32,
+    dt_tau_w: f32,
+    decay_ampa: f32,
+    decay_gaba: f32,
+    ref_steps: u32,
+}
+
+/// Consecutive neurons of an [`Adex`] population, from neuron `offset` on, their state borrowed:
+/// they step on their own (see [`NeuronKind::split`]).
+#[derive(Debug)]
+pub struct Part<'a> {
+    params: &'a AdexParams,
+    exp_kind: ExpKind,
+    k: Consts,
+    offset: u32,
+    v: &'a mut [f32],
+    w: &'a mut [f32],
+    refractory: &'a mut [u32],
+    g_e: &'a mut [f32],
+    g_i: &'a mut [f32],
+}
+
+impl Part<'_> {
+    /// Steps these neurons, appending the (population) indices of those that spiked.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        self.step_at(Simd::detected(), spikes);
+    }
+
+    fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
+        step_kernel(level, self, spikes);
+    }
+}
+
+impl Adex {
+    fn consts(&self) -> Consts {
+        Consts {
+            dt_tau_m: self.dt_tau_m,
+            dt_tau_w: self.dt_tau_w,
+            decay_ampa: self.decay_ampa,
+            decay_gaba: self.decay_gaba,
+            ref_steps: self.ref_steps,
+        }
+    }
+
+    /// The whole population as one part.
+    fn whole(&mut self) -> Part<'_> {
+        Part {
+            k: self.consts(),
+            params: &self.params,
+            exp_kind: self.exp_kind,
+            offset: 0,
+            v: &mut self.v,
+            w: &mut self.w,
+            refractory: &mut self.refractory,
+            g_e: &mut self.g.e,
+            g_i: &mut self.g.i,
+        }
+    }
+}
+
 impl NeuronKind for Adex {
     fn kind_name(&self) -> &'static str {
         "adex"
@@ -175,7 +238,20 @@ impl NeuronKind for Adex {
     /// 3), then adaptation and conductance decay (steps 4-5). Each pass only reads what the earlier
     /// ones wrote for the same neuron, so the order of spec 3.1 is kept.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        step_kernel(Simd::detected(), self, spikes);
+        self.whole().step_at(Simd::detected(), spikes);
+    }
+
+    /// Neurons do not interact within a step and draw no random numbers, so any split works.
+    fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
+        let k = self.consts();
+        let (params, exp_kind) = (&self.params, self.exp_kind);
+        let state = self.v.chunks_mut(chunk).zip(self.w.chunks_mut(chunk)).zip(self.refractory.chunks_mut(chunk));
+        let g = self.g.e.chunks_mut(chunk).zip(self.g.i.chunks_mut(chunk));
+        for (c, (((v, w), refractory), (g_e, g_i))) in state.zip(g).enumerate() {
+            let offset = (c * chunk) as u32;
+            parts.push(super::Part::Adex(Part { params, exp_kind, k, offset, v, w, refractory, g_e, g_i }));
+        }
+        true
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -205,8 +281,8 @@ impl NeuronKind for Adex {
 
 simd_kernel! {
     /// The body of [`NeuronKind::step`] for `Adex`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Adex, spikes: &mut Vec<u32>) {
-        let p = &pop.params;
+    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
+        let (p, k) = (pop.params, pop.k);
         let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
         let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
         let (v_min, v_max, v_spike, v_reset) =
@@ -215,8 +291,8 @@ simd_kernel! {
         let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
         let n = pop.v.len();
         let (v, w, g_e, g_i, refractory) =
-            (&mut pop.v[..n], &mut pop.w[..n], &mut pop.g.e[..n], &mut pop.g.i[..n], &mut pop.refractory[..n]);
-        let dt_tau_m = pop.dt_tau_m;
+            (&mut pop.v[..n], &mut pop.w[..n], &mut pop.g_e[..n], &mut pop.g_i[..n], &mut pop.refractory[..n]);
+        let dt_tau_m = k.dt_tau_m;
         // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
         let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
             let v = v + dt_tau_m * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
@@ -239,10 +315,10 @@ simd_kernel! {
         for i in 0..n {
             if refractory[i] == 0 {
                 if v[i] > v_spike {
-                    spikes.push(i as u32);
+                    spikes.push(pop.offset + i as u32);
                     v[i] = v_reset;
                     w[i] += b_over_gl;
-                    refractory[i] = pop.ref_steps;
+                    refractory[i] = k.ref_steps;
                 }
             } else {
                 refractory[i] -= 1;
@@ -251,9 +327,9 @@ simd_kernel! {
         }
         // 4. Adaptation with the new V; 5. conductances decay.
         for i in 0..n {
-            w[i] += pop.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
-            g_e[i] = decay(g_e[i], pop.decay_ampa);
-            g_i[i] = decay(g_i[i], pop.decay_gaba);
+            w[i] += k.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
+            g_e[i] = decay(g_e[i], k.decay_ampa);
+            g_i[i] = decay(g_i[i], k.decay_gaba);
         }
     }
 }
@@ -348,7 +424,7 @@ mod tests {
                             a.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
                         }
                     },
-                    |a, spikes| step_kernel(level, a, spikes),
+                    |a, spikes| a.whole().step_at(level, spikes),
                 );
                 (out, [&a.v, &a.w, &a.g.e, &a.g.i].map(|v| bits(v)), a.refractory.clone())
             };

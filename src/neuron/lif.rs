@@ -97,6 +97,73 @@ impl Lif {
     }
 }
 
+/// What one step of a neuron reads besides its state.
+#[derive(Clone, Copy, Debug)]
+struct Consts {
+    /// E_L, E_E, E_I, V_th, V_reset, mV.
+    e_l: f32,
+    e_e: f32,
+    e_i: f32,
+    v_th: f32,
+    v_reset: f32,
+    dt_tau_m: f32,
+    decay_ampa: f32,
+    decay_gaba: f32,
+    ref_steps: u32,
+}
+
+/// Consecutive neurons of a [`Lif`] population, from neuron `offset` on, their state borrowed:
+/// they step on their own (see [`NeuronKind::split`]).
+#[derive(Debug)]
+pub struct Part<'a> {
+    k: Consts,
+    offset: u32,
+    v: &'a mut [f32],
+    refractory: &'a mut [u32],
+    g_e: &'a mut [f32],
+    g_i: &'a mut [f32],
+}
+
+impl Part<'_> {
+    /// Steps these neurons, appending the (population) indices of those that spiked.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        self.step_at(Simd::detected(), spikes);
+    }
+
+    fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
+        step_kernel(level, self, spikes);
+    }
+}
+
+impl Lif {
+    fn consts(&self) -> Consts {
+        let p = &self.params;
+        Consts {
+            e_l: p.e_l_mv as f32,
+            e_e: p.e_exc_mv as f32,
+            e_i: p.e_inh_mv as f32,
+            v_th: p.v_th_mv as f32,
+            v_reset: p.v_reset_mv as f32,
+            dt_tau_m: self.dt_tau_m,
+            decay_ampa: self.decay_ampa,
+            decay_gaba: self.decay_gaba,
+            ref_steps: self.ref_steps,
+        }
+    }
+
+    /// The whole population as one part.
+    fn whole(&mut self) -> Part<'_> {
+        Part {
+            k: self.consts(),
+            offset: 0,
+            v: &mut self.v,
+            refractory: &mut self.refractory,
+            g_e: &mut self.g.e,
+            g_i: &mut self.g.i,
+        }
+    }
+}
+
 impl NeuronKind for Lif {
     fn kind_name(&self) -> &'static str {
         "lif"
@@ -114,7 +181,18 @@ impl NeuronKind for Lif {
     /// Evolve phase: the membrane update of every neuron (branch-free, SIMD), then threshold,
     /// reset and refractoriness.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        step_kernel(Simd::detected(), self, spikes);
+        self.whole().step_at(Simd::detected(), spikes);
+    }
+
+    /// Neurons do not interact within a step and draw no random numbers, so any split works.
+    fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
+        let k = self.consts();
+        let state = self.v.chunks_mut(chunk).zip(self.refractory.chunks_mut(chunk));
+        let g = self.g.e.chunks_mut(chunk).zip(self.g.i.chunks_mut(chunk));
+        for (c, ((v, refractory), (g_e, g_i))) in state.zip(g).enumerate() {
+            parts.push(super::Part::Lif(Part { k, offset: (c * chunk) as u32, v, refractory, g_e, g_i }));
+        }
+        true
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -143,25 +221,25 @@ impl NeuronKind for Lif {
 
 simd_kernel! {
     /// The body of [`NeuronKind::step`] for `Lif`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Lif, spikes: &mut Vec<u32>) {
-        let p = &pop.params;
-        let (e_l, e_e, e_i) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32);
-        let (v_th, v_reset) = (p.v_th_mv as f32, p.v_reset_mv as f32);
+    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
+        let k = pop.k;
+        let (e_l, e_e, e_i) = (k.e_l, k.e_e, k.e_i);
+        let (v_th, v_reset) = (k.v_th, k.v_reset);
         let n = pop.v.len();
-        let (v, g_e, g_i, refr) = (&mut pop.v[..n], &mut pop.g.e[..n], &mut pop.g.i[..n], &mut pop.refractory[..n]);
+        let (v, g_e, g_i, refr) = (&mut pop.v[..n], &mut pop.g_e[..n], &mut pop.g_i[..n], &mut pop.refractory[..n]);
         for i in 0..n {
-            v[i] += pop.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
-            g_e[i] = decay(g_e[i], pop.decay_ampa);
-            g_i[i] = decay(g_i[i], pop.decay_gaba);
+            v[i] += k.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
+            g_e[i] = decay(g_e[i], k.decay_ampa);
+            g_i[i] = decay(g_i[i], k.decay_gaba);
         }
         for i in 0..n {
             if refr[i] > 0 {
                 refr[i] -= 1;
                 v[i] = v_reset;
             } else if v[i] > v_th {
-                spikes.push(i as u32);
+                spikes.push(pop.offset + i as u32);
                 v[i] = v_reset;
-                refr[i] = pop.ref_steps;
+                refr[i] = k.ref_steps;
             }
         }
     }
@@ -227,7 +305,7 @@ mod tests {
                         l.g.i[i] += spread(i, 20 + k, 0.0, 0.2);
                     }
                 },
-                |l, spikes| step_kernel(level, l, spikes),
+                |l, spikes| l.whole().step_at(level, spikes),
             );
             (out, [&l.v, &l.g.e, &l.g.i].map(|v| bits(v)), l.refractory.clone())
         };

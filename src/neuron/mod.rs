@@ -279,6 +279,17 @@ pub trait NeuronKind {
     /// of the neurons that spiked to `spikes`, in increasing order.
     fn step(&mut self, spikes: &mut Vec<u32>);
 
+    /// Splits the population into parts of `chunk` neurons (the last one may be shorter), appended
+    /// to `parts` in neuron order, so that a step can be shared between threads: stepping every
+    /// part once, in any order and on any threads, each into its own spike list, and joining the
+    /// lists in part order leaves the state and gives the spikes that [`step`](NeuronKind::step)
+    /// would. Returns false, appending nothing, for a kind that steps as a whole (by default: for
+    /// example when its random streams do not line up with the chunks).
+    fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<Part<'a>>) -> bool {
+        let _ = (chunk, parts);
+        false
+    }
+
     /// The conductance vector (units of the compartment's leak conductance) that synapses with this
     /// compartment and receptor increment, or `None` when the kind has no such synapses (a Poisson
     /// source, a point neuron's dendrite).
@@ -324,6 +335,30 @@ pub trait NeuronKind {
     /// are all of a kind's state vectors; kinds with other state (random streams) add it.
     fn state_bytes(&self) -> usize {
         recordable_bytes(self)
+    }
+}
+
+/// Consecutive neurons of a population, their state borrowed, that step on their own (made by
+/// [`NeuronKind::split`]; `Send`, so that another thread can step them).
+#[derive(Debug)]
+pub enum Part<'a> {
+    /// Of a [`Pyramidal`] population.
+    Pyramidal(pyramidal::Part<'a>),
+    /// Of an [`Adex`] population.
+    Adex(adex::Part<'a>),
+    /// Of a [`Lif`] population.
+    Lif(lif::Part<'a>),
+}
+
+impl Part<'_> {
+    /// Integrates these neurons one dt and threshold-checks, appending the (population) indices of
+    /// those that spiked to `spikes`, in increasing order.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        match self {
+            Part::Pyramidal(p) => p.step(spikes),
+            Part::Adex(p) => p.step(spikes),
+            Part::Lif(p) => p.step(spikes),
+        }
     }
 }
 
@@ -401,6 +436,11 @@ impl Population {
     /// Evolve phase: integrate and threshold-check, appending spiking indices in increasing order.
     pub fn step(&mut self, spikes: &mut Vec<u32>) {
         self.kind_mut().step(spikes)
+    }
+
+    /// See [`NeuronKind::split`].
+    pub fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<Part<'a>>) -> bool {
+        self.kind_mut().split(chunk, parts)
     }
 
     /// The conductance vector that synapses with this compartment and receptor increment, or

@@ -176,6 +176,63 @@ impl Pyramidal {
     }
 }
 
+/// The conductances of a [`Part`].
+#[derive(Debug)]
+struct PartSynapses<'a> {
+    e_s: &'a mut [f32],
+    i_s: &'a mut [f32],
+    e_d: &'a mut [f32],
+    i_d: &'a mut [f32],
+}
+
+/// Consecutive neurons of a [`Pyramidal`] population, from neuron `offset` on, their state
+/// borrowed: they step on their own (see [`NeuronKind::split`]).
+#[derive(Debug)]
+pub struct Part<'a> {
+    params: &'a PyramidalParams,
+    d: &'a Derived,
+    driving_force: DendriticDrivingForce,
+    offset: u32,
+    v_s: &'a mut [f32],
+    v_d: &'a mut [f32],
+    w_s: &'a mut [f32],
+    w_d: &'a mut [f32],
+    thr: &'a mut [f32],
+    bap: &'a mut [u32],
+    g: PartSynapses<'a>,
+}
+
+impl Part<'_> {
+    /// Steps these neurons, appending the (population) indices of those that spiked.
+    pub fn step(&mut self, spikes: &mut Vec<u32>) {
+        self.step_at(Simd::detected(), spikes);
+    }
+
+    fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
+        step_kernel(level, self, spikes);
+    }
+}
+
+impl Pyramidal {
+    /// The whole population as one part.
+    fn whole(&mut self) -> Part<'_> {
+        let g = &mut self.g;
+        Part {
+            params: &self.params,
+            d: &self.d,
+            driving_force: self.driving_force,
+            offset: 0,
+            v_s: &mut self.v_s,
+            v_d: &mut self.v_d,
+            w_s: &mut self.w_s,
+            w_d: &mut self.w_d,
+            thr: &mut self.thr,
+            bap: &mut self.bap,
+            g: PartSynapses { e_s: &mut g.e_s, i_s: &mut g.i_s, e_d: &mut g.e_d, i_d: &mut g.i_d },
+        }
+    }
+}
+
 impl NeuronKind for Pyramidal {
     fn kind_name(&self) -> &'static str {
         "pyramidal"
@@ -197,7 +254,38 @@ impl NeuronKind for Pyramidal {
     /// data-dependent branches so that it compiles to SIMD, then the threshold check and reset
     /// (step 10). Step 10 only reads the state that steps 1-9 wrote, so the split changes nothing.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        step_kernel(Simd::detected(), self, spikes);
+        self.whole().step_at(Simd::detected(), spikes);
+    }
+
+    /// Neurons do not interact within a step and draw no random numbers, so any split works.
+    fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
+        let (params, d, driving_force) = (&self.params, &self.d, self.driving_force);
+        let c = |v: &'a mut Vec<f32>| v.chunks_mut(chunk);
+        let potentials = c(&mut self.v_s).zip(c(&mut self.v_d));
+        let adaptation = c(&mut self.w_s).zip(c(&mut self.w_d));
+        let thresholds = c(&mut self.thr).zip(self.bap.chunks_mut(chunk));
+        let g = &mut self.g;
+        let soma = c(&mut g.e_s).zip(c(&mut g.i_s));
+        let dendrite = c(&mut g.e_d).zip(c(&mut g.i_d));
+        let all = potentials.zip(adaptation).zip(thresholds).zip(soma.zip(dendrite));
+        for (k, ((((v_s, v_d), (w_s, w_d)), (thr, bap)), ((e_s, i_s), (e_d, i_d)))) in all.enumerate() {
+            let offset = (k * chunk) as u32;
+            let g = PartSynapses { e_s, i_s, e_d, i_d };
+            parts.push(super::Part::Pyramidal(Part {
+                params,
+                d,
+                driving_force,
+                offset,
+                v_s,
+                v_d,
+                w_s,
+                w_d,
+                thr,
+                bap,
+                g,
+            }));
+        }
+        true
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
@@ -233,9 +321,9 @@ impl NeuronKind for Pyramidal {
 
 simd_kernel! {
     /// The body of [`NeuronKind::step`] for `Pyramidal`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Pyramidal, spikes: &mut Vec<u32>) {
-        let p = &pop.params;
-        let d = &pop.d;
+    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
+        let p = pop.params;
+        let d = pop.d;
         let e_l = p.e_l_mv as f32;
         let e_e = p.e_exc_mv as f32;
         let e_i = p.e_inh_mv as f32;
@@ -297,7 +385,7 @@ simd_kernel! {
             if crossed {
                 for i in start..end {
                     if v_s[i] > thr[i] {
-                        spikes.push(i as u32);
+                        spikes.push(pop.offset + i as u32);
                         v_s[i] = v_reset;
                         thr[i] += delta_thr;
                         w_s[i] += 1.0;
@@ -522,7 +610,7 @@ mod tests {
                 p.v_d[i] = spread(i, 2, -75.0, -20.0);
             }
             let out =
-                drive(&mut p, 600, 7, |p, k| p.g.kick_for_tests(k, 0.8), |p, spikes| step_kernel(level, p, spikes));
+                drive(&mut p, 600, 7, |p, k| p.g.kick_for_tests(k, 0.8), |p, spikes| p.whole().step_at(level, spikes));
             let state =
                 [&p.v_s, &p.v_d, &p.w_s, &p.w_d, &p.thr, &p.g.e_s, &p.g.i_s, &p.g.e_d, &p.g.i_d].map(|v| bits(v));
             (out, state, p.bap.clone())
