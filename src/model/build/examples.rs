@@ -10,7 +10,7 @@
 //! go off at its end.
 
 use super::checks::Ctx;
-use super::teacher::check_target;
+use super::teacher::{check_target, teacher_index};
 use super::{Parts, Sim};
 use crate::engine::{Action, Example, ExampleKind, ExampleSchedule};
 use crate::model::error::ModelError;
@@ -106,15 +106,7 @@ pub(super) fn expand(
         currents.push(acts);
         let mut ys = vec![None; n_teachers];
         for (name, &y) in &pat.target {
-            let Some(&k) = parts.teacher_names.get(name) else {
-                return Err(cx.unknown_name(
-                    &sec,
-                    "target",
-                    name,
-                    "the name of a [[teacher]]",
-                    parts.teacher_names.keys().map(String::as_str),
-                ));
-            };
+            let k = teacher_index(cx, parts, &sec, "target", name)?;
             ys[k] = Some(check_target(cx, parts, &sec, &format!("target.{name}"), k, y)?);
         }
         targets.push(ys);

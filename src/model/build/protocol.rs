@@ -114,15 +114,7 @@ fn expand(
             actions.push((step, current_action(&pcx, &sec, "current_pa", name, pa, parts)?));
         }
         for (name, value) in &ph.teacher {
-            let Some(&k) = parts.teacher_names.get(name) else {
-                return Err(pcx.unknown_name(
-                    &sec,
-                    "teacher",
-                    name,
-                    "the name of a [[teacher]]",
-                    parts.teacher_names.keys().map(String::as_str),
-                ));
-            };
+            let k = super::teacher::teacher_index(&pcx, parts, &sec, "teacher", name)?;
             let key = format!("teacher.{name}");
             let target = match value {
                 toml::Value::Boolean(false) => None,

@@ -90,6 +90,19 @@ pub(super) fn add_teachers(cx: &Ctx, sim: &Sim, parts: &mut Parts, specs: &[Teac
     Ok(())
 }
 
+/// The index of the teacher `name` that `key` of `section` refers to.
+pub(super) fn teacher_index(
+    cx: &Ctx,
+    parts: &Parts,
+    section: &str,
+    key: &str,
+    name: &str,
+) -> Result<usize, ModelError> {
+    parts.teacher_names.get(name).copied().ok_or_else(|| {
+        cx.unknown_name(section, key, name, "the name of a [[teacher]]", parts.teacher_names.keys().map(String::as_str))
+    })
+}
+
 /// Checks a target for teacher `index` (0 or 1 for the reference function, 0..1 otherwise).
 pub(super) fn check_target(
     cx: &Ctx,
