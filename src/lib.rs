@@ -3,13 +3,15 @@
 //! Module map (DESIGN.md): [`model`] reads and validates model files into an [`engine::Network`];
 //! [`neuron`] holds the population kinds, [`synapse`] the projections, [`burst`] the event/burst
 //! detector, [`stimulus`] the injected currents, [`engine`] the clock and the order of a step, and
-//! [`record`] the HDF5 output.
+//! [`record`] the HDF5 output; [`meanfield`] is the population limit (transfer functions, the
+//! mean field of a model) and [`rate`] the rate-level BurstCCN.
 #![warn(missing_docs)]
 
 pub mod bench;
 pub mod burst;
 pub mod engine;
 pub mod fastmath;
+pub mod meanfield;
 pub mod memory;
 pub mod model;
 pub mod names;

@@ -54,6 +54,12 @@ enum Command {
     },
     /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
     Train(burstsim::rate::cli::TrainArgs),
+    /// Measure a population's ER, BR and BP against constant somatic and dendritic currents under
+    /// its model's background, and fit the rate model's transfer functions.
+    Transfer(burstsim::meanfield::cli::TransferArgs),
+    /// The stationary ER and BP of every population and the drift of every plastic projection
+    /// from transfer functions and wiring, without spikes (optionally beside a spiking run).
+    Meanfield(burstsim::meanfield::cli::MeanfieldArgs),
     /// Print speed and memory figures (see DESIGN.md "Benchmarks").
     Bench(burstsim::bench::BenchArgs),
     /// Validate a model file and print a summary (neurons, synapses, memory, the step schedule).
@@ -121,6 +127,14 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(if summary.complete { ExitCode::SUCCESS } else { ExitCode::from(130) })
+        }
+        Command::Transfer(args) => {
+            burstsim::meanfield::cli::transfer(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Meanfield(args) => {
+            burstsim::meanfield::cli::meanfield(&args)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train(args) => {
             burstsim::rate::cli::train(&args)?;

@@ -30,6 +30,8 @@ pub enum Stream {
     BurstDraws = 4,
     /// Example order of a shuffled `[protocol]` (labels: epoch).
     Examples = 5,
+    /// Synthetic spike trains of the STP efficacy model (no labels; `meanfield::efficacy`).
+    Efficacy = 6,
 }
 
 /// A generator for `stream` with the given labels under the run `seed`.

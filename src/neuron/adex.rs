@@ -11,7 +11,7 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
-use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
 use crate::simd_kernel;
@@ -252,6 +252,13 @@ impl NeuronKind for Adex {
             parts.push(super::Part::Adex(Part { params, exp_kind, k, offset, v, w, refractory, g_e, g_i }));
         }
         true
+    }
+
+    fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
+        let p = &self.params;
+        (c == Compartment::Soma).then(|| {
+            SynapseModel::of(p.g_l_ns, r, (p.tau_ampa_ms, p.e_exc_mv), (p.tau_gaba_ms, p.e_inh_mv), Compartment::Soma)
+        })
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {

@@ -13,7 +13,9 @@
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
 use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
-use super::{recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
+use super::{
+    recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, SynapseModel, TwoCompartmentSynapses,
+};
 use crate::fastmath::{decay, Simd};
 use crate::rng::{stream_rng, Rng, Stream};
 use crate::simd_kernel;
@@ -131,6 +133,10 @@ impl NeuronKind for BurstPoisson {
     /// only read what the first pass wrote, so the split changes no result.
     fn step(&mut self, spikes: &mut Vec<u32>) {
         step_kernel(Simd::detected(), self, spikes);
+    }
+
+    fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
+        Some(self.params.synapse_model(c, r, self.driving_force))
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {

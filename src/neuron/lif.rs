@@ -5,7 +5,7 @@
 //! tau_m dV/dt = (E_L - V) + g_E (E_E - V) + g_I (E_I - V), conductances in units of g_L = C/tau_m.
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
-use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
 use crate::rng::{stream_rng, Stream};
@@ -193,6 +193,14 @@ impl NeuronKind for Lif {
             parts.push(super::Part::Lif(Part { k, offset: (c * chunk) as u32, v, refractory, g_e, g_i }));
         }
         true
+    }
+
+    fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
+        let p = &self.params;
+        (c == Compartment::Soma).then(|| {
+            let g_l = p.c_pf / p.tau_m_ms;
+            SynapseModel::of(g_l, r, (p.tau_ampa_ms, p.e_exc_mv), (p.tau_gaba_ms, p.e_inh_mv), Compartment::Soma)
+        })
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {

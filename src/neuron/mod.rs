@@ -243,6 +243,12 @@ pub trait NeuronKind {
     /// source, a point neuron's dendrite).
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]>;
 
+    /// How the conductance of compartment `c` and receptor `r` acts on the membrane (for the mean
+    /// field, which turns a mean conductance into a current), or `None` when there is none.
+    fn synapse_model(&self, _c: Compartment, _r: Receptor) -> Option<SynapseModel> {
+        None
+    }
+
     /// True when currents can be injected into compartment `c`.
     fn accepts_current(&self, c: Compartment) -> bool;
 
@@ -307,6 +313,33 @@ impl Part<'_> {
             Part::Adex(p) => p.step(spikes),
             Part::Lif(p) => p.step(spikes),
         }
+    }
+}
+
+/// A conductance synapse as the membrane sees it: I = g_L g (E - V_drive), with g (units of g_L)
+/// decaying with tau (spec 0.4).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SynapseModel {
+    /// Leak conductance of the target compartment, nS (what weights are in units of).
+    pub g_leak_ns: f64,
+    /// Decay time constant of the conductance, ms.
+    pub tau_ms: f64,
+    /// Reversal potential, mV.
+    pub e_rev_mv: f64,
+    /// The compartment whose potential sets the driving force (the soma for dendritic synapses
+    /// of pyramidal kinds by default, P1).
+    pub drive: Compartment,
+}
+
+impl SynapseModel {
+    /// The synapse of a compartment with leak conductance `g_leak_ns` and the receptor's tau and
+    /// reversal from (AMPA, GABA) pairs.
+    pub fn of(g_leak_ns: f64, r: Receptor, ampa: (f64, f64), gaba: (f64, f64), drive: Compartment) -> Self {
+        let (tau_ms, e_rev_mv) = match r {
+            Receptor::Exc => ampa,
+            Receptor::Inh => gaba,
+        };
+        SynapseModel { g_leak_ns, tau_ms, e_rev_mv, drive }
     }
 }
 
@@ -395,6 +428,11 @@ impl Population {
     /// True when currents can be injected into compartment `c`.
     pub fn accepts_current(&self, c: Compartment) -> bool {
         self.kind().accepts_current(c)
+    }
+
+    /// How this compartment's conductance of receptor `r` acts ([`NeuronKind::synapse_model`]).
+    pub fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
+        self.kind().synapse_model(c, r)
     }
 
     /// Device phase: inject `current` into compartment `c` (V += dt I / C; the builder checked

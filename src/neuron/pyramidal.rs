@@ -15,7 +15,7 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
-use super::{Compartment, Current, InitialVoltage, NeuronKind, Receptor, TwoCompartmentSynapses};
+use super::{Compartment, Current, InitialVoltage, NeuronKind, Receptor, SynapseModel, TwoCompartmentSynapses};
 use crate::fastmath::{decay, sigmoid_f32, Simd};
 use crate::param_table;
 use crate::simd_kernel;
@@ -71,6 +71,25 @@ param_table! {
         e_inh_mv: potential = -80.0,
         /// Initial w_d, mV (1e-4 V in the reference's `clear()`).
         w_d_init_mv: potential = 0.1,
+    }
+}
+
+impl PyramidalParams {
+    /// The synapses of compartment `c` (g_L = C/tau of that compartment, spec 0.4); dendritic
+    /// ones are driven by the potential `force` chooses (P1).
+    pub fn synapse_model(&self, c: Compartment, r: Receptor, force: DendriticDrivingForce) -> SynapseModel {
+        let ampa = (self.tau_ampa_ms, self.e_exc_mv);
+        let gaba = (self.tau_gaba_ms, self.e_inh_mv);
+        match c {
+            Compartment::Soma => SynapseModel::of(self.c_s_pf / self.tau_s_ms, r, ampa, gaba, Compartment::Soma),
+            Compartment::Dendrite => {
+                let drive = match force {
+                    DendriticDrivingForce::Soma => Compartment::Soma,
+                    DendriticDrivingForce::Dendrite => Compartment::Dendrite,
+                };
+                SynapseModel::of(self.c_d_pf / self.tau_d_ms, r, ampa, gaba, drive)
+            }
+        }
     }
 }
 
@@ -286,6 +305,10 @@ impl NeuronKind for Pyramidal {
             }));
         }
         true
+    }
+
+    fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
+        Some(self.params.synapse_model(c, r, self.driving_force))
     }
 
     fn conductance_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {

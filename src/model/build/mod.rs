@@ -22,6 +22,12 @@ pub use memory::{estimate, MemoryEstimate};
 pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
 pub use state::{StateConfig, StateSource};
 
+/// The name a `[[projection]]` entry's projection has in the network (its `name`, or
+/// "from->to.target.receptor").
+pub fn projection_name(spec: &schema::ProjectionSpec) -> String {
+    spec.name.clone().unwrap_or_else(|| projection::default_name(spec))
+}
+
 use super::error::ModelError;
 use super::schema::{self, ModelFile};
 use crate::burst::BurstRule;
