@@ -355,3 +355,88 @@ fn the_commands_name_what_is_wrong() {
     let e = run(&["meanfield", model, "--transfer", "hidden1=/nonexistent/t.h5"]);
     assert!(e.contains("/nonexistent/t.h5"), "{e}");
 }
+
+#[test]
+fn the_checked_in_model_is_the_family_member_at_800() {
+    // models/population_limit.toml is what analysis/population_limit.py generates for N = 800, so
+    // the family the script runs and the file users read are the same circuit
+    let Ok(o) = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/analysis/population_limit.py"))
+        .args(["generate", "800"])
+        .output()
+    else {
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 is required");
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/population_limit.toml")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), file);
+    // and the family scales the weights as 1/N: the mean field of every member is the same
+    let gen = |n: &str| {
+        let o = Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/analysis/population_limit.py"))
+            .args(["generate", n])
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    };
+    for (n, text) in [(200usize, gen("200")), (3200, gen("3200"))] {
+        let m = model::from_str(&text, "pl.toml", "pl", &Overrides { seed: None, duration_ms: Some(1.0) }).unwrap();
+        let net = &m.network;
+        let ff = net.projections().iter().find(|p| p.name() == "in1->h1").unwrap();
+        // 0.08 at N = 800
+        assert!((ff.mean_weight() * n as f64 / 800.0 - 0.08).abs() < 1e-6, "N {n}: w {}", ff.mean_weight());
+    }
+}
+
+#[test]
+fn analysis_transfer_py_reads_the_table_and_its_fits() {
+    let has = Command::new("python3").args(["-c", "import h5py, matplotlib"]).status().is_ok_and(|x| x.success());
+    if !has {
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "h5py and matplotlib are required");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("cell.toml");
+    std::fs::write(&model, NOISELESS).unwrap();
+    let out = dir.path().join("t.h5");
+    let o = Command::new(env!("CARGO_BIN_EXE_burstsim"))
+        .args(["transfer", model.to_str().unwrap(), "--population", "cell", "--soma-pa", "500:800:100"])
+        .args(["--dend-pa=-100:200:100", "--neurons", "20", "--sweep-ms", "1000", "--seeds", "2", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("event rate fits") && text.contains("burst probability fits"), "{text}");
+    // a second run refuses to replace the file
+    let again = Command::new(env!("CARGO_BIN_EXE_burstsim"))
+        .args(["transfer", model.to_str().unwrap(), "--population", "cell", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let png = dir.path().join("t.png");
+    let py = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/analysis/transfer.py"))
+        .arg(&out)
+        .arg("--png")
+        .arg(&png)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert!(py.status.success(), "{text}{}", String::from_utf8_lossy(&py.stderr));
+    // the script's formulas give the residuals burstsim stored: the same functions
+    let mut checks = 0;
+    for line in text.lines().filter(|l| l.starts_with("check:")) {
+        let nums: Vec<f64> = line
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        let (a, b) = (nums[nums.len() - 2], nums[nums.len() - 1]);
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1e-9), "{line}");
+        checks += 1;
+    }
+    assert_eq!(checks, 2, "{text}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+}
