@@ -135,8 +135,9 @@ def run(args):
     for layer, units in LAYERS:
         t = os.path.join(tdir, f"transfer_{layer}.h5")
         if not os.path.exists(t):
-            sh([bs, "transfer", base, "--population", units[0], "--soma-pa", args.soma_pa, "--dend-pa", args.dend_pa,
-                "--neurons", str(args.neurons), "--sweep-ms", "3000", "--seeds", "4", "--out", t, "--quiet"])
+            sh([bs, "transfer", base, "--population", units[0], f"--soma-pa={args.soma_pa}", f"--dend-pa={args.dend_pa}",
+                "--neurons", str(args.neurons), "--duration-ms", "3000", "--seeds", str(args.transfer_seeds),
+                "--out", t, "--quiet"])
         transfer += [f"--transfer={u}={t}" for u in units]
     rows = []
     for n in args.sizes:
@@ -180,13 +181,17 @@ def summarise(rows, args):
             max_bias = max(abs(b) for b in bias.values())
             table[(q, n)] = (rms, max_bias, rng)
     lines = ["| quantity | range across units (mean field) | " + " | ".join(f"RMS error N={n}" for n in args.sizes)
-             + " | log-log slope | largest seed-mean bias at N=%d (%% of range) |" % args.sizes[-1],
-             "|---|---|" + "---|" * len(args.sizes) + "---|---|"]
+             + " | log-log slope, all N | slope before the floor | largest seed-mean bias at N=%d (%% of range) |" % args.sizes[-1],
+             "|---|---|" + "---|" * len(args.sizes) + "---|---|---|"]
     for q, label in quantities:
         errs = [table[(q, n)][0] for n in args.sizes]
         rms, bias, rng = table[(q, args.sizes[-1])]
+        # the sizes up to the smallest error: where the error still falls with N
+        stop = errs.index(min(errs)) + 1
+        pre = slope(args.sizes[:stop], errs[:stop]) if stop >= 2 else float("nan")
         lines.append(f"| {label} | {rng:.4g} | " + " | ".join(f"{e:.3g}" for e in errs)
-                     + f" | {slope(args.sizes, errs):.2f} | {bias:.3g} ({100 * bias / rng:.1f} %) |")
+                     + f" | {slope(args.sizes, errs):.2f} | {pre:.2f} (N {args.sizes[0]}-{args.sizes[stop - 1]}) "
+                     + f"| {bias:.3g} ({100 * bias / rng:.1f} %) |")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(args.dir, "population_limit.md"), "w") as f:
@@ -227,7 +232,8 @@ def main():
     r.add_argument("--transfer-dir", default=None)
     r.add_argument("--soma-pa", default="-200:800:100")
     r.add_argument("--dend-pa", default="-400:800:100")
-    r.add_argument("--neurons", default=100, type=int)
+    r.add_argument("--neurons", default=400, type=int, help="neurons per grid point of the transfer sweeps")
+    r.add_argument("--transfer-seeds", default=5, type=int)
     a = ap.parse_args()
     if a.cmd == "generate":
         if a.n < 1:

@@ -4,7 +4,8 @@
   python3 analysis/transfer.py FILE.h5 [--png OUT.png]
 
 Panels: ER against the somatic current, one line per dendritic current, with the seed-to-seed
-standard error and the best fitted function (dashed); BP against the dendritic current, one line
+standard error and the function `burstsim meanfield` uses (dashed: the best global fit or one fit
+per dendritic column); BP against the dendritic current, one line
 per somatic current, with its fit; ER and BP as surfaces (colour maps); the STP release measured
 on the neurons' spikes against the train model of src/meanfield/efficacy.rs. Units are absolute
 (pA, Hz, probability). Prints the fits ranked by BIC.
@@ -57,6 +58,54 @@ def fit_eval(fit, primary, secondary):
     return form_value(fit["form"], fit["params"], primary + fit["mix"] * secondary)
 
 
+def read_used(g, quantity):
+    """What `burstsim meanfield` uses: a global fit or one fit per column of the other input
+    (blended linearly between columns, as src/meanfield/fit.rs Surface::eval)."""
+    grp = g.get(f"fits/{quantity}_used")
+    if grp is None:
+        return None
+    surface = grp.attrs["surface"]
+    surface = surface.decode() if isinstance(surface, bytes) else str(surface)
+    if surface == "global":
+        return {"global": _fit_attrs(grp)}
+    cols = list(grp.attrs["columns_pa"])
+    return {"columns": [(c, _fit_attrs(grp[str(i)])) for i, c in enumerate(cols)], "rmse": float(grp.attrs["rmse"])}
+
+
+def _fit_attrs(grp):
+    names = [n.decode() if isinstance(n, bytes) else n for n in grp.attrs["param_names"]]
+    params = list(grp.attrs["params"])
+    mix = 0.0
+    if names and names[-1] in ("kappa", "lambda"):
+        mix, params = params[-1], params[:-1]
+    label = grp.attrs["label"]
+    return {"form": str(grp.attrs["form"]), "params": params, "mix": mix, "rmse": float(grp.attrs["rmse"]),
+            "label": label.decode() if isinstance(label, bytes) else str(label)}
+
+
+def used_eval(used, primary, secondary):
+    if "global" in used:
+        return fit_eval(used["global"], primary, secondary)
+    cols = used["columns"]
+    values = [c for c, _ in cols]
+    i = int(np.searchsorted(values, secondary, side="right"))
+    if i == 0:
+        return fit_eval(cols[0][1], primary, 0.0)
+    if i == len(cols):
+        return fit_eval(cols[-1][1], primary, 0.0)
+    (s0, f0), (s1, f1) = cols[i - 1], cols[i]
+    t = (secondary - s0) / (s1 - s0)
+    return (1 - t) * fit_eval(f0, primary, 0.0) + t * fit_eval(f1, primary, 0.0)
+
+
+def used_label(used):
+    if used is None:
+        return "no fit"
+    if "global" in used:
+        return used["global"]["label"]
+    return f"{used['columns'][0][1]['form']} per column, rms {used['rmse']:.3g}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file")
@@ -83,6 +132,10 @@ def main():
     # the fitted forms evaluated here must give the residuals burstsim stored (same formulas)
     S, D = np.meshgrid(soma, dend, indexing="ij")
     er_fit, bp_fit = read_fit(g, "event_rate"), read_fit(g, "burst_prob")
+    er_used, bp_used = read_used(g, "event_rate"), read_used(g, "burst_prob")
+    for name, used in (("event_rate", er_used), ("burst_prob", bp_used)):
+        if used is not None:
+            print(f"{name} used by meanfield: {used_label(used)}")
     if er_fit:
         ok = np.isfinite(er)
         rms = math.sqrt(np.mean((fit_eval(er_fit, S, D)[ok] - er[ok]) ** 2))
@@ -101,22 +154,22 @@ def main():
     colors = plt.cm.viridis(np.linspace(0, 1, len(dend)))
     for j, d in enumerate(dend):
         ax[0, 0].errorbar(soma, er[:, j], yerr=er_se[:, j], color=colors[j], marker="o", ms=3, lw=1, label=f"I_d = {d:.0f} pA")
-        if er_fit:
-            ax[0, 0].plot(xs, fit_eval(er_fit, xs, d), "--", color=colors[j], lw=0.8)
+        if er_used:
+            ax[0, 0].plot(xs, used_eval(er_used, xs, d), "--", color=colors[j], lw=0.8)
     ax[0, 0].set_xlabel("somatic current I_s (pA)")
     ax[0, 0].set_ylabel("event rate ER (Hz)")
-    ax[0, 0].set_title(f"ER; dashed: {er_fit['label'] if er_fit else 'no fit'}", fontsize=9)
+    ax[0, 0].set_title(f"ER; dashed: {used_label(er_used)}", fontsize=9)
     ax[0, 0].legend(fontsize=6, ncol=2)
     ys = np.linspace(dend[0], dend[-1], 200)
     colors = plt.cm.plasma(np.linspace(0, 1, len(soma)))
     for i, s in enumerate(soma):
         ax[0, 1].errorbar(dend, bp[i, :], yerr=bp_se[i, :], color=colors[i], marker="o", ms=3, lw=1, label=f"I_s = {s:.0f} pA")
-        if bp_fit:
-            ax[0, 1].plot(ys, fit_eval(bp_fit, ys, s), "--", color=colors[i], lw=0.8)
+        if bp_used:
+            ax[0, 1].plot(ys, used_eval(bp_used, ys, s), "--", color=colors[i], lw=0.8)
     ax[0, 1].set_xlabel("dendritic current I_d (pA)")
     ax[0, 1].set_ylabel("burst probability BP")
     ax[0, 1].set_ylim(0, 1)
-    ax[0, 1].set_title(f"BP; dashed: {bp_fit['label'] if bp_fit else 'no fit'}", fontsize=9)
+    ax[0, 1].set_title(f"BP; dashed: {used_label(bp_used)}", fontsize=9)
     ax[0, 1].legend(fontsize=6, ncol=2)
     extent = [dend[0], dend[-1], soma[0], soma[-1]]
     for k, (title, z, unit) in enumerate([("ER (Hz)", er, "Hz"), ("BP", bp, "")]):

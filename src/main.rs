@@ -233,6 +233,12 @@ fn check_summary(m: &model::Model) -> String {
     }
     let dt = net.dt_ms();
     s += &format!("dt {} ms, {} steps ({} ms), seed {}\n", dt, m.n_steps, m.n_steps as f64 * dt, m.seed);
+    if !m.template.is_empty() {
+        s += "template:\n";
+        for line in &m.template {
+            s += &format!("  {line}\n");
+        }
+    }
     s += "populations:\n";
     let mut neurons = 0;
     for i in 0..net.n_populations() {

@@ -440,3 +440,106 @@ fn analysis_transfer_py_reads_the_table_and_its_fits() {
     assert_eq!(checks, 2, "{text}");
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }
+
+#[test]
+fn the_mean_field_of_an_unconnected_population_is_its_transfer_function() {
+    // one population with the XOR hidden background and constant currents on a grid point: with
+    // no projection between units the mean field is the fitted function at those currents, the
+    // table lookup is the table's value, and a spiking run of the same population agrees
+    let text = with_backgrounds(
+        &CHAIN
+            .replace("current_pa = 200.0\n[[input]]", "current_pa = 300.0\n[[input]]")
+            .split("[[projection]]")
+            .next()
+            .unwrap()
+            .replace("target = \"a\"", "target = \"b\""),
+    );
+    let t = sweep(&text, &spec("b", &[0.0, 100.0, 200.0, 300.0, 400.0], &[0.0, 100.0, 200.0, 300.0], 100, 2000.0, 2));
+    let k = 3 * 4 + 2; // (300 pA, 200 pA)
+    let table_er = t.er.mean[k];
+    let tr = Arc::new(Transfer::new(t, 20.0).unwrap());
+    let built = model::from_str(&text, "one.toml", "one", &Overrides::default()).unwrap();
+    let b = built.network.population_index("b").unwrap();
+    let mut fit_c = solve::circuit(&text, "one.toml", &built, &|_| tr.clone(), Lookup::Fit).unwrap();
+    let units = fit_c.units.clone();
+    // b gets the currents; a (its background only) is the other unit; no projections
+    let u = units.iter().position(|x| x.name == "b").unwrap();
+    assert_eq!((units[u].soma_pa, units[u].dend_pa), (300.0, 200.0));
+    assert!(fit_c.links.is_empty());
+    let s = fit_c.stationary(&[], None).0;
+    assert_eq!(s.er_hz[u], tr.er.eval(300.0, 200.0).max(0.0));
+    fit_c.lookup = Lookup::Table;
+    let s = fit_c.stationary(&[], None).0;
+    assert_eq!(s.er_hz[u], table_er);
+    // the spiking population: 400 neurons x 3.5 s; ER within 5 % (sampling ~1 %, the table's own
+    // ~1.5 %, the fit's residual ~1 %)
+    let mut net = built.network;
+    let mut ev = 0u64;
+    for step in 0..40_000u64 {
+        net.step();
+        if step >= 5000 {
+            ev += net.spikes(b).events().len() as u64;
+        }
+    }
+    let er = ev as f64 / (400.0 * 3.5);
+    let mf = tr.er.eval(300.0, 200.0);
+    assert!((mf / er - 1.0).abs() < 0.05, "mean field {mf} vs run {er}");
+}
+
+#[test]
+fn the_error_of_the_mean_field_shrinks_from_50_to_400_neurons_per_unit() {
+    // the population-limit family at N = 50 and 400 (short runs: 1 s, then 4 s of plasticity),
+    // its three backgrounds swept here: the RMS error over units of ER and BP must be smaller at
+    // N = 400 (at N = 50 finite-size fluctuations raise the hidden and output rates by 40-120 %,
+    // docs/population_limit.md)
+    let gen = |n: usize| -> Option<String> {
+        let o = Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/analysis/population_limit.py"))
+            .args(["generate", &n.to_string()])
+            .output()
+            .ok()?;
+        Some(String::from_utf8(o.stdout).unwrap())
+    };
+    let Some(base) = gen(400) else {
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 is required");
+        return;
+    };
+    let grid_s: Vec<f64> = (0..11).map(|i| -200.0 + 100.0 * i as f64).collect();
+    let grid_d: Vec<f64> = (0..13).map(|i| -400.0 + 100.0 * i as f64).collect();
+    let mut by_layer = std::collections::BTreeMap::new();
+    for (layer, unit) in [("in", "in1"), ("h", "h1"), ("o", "o1")] {
+        let t = sweep(&base, &spec(unit, &grid_s, &grid_d, 60, 1500.0, 2));
+        by_layer.insert(layer, Arc::new(Transfer::new(t, 20.0).unwrap()));
+    }
+    let transfer_of = |name: &str| by_layer[name.trim_end_matches(char::is_numeric)].clone();
+    let mut rms = Vec::new();
+    for n in [50usize, 400] {
+        let text = gen(n).unwrap();
+        let built =
+            model::from_str(&text, "pl.toml", "pl", &Overrides { seed: Some(3), duration_ms: Some(5000.0) }).unwrap();
+        let c = solve::circuit(&text, "pl.toml", &built, &transfer_of, Lookup::Fit).unwrap();
+        let sol = c.integrate(4000.0, 500.0);
+        let mut net = built.network;
+        let units: Vec<usize> = c.units.iter().map(|u| u.population).collect();
+        let (mut ev, mut bu) = (vec![0u64; units.len()], vec![0u64; units.len()]);
+        for step in 0..built.n_steps {
+            net.step();
+            if step >= 10_000 {
+                for (k, &p) in units.iter().enumerate() {
+                    ev[k] += net.spikes(p).events().len() as u64;
+                    bu[k] += net.spikes(p).bursts().len() as u64;
+                }
+            }
+        }
+        let (mut e2, mut b2) = (0.0, 0.0);
+        for k in 0..units.len() {
+            let er = ev[k] as f64 / (n as f64 * 4.0);
+            let bp = bu[k] as f64 / ev[k].max(1) as f64;
+            e2 += (er - sol.er_avg_hz[k]).powi(2);
+            b2 += (bp - sol.bp_avg[k]).powi(2);
+        }
+        rms.push(((e2 / units.len() as f64).sqrt(), (b2 / units.len() as f64).sqrt()));
+    }
+    eprintln!("RMS (ER Hz, BP): N = 50 {:?}, N = 400 {:?}", rms[0], rms[1]);
+    assert!(rms[1].0 < rms[0].0 && rms[1].1 < rms[0].1, "RMS (ER Hz, BP) at N = 50 {:?}, N = 400 {:?}", rms[0], rms[1]);
+}

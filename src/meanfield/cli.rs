@@ -54,7 +54,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub neurons: usize,
     /// Measured time per seed, ms (after the warm-up).
-    #[arg(long = "sweep-ms", default_value_t = 2000.0)]
+    #[arg(long = "duration-ms", alias = "sweep-ms", default_value_t = 2000.0)]
     pub sweep_ms: f64,
     /// Warm-up before measuring, ms.
     #[arg(long = "warmup-ms", default_value_t = 500.0)]
@@ -123,6 +123,13 @@ pub struct MeanfieldArgs {
     /// Replace the --tsv file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Leave these projections out (comma list), e.g. the feedback, for a unit's resting BP.
+    #[arg(long, value_delimiter = ',')]
+    pub without: Vec<String>,
+    /// PROJECTION:UNIT=BP: set the projection's weight so that the unit's stationary BP is BP
+    /// (repeatable; solved together), e.g. the SST inhibition that cancels a feedback.
+    #[arg(long, value_name = "PROJ:UNIT=BP")]
+    pub calibrate: Vec<String>,
     /// Grid and runs of the sweeps made here.
     #[command(flatten)]
     pub sweep: SweepArgs,
@@ -137,6 +144,26 @@ fn read_model(path: &Path) -> Result<(String, String), MeanfieldError> {
 
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Refuses sweep options that cannot give a table to fit, before anything runs.
+fn check_sweep(args: &SweepArgs) -> anyhow::Result<()> {
+    if !(args.sweep_ms.is_finite() && args.sweep_ms > 0.0) {
+        anyhow::bail!("--duration-ms {}: expected the measured time of each seed in ms, > 0", args.sweep_ms);
+    }
+    if !(args.warmup_ms.is_finite() && args.warmup_ms >= 0.0) {
+        anyhow::bail!("--warmup-ms {}: expected a warm-up in ms, >= 0", args.warmup_ms);
+    }
+    if args.soma_pa.0.len() < 3 {
+        anyhow::bail!(
+            "--soma-pa: {} current(s): expected at least 3 (the fits have up to 5 parameters)",
+            args.soma_pa.0.len()
+        );
+    }
+    if let Some(0) = args.threads {
+        anyhow::bail!("--threads 0: expected at least 1");
+    }
+    Ok(())
 }
 
 /// The sweep of `population` with the grid options (`as_name` for shared sweeps).
@@ -222,6 +249,7 @@ fn dead_ms(kind: &str) -> f64 {
 
 /// `burstsim transfer`.
 pub fn transfer(args: &TransferArgs) -> anyhow::Result<()> {
+    check_sweep(&args.sweep)?;
     let (text, file) = read_model(&args.model)?;
     let built = model::load(&args.model, &Overrides { seed: None, duration_ms: Some(1.0) })?;
     let p = built.network.population_index(&args.population).ok_or_else(|| MeanfieldError::Sweep {
@@ -237,7 +265,13 @@ pub fn transfer(args: &TransferArgs) -> anyhow::Result<()> {
     let tr = Transfer::new(t.clone(), dead_ms(&t.kind))?;
     let shape = tr.shape;
     let (std_m, stf_m) = model_release(&t, &shape);
-    table_io::write(&dest.writing().to_string_lossy(), &t, (&std_m, &stf_m), (&er_fits, &bp_fits))?;
+    table_io::write(
+        &dest.writing().to_string_lossy(),
+        &t,
+        (&std_m, &stf_m),
+        (&er_fits, &bp_fits),
+        (&tr.er, tr.bp.as_ref()),
+    )?;
     dest.commit()?;
     print!("{}", describe(&t, &er_fits, &bp_fits));
     println!("used by meanfield: ER {}", tr.er.describe("kappa", "Hz"));
@@ -318,6 +352,7 @@ fn mean_finite(v: &[f64]) -> f64 {
 
 /// `burstsim meanfield`.
 pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
+    check_sweep(&args.sweep)?;
     let (text, file) = read_model(&args.model)?;
     let built = model::load(&args.model, &Overrides { seed: None, duration_ms: Some(1.0) })?;
     let net = &built.network;
@@ -325,10 +360,15 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
     for t in &args.transfer {
         let (pop, f) =
             t.split_once('=').ok_or_else(|| anyhow::anyhow!("--transfer {t:?}: expected POPULATION=FILE.h5"))?;
-        if net.population_index(pop).is_none() {
+        let Some(p) = net.population_index(pop) else {
             anyhow::bail!("--transfer {t:?}: {file} has no population {pop:?}");
+        };
+        if !net.spikes(p).has_detector() {
+            anyhow::bail!("--transfer {t:?}: {pop:?} is a Poisson source (it has no transfer function)");
         }
-        given.insert(pop.to_string(), f.to_string());
+        if given.insert(pop.to_string(), f.to_string()).is_some() {
+            anyhow::bail!("--transfer {t:?}: {pop:?} was given a transfer file already");
+        }
     }
     // every spiking population's transfer: given, or swept here (one sweep per distinct sweep
     // model: populations of the same kind, parameters and background share it)
@@ -342,6 +382,14 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
         let kind = net.population(p).kind_name();
         let t = if let Some(f) = given.get(&name) {
             let table = table_io::read(f)?;
+            if table.kind != kind {
+                anyhow::bail!(
+                    "--transfer {name}={f}: the table is of a {} population ({:?} in {}), {name:?} is {kind}",
+                    table.kind,
+                    table.population,
+                    table.model
+                );
+            }
             Arc::new(Transfer::new(table, dead_ms(kind))?)
         } else {
             let point = !net.population(p).accepts_current(crate::neuron::Compartment::Dendrite);
@@ -384,8 +432,31 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
     if let Some(name) = missing.into_inner().expect("not poisoned") {
         anyhow::bail!("{file}: population {name:?} has no transfer function");
     }
-    let compare = args.compare.as_deref().map(|f| compare_window(f, args.from_ms)).transpose()?;
-    let duration = compare.as_ref().map_or(args.drift_ms, |w| w.1 - w.0);
+    let mut c = c;
+    let unknown = c.remove_links(&args.without);
+    if !unknown.is_empty() {
+        anyhow::bail!("--without: {file} has no projection between spiking populations named {}", unknown.join(", "));
+    }
+    if !args.calibrate.is_empty() {
+        let targets = calibration_targets(&c, &args.calibrate, &file)?;
+        let w = c.calibrate(&targets).map_err(|k| {
+            anyhow::anyhow!(
+                "--calibrate: no weight >= 0 of {:?} brings {} to its BP (the unit's BP does not cross it)",
+                c.links[k].name,
+                c.units[targets.iter().find(|t| t.0 == k).expect("a target").1].name
+            )
+        })?;
+        for &(k, u, bp) in &targets {
+            println!("calibrated: {} weight = {:.6} (BP of {} = {bp})", c.links[k].name, w[k], c.units[u].name);
+        }
+    }
+    let compare = args.compare.as_deref().map(|f| compare_window(f, args.from_ms, &text, &file)).transpose()?;
+    // the drift over the run's weight snapshots (from the first at or after --from-ms to the last)
+    let mut duration = compare.as_ref().map_or(args.drift_ms, |w| w.1 - w.0);
+    if let (Some(f), Some(l)) = (&args.compare, c.links.iter().find(|l| l.rule.is_some())) {
+        let (t0, _, t1, _) = table_io::weight_change(f, &l.name, args.from_ms)?;
+        duration = t1 - t0;
+    }
     let sol = c.integrate(duration, args.step_ms);
     let rows = report(&c, &sol, args, compare.as_ref())?;
     print!("{}", format_rows(&c, &sol, &rows, args.compare.is_some()));
@@ -402,10 +473,54 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `PROJ:UNIT=BP` entries as (link, unit, BP).
+fn calibration_targets(c: &Circuit, specs: &[String], file: &str) -> anyhow::Result<Vec<(usize, usize, f64)>> {
+    let mut out = Vec::new();
+    for s in specs {
+        let parse = || -> Option<(String, String, f64)> {
+            let (proj, rest) = s.split_once(':')?;
+            let (unit, bp) = rest.split_once('=')?;
+            Some((proj.to_string(), unit.to_string(), bp.trim().parse().ok()?))
+        };
+        let (proj, unit, bp) = parse().ok_or_else(|| {
+            anyhow::anyhow!("--calibrate {s:?}: expected PROJECTION:UNIT=BP, e.g. q_sst0_hidden0:hidden0=0.1")
+        })?;
+        let k = c.links.iter().position(|l| l.name == proj).ok_or_else(|| {
+            anyhow::anyhow!("--calibrate {s:?}: {file} has no projection {proj:?} between spiking populations")
+        })?;
+        let u = c
+            .units
+            .iter()
+            .position(|x| x.name == unit)
+            .ok_or_else(|| anyhow::anyhow!("--calibrate {s:?}: {file} has no spiking population {unit:?}"))?;
+        if !(0.0..=1.0).contains(&bp) {
+            anyhow::bail!("--calibrate {s:?}: expected a burst probability from 0 to 1");
+        }
+        out.push((k, u, bp));
+    }
+    Ok(out)
+}
+
 /// The compared window of a run file: (from, end) ms.
-fn compare_window(path: &str, from_ms: f64) -> Result<(f64, f64), MeanfieldError> {
+fn compare_window(path: &str, from_ms: f64, text: &str, model: &str) -> Result<(f64, f64), MeanfieldError> {
     let f =
         hdf5_metno::File::open(path).map_err(|e| MeanfieldError::File { file: path.into(), what: e.to_string() })?;
+    let stored: String = f
+        .attr(crate::names::ATTR_MODEL)
+        .and_then(|a| a.read_scalar::<hdf5_metno::types::VarLenUnicode>())
+        .map(|v| v.as_str().to_string())
+        .map_err(|_| MeanfieldError::File {
+            file: path.into(),
+            what: "not a burstsim run (no `model` attribute)".into(),
+        })?;
+    if stored != text {
+        return Err(MeanfieldError::File {
+            file: path.into(),
+            what: format!(
+                "the run was made from another model text than {model} (compare a run with the model it ran)"
+            ),
+        });
+    }
     let end: f64 = f
         .attr(crate::names::ATTR_T_STOP)
         .and_then(|a| a.read_scalar())
@@ -494,6 +609,21 @@ fn format_rows(c: &Circuit, sol: &solve::Solution, rows: &[Row], compare: bool) 
     }
     if !sol.converged {
         s += "warning: the fixed-point iteration did not converge everywhere (the values are its last iterate)\n";
+    }
+    for (u, unit) in c.units.iter().enumerate() {
+        let (i_s, i_d) = (sol.initial.soma_pa[u], sol.initial.dend_pa[u]);
+        let t = &unit.transfer.table;
+        if !t.covers(i_s, i_d) {
+            s += &format!(
+                "warning: {}'s inputs ({i_s:.0} pA soma, {i_d:.0} pA dendrite) lie outside its measured grid \
+                 ({:.0}..{:.0} x {:.0}..{:.0} pA): its values are extrapolated; sweep a wider grid\n",
+                unit.name,
+                t.soma_pa[0],
+                t.soma_pa[t.soma_pa.len() - 1],
+                t.dend_pa[0],
+                t.dend_pa[t.dend_pa.len() - 1]
+            );
+        }
     }
     s += &format!(
         "mean field ({} units, {} projections between them{}):\n",

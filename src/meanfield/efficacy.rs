@@ -12,8 +12,9 @@
 //! (or burst), a dead time d, then an exponential wait, its mean set so that the event rate is
 //! ER. With probability BP an event starts a burst of n extra spikes (n: the measured mean
 //! spikes per burst minus one, rounded at random), each an interval uniform on [0.5, 1.5] x the
-//! measured mean intra-burst interval after the one before. (Exact for the stochastic-burst
-//! cell, spec 1.7: one extra spike, 4.9-14.8 ms; an approximation for the Naud cell.)
+//! measured mean intra-burst interval after the one before. (With [`TrainShape::burst_poisson`],
+//! one extra spike 4.9-14.8 ms after the event, this is the stochastic-burst cell of spec 1.7 up to
+//! its event statistics; for the Naud cell, whose bursts are 3-5 spikes, an approximation.)
 //!
 //! **STP.** Between spikes x and u relax towards 1 and U with the engine's per-step Euler factors
 //! (1 - dt/tau)^steps, written as exponentials of the equivalent rate -ln(1 - dt/tau)/dt; at a

@@ -24,9 +24,10 @@
 //! (their correlation falls as 1/N when weights scale as 1/N): for the BurstCCN rule
 //! dw/dt = eta (B_post - p_b E_post) tau_pre E_pre, i.e. -eta tau_pre delta_post E_pre with the
 //! rate model's delta = -(b - p_b e) ([`crate::rate::burstccn::burst_delta`]); for the reference
-//! rule (spec 5.1) with settled averages (P_bar = P, r_hom = the spike rate):
-//! dw/dt = eta tau_pre E_pre [B (1 + h) + E (h - min(P, 1))] + eta E_pre max(0, theta_min - r_hom),
-//! h the homeostatic depression above theta_max. The weights move quasi-statically: the state is
+//! rule (spec 5.1) dw/dt = eta tau_pre E_pre [B (1 + h) + E (h - min(P_bar, 1))] plus
+//! eta E_pre max(0, theta_min - r_hom), h the homeostatic depression above theta_max, with the
+//! rule's own averages (Ebar, Bbar with tau_avg from empty, r_hom with tau_hom from its initial
+//! value) relaxing towards the unit's rates. The weights move quasi-statically: the state is
 //! solved again every `step_ms` with the drifted weights.
 
 use super::efficacy::{self, TrainShape};
@@ -36,7 +37,7 @@ use super::MeanfieldError;
 use crate::model::schema::{Connect, ModelFile};
 use crate::model::{self, Model};
 use crate::neuron::{Compartment, SynapseModel};
-use crate::plasticity::RuleParams;
+use crate::plasticity::{Homeostasis, RuleParams};
 use crate::rate::burstccn::burst_delta;
 use crate::rate::linalg::Mat;
 use crate::synapse::stp::StpParams;
@@ -179,7 +180,7 @@ pub struct Link {
     pub transmit: Transmit,
     /// Short-term plasticity.
     pub stp: Option<StpParams>,
-    /// Long-term plasticity.
+    /// Long-term plasticity (only when it is on at the start or a `[[phase]]` switches it on).
     pub rule: Option<RuleParams>,
 }
 
@@ -231,7 +232,7 @@ pub fn circuit(
     transfers: &dyn Fn(&str) -> Arc<Transfer>,
     lookup: Lookup,
 ) -> Result<Circuit, MeanfieldError> {
-    let raw: ModelFile = model::parse(text, file)?;
+    let raw: ModelFile = model::parse(&model::expanded_text(text, file)?, file)?;
     let net = &built.network;
     let mut units = Vec::new();
     let mut unit_of = vec![None; net.n_populations()];
@@ -308,6 +309,23 @@ pub fn circuit(
                 file: file.into(),
                 what: format!("projection {name:?}: its target has no such synapse"),
             })?;
+        // a rule that is off from the start drifts only if a [[phase]] switches it on; the mean
+        // field then lets it drift for the whole window (the compared window starts after it)
+        let switched_on = raw.phases.iter().any(|ph| ph.plasticity.get(&name) == Some(&true));
+        let rule = match (&cfg.plasticity, cfg.plasticity_on, switched_on) {
+            (Some(r), true, _) => Some(r.clone()),
+            (Some(r), false, true) => {
+                notes.push(format!(
+                    "projection {name:?}: plasticity switched on by a [[phase]]; compare from that time"
+                ));
+                Some(r.clone())
+            }
+            (Some(_), false, false) => {
+                notes.push(format!("projection {name:?}: plasticity off for the whole run (no drift)"));
+                None
+            }
+            (None, _, _) => None,
+        };
         if cfg.transmit == Transmit::Bursts && cfg.stp.is_some() {
             notes.push(format!("projection {name:?}: STP on a bursts-only train is taken as a sparse event train"));
         }
@@ -321,7 +339,7 @@ pub fn circuit(
             in_degree,
             transmit: cfg.transmit,
             stp: cfg.stp,
-            rule: cfg.plasticity.clone(),
+            rule,
         });
     }
     Ok(Circuit { units, links, dt_ms: net.dt_ms(), notes, lookup })
@@ -383,7 +401,10 @@ impl Circuit {
                 Compartment::Soma => v_s,
                 Compartment::Dendrite => v_d,
             };
-            let g = w * l.in_degree * self.transmitted_hz(l, s) * 1e-3 * l.synapse.tau_ms;
+            // a jump decays by d = exp(-dt/tau) per step: its mean over steps is w dt / (1 - d)
+            // per jump and ms (tau + dt/2 + ..., the engine's exact exponential decay)
+            let per_jump_ms = self.dt_ms / (1.0 - (-self.dt_ms / l.synapse.tau_ms).exp());
+            let g = w * l.in_degree * self.transmitted_hz(l, s) * 1e-3 * per_jump_ms;
             let i = l.synapse.g_leak_ns * g * (l.synapse.e_rev_mv - v);
             match l.target {
                 Compartment::Soma => soma[l.to] += i,
@@ -391,6 +412,64 @@ impl Circuit {
             }
         }
         (soma, dend)
+    }
+
+    /// Removes the links named in `names`; returns the names that are not links.
+    pub fn remove_links(&mut self, names: &[String]) -> Vec<String> {
+        let unknown = names.iter().filter(|n| !self.links.iter().any(|l| &l.name == *n)).cloned().collect();
+        self.links.retain(|l| !names.contains(&l.name));
+        unknown
+    }
+
+    /// Sets the weight of each link in `targets` (link, unit, BP) so that the unit's stationary BP
+    /// is the given one, the other weights fixed: bisection on each weight (BP is monotone in one
+    /// weight onto the unit's dendrite), the links taken in turn until none moves by more than
+    /// 1e-9 relative (Gauss-Seidel). Returns the weights, or the link that no weight >= 0 can
+    /// bring to its BP.
+    pub fn calibrate(&mut self, targets: &[(usize, usize, f64)]) -> Result<Vec<f64>, usize> {
+        for _round in 0..50 {
+            let mut moved: f64 = 0.0;
+            for &(k, u, bp) in targets {
+                let mut w = self.weights();
+                let f = |c: &Circuit, w: &[f64]| c.stationary(w, None).0.bp[u] - bp;
+                let f0 = {
+                    w[k] = 0.0;
+                    f(self, &w)
+                };
+                let mut hi = (4.0 * self.links[k].weight).max(1e-3);
+                let mut fh = {
+                    w[k] = hi;
+                    f(self, &w)
+                };
+                let mut tries = 0;
+                while fh.signum() == f0.signum() && tries < 40 {
+                    hi *= 2.0;
+                    w[k] = hi;
+                    fh = f(self, &w);
+                    tries += 1;
+                }
+                if fh.signum() == f0.signum() {
+                    return Err(k);
+                }
+                let mut lo = 0.0;
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    w[k] = mid;
+                    if f(self, &w).signum() == f0.signum() {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let new = 0.5 * (lo + hi);
+                moved = moved.max((new - self.links[k].weight).abs() / new.max(1e-12));
+                self.links[k].weight = new;
+            }
+            if moved < 1e-9 {
+                break;
+            }
+        }
+        Ok(self.weights())
     }
 
     /// Initial weights of the links.
@@ -436,11 +515,13 @@ impl Circuit {
         (s, None)
     }
 
-    /// Mean weight drift of every link per second in state `s` (0 for static links).
-    pub fn drift_per_s(&self, s: &State) -> Vec<f64> {
+    /// Mean weight drift of every link per second in state `s` (0 for static links), with the
+    /// reference rule's averages `avg` (one per link; unused by other rules).
+    pub fn drift_per_s(&self, s: &State, avg: &[Averages]) -> Vec<f64> {
         self.links
             .iter()
-            .map(|l| {
+            .zip(avg)
+            .map(|(l, a)| {
                 let (e_pre, e_post, p_post) = (s.er_hz[l.from], s.er_hz[l.to], s.bp[l.to]);
                 match &l.rule {
                     None => 0.0,
@@ -453,15 +534,46 @@ impl Circuit {
                         -r.eta * delta.as_slice()[0] as f64 * r.tau_pre_ms * 1e-3 * e_pre
                     }
                     Some(RuleParams::Burst(r)) => {
-                        let h = if e_post > r.theta_max_hz { -(e_post - r.theta_max_hz) / e_post } else { 0.0 };
+                        // spec 5.1 averaged: bursts +1, events -min(P_bar, 1) (-1 before the first
+                        // event, P_bar = 0/0), both plus h, the relative depression above theta_max
+                        // of the event-rate estimate; homeostatic potentiation per presynaptic event
+                        let h =
+                            if a.e_bar_hz > r.theta_max_hz { -(a.e_bar_hz - r.theta_max_hz) / a.e_bar_hz } else { 0.0 };
+                        let p_bar = if a.e_bar_hz > 0.0 { (a.b_bar_hz / a.e_bar_hz).min(1.0) } else { 1.0 };
                         let b = p_post * e_post;
-                        let spikes = e_post * (1.0 + p_post * self.units[l.to].transfer.shape.extra_spikes);
-                        r.eta * r.tau_pre_ms * 1e-3 * e_pre * (b * (1.0 + h) + e_post * (h - p_post.min(1.0)))
-                            + r.eta * e_pre * (r.theta_min_hz - spikes).max(0.0)
+                        r.eta * r.tau_pre_ms * 1e-3 * e_pre * (b * (1.0 + h) + e_post * (h - p_bar))
+                            + r.eta * e_pre * (r.theta_min_hz - a.r_hom_hz).max(0.0)
                     }
                 }
             })
             .collect()
+    }
+
+    /// The reference rule's averages at the start: empty estimates, r_hom at its initial value.
+    fn initial_averages(&self) -> Vec<Averages> {
+        self.links
+            .iter()
+            .map(|l| match &l.rule {
+                Some(RuleParams::Burst(r)) => Averages { e_bar_hz: 0.0, b_bar_hz: 0.0, r_hom_hz: r.r_hom_init_hz },
+                _ => Averages::default(),
+            })
+            .collect()
+    }
+
+    /// Advances the averages by `dt_ms` in state `s` (exact low-pass of constant rates).
+    fn relax_averages(&self, avg: &mut [Averages], s: &State, dt_ms: f64) {
+        for (a, l) in avg.iter_mut().zip(&self.links) {
+            let Some(RuleParams::Burst(r)) = &l.rule else { continue };
+            let (e, p) = (s.er_hz[l.to], s.bp[l.to]);
+            let k = (-dt_ms / r.tau_avg_ms).exp();
+            a.e_bar_hz = e + (a.e_bar_hz - e) * k;
+            a.b_bar_hz = p * e + (a.b_bar_hz - p * e) * k;
+            let target = match r.homeostasis {
+                Homeostasis::Reference => e * (1.0 + p * self.units[l.to].transfer.shape.extra_spikes),
+                Homeostasis::EventRate => a.e_bar_hz,
+            };
+            a.r_hom_hz = target + (a.r_hom_hz - target) * (-dt_ms / r.tau_hom_ms).exp();
+        }
     }
 
     /// Solves the stationary state and lets the plastic weights drift for `duration_ms` in steps
@@ -470,7 +582,8 @@ impl Circuit {
         let w0 = self.weights();
         let (initial, iters) = self.stationary(&w0, None);
         let mut converged = iters.is_some();
-        let drift0 = self.drift_per_s(&initial);
+        let mut avg = self.initial_averages();
+        let drift0 = self.drift_per_s(&initial, &avg);
         let mut w = w0.clone();
         let mut s = initial.clone();
         let n = self.units.len();
@@ -483,7 +596,10 @@ impl Circuit {
         let dt_s = if steps > 0 { duration_ms / steps as f64 * 1e-3 } else { 0.0 };
         for _ in 0..steps {
             let before = s.clone();
-            let d = self.drift_per_s(&s);
+            // the averages over the step, then the drift they give (the step is short against
+            // the weights' time scale, not always against tau_avg: hence the averages first)
+            self.relax_averages(&mut avg, &s, dt_s * 1e3);
+            let d = self.drift_per_s(&s, &avg);
             for ((wi, di), l) in w.iter_mut().zip(&d).zip(&self.links) {
                 let (lo, hi) = l.rule.as_ref().map_or((f64::NEG_INFINITY, f64::INFINITY), bounds);
                 *wi = (*wi + di * dt_s).clamp(lo, hi);
@@ -502,6 +618,17 @@ impl Circuit {
         }
         Solution { initial, er_avg_hz: er_avg, bp_avg, w0, w_end: w, drift0_per_s: drift0, converged, duration_ms }
     }
+}
+
+/// The reference rule's running averages of a projection's target, as rates (Hz).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Averages {
+    /// Ebar / tau_avg.
+    pub e_bar_hz: f64,
+    /// Bbar / tau_avg.
+    pub b_bar_hz: f64,
+    /// The homeostatic rate r_hom.
+    pub r_hom_hz: f64,
 }
 
 /// The same STP parameters apart from the initial utilisation (the steady state forgets it).

@@ -10,11 +10,14 @@
 //!                           v_s_mv, v_d_mv, isi_burst_ms, release_std_hz, release_stf_hz
 //!   release_std_model_hz, release_stf_model_hz [S x D]   the train model (efficacy) at each
 //!                           point's measured ER and BP
-//!   fits/event_rate/<rank>, fits/burst_prob/<rank>       attrs: form, mix, params, param_names,
-//!                           rmse, bic, points (rank 0 = best by BIC)
+//!   fits/event_rate/<rank>, fits/burst_prob/<rank>       attrs: form, label, params, param_names,
+//!                           rmse, bic, points (rank 0 = best global fit by BIC)
+//!   fits/event_rate_used, fits/burst_prob_used           what `meanfield` uses: attr surface =
+//!                           "global" (the fit's attrs) or "columns" (columns_pa, rmse, and one
+//!                           subgroup per column with a fit's attrs)
 //! ```
 
-use super::fit::Fit;
+use super::fit::{Fit, Surface};
 use super::transfer::{Table2, TransferTable};
 use super::MeanfieldError;
 use crate::names as n;
@@ -51,11 +54,52 @@ pub fn write(
     t: &TransferTable,
     model_release: (&[f64], &[f64]),
     fits: (&[Fit], &[Fit]),
+    used: (&Surface, Option<&Surface>),
 ) -> Result<(), MeanfieldError> {
-    write_h5(path, t, model_release, fits).map_err(|e| MeanfieldError::File { file: path.into(), what: e.to_string() })
+    write_h5(path, t, model_release, fits, used)
+        .map_err(|e| MeanfieldError::File { file: path.into(), what: e.to_string() })
 }
 
-fn write_h5(path: &str, t: &TransferTable, model: (&[f64], &[f64]), fits: (&[Fit], &[Fit])) -> h5::Result<()> {
+/// A fit's attributes on group `r`.
+fn write_fit(r: &h5::Group, fit: &Fit, mix: &'static str) -> h5::Result<()> {
+    r.new_attr::<VarLenUnicode>().create("form")?.write_scalar(&vlu(fit.form.name()))?;
+    r.new_attr::<VarLenUnicode>().create("label")?.write_scalar(&vlu(&fit.label(mix)))?;
+    let names: Vec<VarLenUnicode> = fit.param_names(mix).iter().map(|s| vlu(s)).collect();
+    r.new_attr::<VarLenUnicode>().shape(names.len()).create("param_names")?.write(&names)?;
+    let p = fit.all_params();
+    r.new_attr::<f64>().shape(p.len()).create("params")?.write(&p)?;
+    r.new_attr::<f64>().create("rmse")?.write_scalar(&fit.rmse)?;
+    r.new_attr::<f64>().create("bic")?.write_scalar(&fit.bic)?;
+    r.new_attr::<u64>().create("points")?.write_scalar(&(fit.n as u64))
+}
+
+/// The function `meanfield` uses: a global fit, or one fit per column (`columns_pa`, subgroups).
+fn write_surface(g: &h5::Group, s: &Surface, mix: &'static str) -> h5::Result<()> {
+    match s {
+        Surface::Global(f) => {
+            g.new_attr::<VarLenUnicode>().create("surface")?.write_scalar(&vlu("global"))?;
+            write_fit(g, f, mix)
+        }
+        Surface::Columns(c) => {
+            g.new_attr::<VarLenUnicode>().create("surface")?.write_scalar(&vlu("columns"))?;
+            let cols: Vec<f64> = c.iter().map(|x| x.0).collect();
+            g.new_attr::<f64>().shape(cols.len()).create("columns_pa")?.write(&cols)?;
+            g.new_attr::<f64>().create("rmse")?.write_scalar(&s.rmse())?;
+            for (i, (_, f)) in c.iter().enumerate() {
+                write_fit(&g.create_group(&i.to_string())?, f, mix)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_h5(
+    path: &str,
+    t: &TransferTable,
+    model: (&[f64], &[f64]),
+    fits: (&[Fit], &[Fit]),
+    used: (&Surface, Option<&Surface>),
+) -> h5::Result<()> {
     let f = h5::File::create_excl(path)?;
     let g = f.create_group(TRANSFER)?;
     let s_attr = |name: &str, v: &str| g.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&vlu(v));
@@ -102,17 +146,12 @@ fn write_h5(path: &str, t: &TransferTable, model: (&[f64], &[f64]), fits: (&[Fit
     for (name, list, mix) in [("event_rate", fits.0, "kappa"), ("burst_prob", fits.1, "lambda")] {
         let gq = gf.create_group(name)?;
         for (rank, fit) in list.iter().enumerate() {
-            let r = gq.create_group(&rank.to_string())?;
-            r.new_attr::<VarLenUnicode>().create("form")?.write_scalar(&vlu(fit.form.name()))?;
-            r.new_attr::<VarLenUnicode>().create("label")?.write_scalar(&vlu(&fit.label(mix)))?;
-            let names: Vec<VarLenUnicode> = fit.param_names(mix).iter().map(|s| vlu(s)).collect();
-            r.new_attr::<VarLenUnicode>().shape(names.len()).create("param_names")?.write(&names)?;
-            let p = fit.all_params();
-            r.new_attr::<f64>().shape(p.len()).create("params")?.write(&p)?;
-            r.new_attr::<f64>().create("rmse")?.write_scalar(&fit.rmse)?;
-            r.new_attr::<f64>().create("bic")?.write_scalar(&fit.bic)?;
-            r.new_attr::<u64>().create("points")?.write_scalar(&(fit.n as u64))?;
+            write_fit(&gq.create_group(&rank.to_string())?, fit, mix)?;
         }
+    }
+    write_surface(&gf.create_group("event_rate_used")?, used.0, "kappa")?;
+    if let Some(bp) = used.1 {
+        write_surface(&gf.create_group("burst_prob_used")?, bp, "lambda")?;
     }
     f.flush()
 }
@@ -149,6 +188,19 @@ pub fn read(path: &str) -> Result<TransferTable, MeanfieldError> {
         let (mean, se) = (vec(name)?, vec(se)?);
         if mean.len() != points || se.len() != points {
             return Err(err(format!("`{name}` holds {} values, not soma x dend = {points}", mean.len())));
+        }
+        // rates and releases are measured everywhere; a potential is all NaN for a kind without
+        // that compartment, and BP and the burst interval are NaN where there were no events
+        let nan = mean.iter().filter(|v| !v.is_finite()).count();
+        let partial_ok = matches!(name, "burst_prob" | "isi_burst_ms");
+        let all_ok = matches!(name, "v_s_mv" | "v_d_mv") && nan == points;
+        if nan > 0 && !partial_ok && !all_ok {
+            let k = mean.iter().position(|v| !v.is_finite()).expect("one");
+            return Err(err(format!(
+                "`/transfer/{name}` is not finite at grid point ({} pA soma, {} pA dendrite): a damaged table",
+                soma_pa[k / dend_pa.len()],
+                dend_pa[k % dend_pa.len()]
+            )));
         }
         Ok(Table2 { mean, se })
     };

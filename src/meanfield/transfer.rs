@@ -111,7 +111,8 @@ pub struct TransferTable {
     pub v_s: Table2,
     /// Mean dendritic potential, mV (NaN for point neurons).
     pub v_d: Table2,
-    /// Mean interval from a burst's spike to the spike before it, ms (NaN without bursts).
+    /// Mean interval from a burst's second spike (the detector's burst) to the spike before it,
+    /// ms (NaN without bursts).
     pub isi_burst: Table2,
     /// Release per neuron and second through a depressing synapse (spec 4.2), Hz.
     pub release_std: Table2,
@@ -120,6 +121,12 @@ pub struct TransferTable {
 }
 
 impl TransferTable {
+    /// True when (soma, dend) lies inside the measured grid.
+    pub fn covers(&self, soma: f64, dend: f64) -> bool {
+        let inside = |g: &[f64], x: f64| g.len() == 1 || (g[0]..=g[g.len() - 1]).contains(&x);
+        inside(&self.soma_pa, soma) && inside(&self.dend_pa, dend)
+    }
+
     /// Grid points.
     pub fn points(&self) -> usize {
         self.soma_pa.len() * self.dend_pa.len()
@@ -145,7 +152,7 @@ impl TransferTable {
 
 /// Index and fraction of `x` in the sorted grid `g`, clamped.
 fn bracket(g: &[f64], x: f64) -> (usize, f64) {
-    if g.len() < 2 || x <= g[0] {
+    if g.len() < 2 || x.is_nan() || x <= g[0] {
         return (0, 0.0);
     }
     let last = g.len() - 1;
@@ -160,6 +167,7 @@ fn bracket(g: &[f64], x: f64) -> (usize, f64) {
 pub fn sweep_model(text: &str, file: &str, spec: &SweepSpec) -> Result<SweepModel, MeanfieldError> {
     let bad = |what: String| MeanfieldError::Sweep { file: file.to_string(), what };
     // the file must be a valid model first: its own errors are clearer than the sweep's
+    let text = &model::expanded_text(text, file)?;
     model::parse(text, file)?;
     let doc: Table = text.parse().map_err(|e| bad(format!("not TOML: {e}")))?;
     let entries = |key: &str| -> Vec<Table> {
@@ -343,13 +351,13 @@ fn run_seed(
         release_stf: vec![0.0; n],
     };
     let mut last = vec![u64::MAX; n];
-    let mut is_event = vec![false; n];
+    let mut is_burst = vec![false; n];
     for step in 0..total {
         net.step();
         let measuring = step >= warm;
         let sp = net.spikes(p);
-        for &i in sp.events() {
-            is_event[i as usize] = true;
+        for &i in sp.bursts() {
+            is_burst[i as usize] = true;
         }
         for &i in net.last_spikes(p) {
             let i = i as usize;
@@ -358,7 +366,9 @@ fn run_seed(
                 s.spikes[i] += 1;
                 s.release_std[i] += rd as f64;
                 s.release_stf[i] += rf as f64;
-                if !is_event[i] && last[i] != u64::MAX {
+                // the interval to a burst's second spike (the detector's burst), not to the later
+                // spikes it merges into bursts
+                if is_burst[i] && last[i] != u64::MAX {
                     s.isi_sum[i] += (step - last[i]) as f64 * sweep.dt_ms;
                     s.isi_n[i] += 1;
                 }
@@ -366,13 +376,13 @@ fn run_seed(
             last[i] = step;
         }
         for &i in sp.events() {
-            is_event[i as usize] = false;
             if measuring {
                 s.events[i as usize] += 1;
             }
         }
-        if measuring {
-            for &i in sp.bursts() {
+        for &i in sp.bursts() {
+            is_burst[i as usize] = false;
+            if measuring {
                 s.bursts[i as usize] += 1;
             }
         }

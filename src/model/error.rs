@@ -399,7 +399,22 @@ fn section_path(section: &str) -> Option<Vec<Step>> {
     Some(vec![Step::Key(name.to_string()), Step::Index(index)])
 }
 
-/// Adds the line of the offending key to a building error about the model file `file`.
+/// Drops the line of a message about a template file, whose entries are generated (the line
+/// would point into the expansion).
+pub fn without_line(e: ModelError) -> ModelError {
+    match e {
+        ModelError::Parse { file, key, message, .. } => ModelError::Parse { file, line: String::new(), key, message },
+        ModelError::Invalid { file, section, key, value, expected, .. } => {
+            ModelError::Invalid { file, line: 0, section, key, value, expected }
+        }
+        ModelError::UnknownKey { file, section, key, allowed, hint, .. } => {
+            ModelError::UnknownKey { file, line: 0, section, key, allowed, hint }
+        }
+        other => other,
+    }
+}
+
+/// Adds the line of the offending key (found in `text`) to a message that has none.
 pub fn with_line(e: ModelError, text: &str, file: &str) -> ModelError {
     match e {
         ModelError::Invalid { file: f, line: 0, section, key, value, expected } if f == file => {

@@ -7,6 +7,7 @@ pub mod build;
 pub mod de;
 pub mod error;
 pub mod schema;
+pub mod template;
 
 pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource, WeightsConfig};
 pub use error::ModelError;
@@ -44,8 +45,22 @@ pub fn from_str_limited(
     overrides: &Overrides,
     limit: &Limit,
 ) -> Result<Model, ModelError> {
-    let raw = parse(text, file)?;
-    build::build(raw, text, file, stem, overrides, limit).map_err(|e| error::with_line(e, text, file))
+    let ex = template::expand(text, file)?;
+    if ex.text == text {
+        let raw = parse(text, file)?;
+        return build::build(raw, text, file, stem, overrides, limit).map_err(|e| error::with_line(e, text, file));
+    }
+    // a template file: the entries read are generated, so line numbers would point into the
+    // expansion, not the file; messages name the section and key instead
+    let raw = parse(&ex.text, file).map_err(error::without_line)?;
+    let mut m = build::build(raw, text, file, stem, overrides, limit).map_err(error::without_line)?;
+    m.template = ex.summary;
+    Ok(m)
+}
+
+/// The model text with its `[[layer]]` and `[[pathway]]` templates expanded (unchanged without).
+pub fn expanded_text(text: &str, file: &str) -> Result<String, ModelError> {
+    Ok(template::expand(text, file)?.text)
 }
 
 /// Parses the TOML into the raw schema, turning serde's errors into messages with the key path

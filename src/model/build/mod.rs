@@ -74,6 +74,8 @@ pub struct Model {
     pub sources: Vec<std::path::PathBuf>,
     /// The memory estimate made before building (issue 10 item 3).
     pub memory: MemoryEstimate,
+    /// One line per `[[layer]]` and `[[pathway]]` template the file expanded (for `check`).
+    pub template: Vec<String>,
 }
 
 /// The `[simulation]` settings every part needs, checked.
@@ -271,6 +273,7 @@ pub fn build(
         sources,
         warnings: sim.warnings.into_inner(),
         memory,
+        template: Vec::new(),
     })
 }
 
