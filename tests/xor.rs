@@ -317,7 +317,7 @@ fn scores_of_every_example_are_recorded() {
 fn bad_protocols_and_teachers_are_refused() {
     let base = tiny("", "on_switch");
     let cases: Vec<(String, &str)> = vec![
-        (base.replace("learning_ms = 10.0", "learning_ms = 30.0"), "learning_ms"),
+        (base.replace("learning_ms = 10.0", "learning_ms = 40.0"), "learning_ms"),
         (base.replace("current_pa = { x = 900.0 }", "current_pa = { y = 900.0 }"), "current_pa"),
         (base.replace("target = { t = 1.0 }", "target = { t = 0.5 }"), "target.t"),
         (base.replace("target = { t = 1.0 }", "target = { u = 1.0 }"), "target"),
@@ -449,4 +449,39 @@ fn reduced_xor_cost_falls() {
     // 0.08, so the difference of two 5-epoch means has a standard error of about 0.05 without
     // learning. A drop of 0.1 is two of those and below every seed's.
     assert!(last < first - 0.1, "cost per epoch {first:.3} (first 5) -> {last:.3} (last 5): {cost:.3?}");
+}
+
+/// A single phase (issue 14): learning_ms = example_ms keeps plasticity and the teacher on for
+/// whole training examples, and the example log records every example (its "before" values at the
+/// example's start).
+#[test]
+fn a_single_phase_protocol_learns_through_whole_examples() {
+    let text = tiny("", "every_step").replace("learning_ms = 10.0", "learning_ms = 30.0");
+    let mut m = build(&text);
+    let examples = m.network.examples().examples.clone();
+    assert_eq!(examples.len(), 10);
+    for e in examples.iter().filter(|e| e.learn_step.is_some()) {
+        assert_eq!(e.learn_step, Some(e.start_step), "no prediction window");
+    }
+    // the teacher is on at every step of every training example and off in the tests
+    let net = &mut m.network;
+    for s in 0..m.n_steps {
+        net.step();
+        let training = examples.iter().any(|e| e.learn_step.is_some() && s >= e.start_step && s < e.end_step);
+        assert_eq!(net.teachers()[0].target_value().is_some(), training, "step {s}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("single.h5");
+    common::run_to(build(&text), &out, 1);
+    let f = h5::File::open(&out).unwrap();
+    let g = f.group("protocol/examples").unwrap();
+    assert_eq!(read_u64(&g, "index").len(), 10);
+    let (rb, ea) = (read_f64(&g, "rate_before_hz"), read_f64(&g, "ebar_after_hz"));
+    for (k, e) in examples.iter().enumerate() {
+        assert_eq!(rb[k].is_nan(), e.learn_step.is_some(), "example {k}: no prediction window to count over");
+        assert_eq!(ea[k].is_finite(), e.learn_step.is_some(), "example {k}");
+    }
+    // a learning window longer than the example is refused
+    let e = build_err(&text.replace("learning_ms = 30.0", "learning_ms = 31.0"));
+    assert!(e.contains("learning_ms") && e.contains("no longer than example_ms"), "{e}");
 }

@@ -382,7 +382,12 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
         let kind = net.population(p).kind_name();
         let t = if let Some(f) = given.get(&name) {
             let table = table_io::read(f)?;
-            if table.kind != kind {
+            // the file names kinds as written (pv, sst); the engine runs both as adex
+            let as_run = match table.kind.as_str() {
+                "pv" | "sst" => "adex",
+                k => k,
+            };
+            if as_run != kind {
                 anyhow::bail!(
                     "--transfer {name}={f}: the table is of a {} population ({:?} in {}), {name:?} is {kind}",
                     table.kind,

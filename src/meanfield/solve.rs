@@ -7,7 +7,7 @@
 //! g = w K R_j tau, where R_j is what one presynaptic neuron transmits per ms:
 //!
 //! ```text
-//!   transmit = "all"     R = S_j = E_j (1 + P_j m_j)      (m: extra spikes per burst, measured)
+//!   transmit = "all"     R = S_j, the spike rate measured in the sweep at the unit's inputs
 //!   transmit = "events"  R = E_j
 //!   transmit = "bursts"  R = B_j = P_j E_j
 //!   with STP             R = rate x mean release u x: measured in the sweep for the spec 4.2
@@ -65,6 +65,21 @@ pub struct Transfer {
     pub bp: Option<Surface>,
     /// Train shape for the STP efficacy.
     pub shape: TrainShape,
+    /// The ER fit misses the table (a non-monotonic curve no form has): the table is used.
+    pub er_poor: bool,
+    /// The same for BP.
+    pub bp_poor: bool,
+}
+
+/// A fit "misses" its table when its residual is above 3x the table's mean seed-to-seed standard
+/// error and above 5 % of the table's range (both: a fit within either is as good as the data).
+fn misses(rmse: f64, t: &super::transfer::Table2) -> bool {
+    let finite: Vec<f64> = t.mean.iter().copied().filter(|v| v.is_finite()).collect();
+    let range =
+        finite.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - finite.iter().cloned().fold(f64::INFINITY, f64::min);
+    let se: Vec<f64> = t.se.iter().copied().filter(|v| v.is_finite()).collect();
+    let se = se.iter().sum::<f64>() / se.len().max(1) as f64;
+    rmse > 3.0 * se && rmse > 0.05 * range
 }
 
 impl Transfer {
@@ -84,7 +99,9 @@ impl Transfer {
             best(bp_fits.into_iter().next(), fit_columns(&bp_pts, &Form::BURST_PROB))
         };
         let shape = shape(&table, dead_ms);
-        Ok(Transfer { er, bp, shape, table })
+        let er_poor = misses(er.rmse(), &table.er);
+        let bp_poor = bp.as_ref().is_some_and(|b| misses(b.rmse(), &table.bp));
+        Ok(Transfer { er, bp, shape, table, er_poor, bp_poor })
     }
 }
 
@@ -252,6 +269,19 @@ pub fn circuit(
         });
     }
     let mut notes = Vec::new();
+    for u in &units {
+        let t = &u.transfer;
+        if t.er_poor {
+            notes.push(format!(
+                "{}: no fitted form follows its ER (rms {:.3} Hz: a non-monotonic curve): its table is interpolated",
+                u.name,
+                t.er.rmse()
+            ));
+        }
+        if t.bp_poor {
+            notes.push(format!("{}: no fitted form follows its BP: its table is interpolated", u.name));
+        }
+    }
     use crate::model::schema::InputSpec as I;
     for inp in &raw.inputs {
         let (target, compartment, pa, what) = match inp {
@@ -354,12 +384,20 @@ impl Circuit {
     fn respond(&self, u: usize, soma: f64, dend: f64) -> (f64, f64, f64, f64) {
         let t = &self.units[u].transfer;
         let table = &t.table;
-        let (er, bp) = match self.lookup {
-            Lookup::Fit => (t.er.eval(soma, dend), t.bp.as_ref().map_or(0.0, |f| f.eval(dend, soma))),
-            Lookup::Table => {
-                let bp = table.interpolate(&table.bp, soma, dend);
-                (table.interpolate(&table.er, soma, dend), if bp.is_finite() { bp } else { 0.0 })
+        let table_bp = || {
+            let bp = table.interpolate(&table.bp, soma, dend);
+            if bp.is_finite() {
+                bp
+            } else {
+                0.0
             }
+        };
+        let fit = self.lookup == Lookup::Fit;
+        let er = if fit && !t.er_poor { t.er.eval(soma, dend) } else { table.interpolate(&table.er, soma, dend) };
+        let bp = match &t.bp {
+            Some(f) if fit && !t.bp_poor => f.eval(dend, soma),
+            _ if t.bp.is_none() && fit => 0.0,
+            _ => table_bp(),
         };
         let v_s = table.interpolate(&table.v_s, soma, dend);
         let v_d = table.interpolate(&table.v_d, soma, dend);
@@ -371,7 +409,12 @@ impl Circuit {
         let (e, p) = (s.er_hz[l.from], s.bp[l.from]);
         let shape = &self.units[l.from].transfer.shape;
         match (l.transmit, &l.stp) {
-            (Transmit::All, None) => e * (1.0 + p * shape.extra_spikes),
+            // every spike: the measured spike rate at the source's inputs (a detector's events
+            // and bursts undercount a fast cell's spikes, whose trace rarely falls below e^-1)
+            (Transmit::All, None) => {
+                let t = &self.units[l.from].transfer.table;
+                t.interpolate(&t.sr, s.soma_pa[l.from], s.dend_pa[l.from])
+            }
             (Transmit::Events, None) => e,
             (Transmit::Bursts, None) => e * p,
             // the spec 4.2 sets were measured in the sweep on the neurons' own spikes: use them

@@ -55,6 +55,13 @@ impl ExampleLog {
     /// Record phase of `step` (after the estimates counted this step's events).
     pub fn observe(&mut self, net: &Network, step: u64) {
         let Some(ex) = net.examples().examples.get(self.next) else { return };
+        // a single phase (learning window = whole example): "before" is the state at the
+        // example's start, with no window to count events over
+        if ex.learn_step == Some(ex.start_step) && step == ex.start_step {
+            let mut m = self.measure(net, ex.pattern, step);
+            m.rate_hz.iter_mut().for_each(|r| *r = f64::NAN);
+            self.before.push(m);
+        }
         if step == ex.start_step || Some(step) == ex.learn_step {
             self.window_start = step;
             self.count.iter_mut().for_each(|c| *c = 0);

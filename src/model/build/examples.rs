@@ -39,12 +39,13 @@ fn timing(cx: &Ctx, dt: f64, spec: &ExamplesSpec) -> Result<Timing, ModelError> 
     let example = cx.steps(SECTION, "example_ms", example_ms, dt)?;
     let learning_ms = cx.positive(SECTION, "learning_ms", spec.learning_ms, "duration in ms")?;
     let learning = cx.steps(SECTION, "learning_ms", learning_ms, dt)?;
-    if learning >= example {
+    // learning_ms = example_ms is the single phase (plasticity and teachers on for whole examples)
+    if learning > example {
         return Err(cx.invalid(
             SECTION,
             "learning_ms",
             learning_ms,
-            format!("a learning window shorter than example_ms ({example_ms} ms), leaving a prediction window"),
+            format!("a learning window no longer than example_ms ({example_ms} ms; equal for a single phase)"),
         ));
     }
     if !(0..=10_000_000).contains(&spec.epochs) {

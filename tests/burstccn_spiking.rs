@@ -1,0 +1,103 @@
+//! The spiking BurstCCN (issue 14) on models/burstccn_xor.toml: the single-phase property. Without
+//! a teacher the SST-relayed and direct Q pathways cancel the bursts-only Y, so each hidden unit's
+//! BP stays at its baseline p_b whatever the pattern (and so whatever the output's event rate); with
+//! the teacher the hidden BP moves the way the rate model's -Y^T delta says.
+
+mod common;
+
+use burstsim::engine::ExampleKind;
+use burstsim::model::{self, Overrides};
+use burstsim::plasticity::RuleParams;
+
+/// BP of populations `pops` over each example's window (its first 0.5 s left out), and the output's.
+fn windows(text: &str, seed: u64, pops: &[&str]) -> Vec<(usize, Option<f64>, Vec<f64>, ExampleKind)> {
+    let m =
+        model::from_str(text, "burstccn_xor.toml", "b", &Overrides { seed: Some(seed), duration_ms: None }).unwrap();
+    let mut net = m.network;
+    let ids: Vec<usize> = pops.iter().map(|p| net.population_index(p).unwrap()).collect();
+    let examples = net.examples().examples.clone();
+    let targets = net.examples().targets.clone();
+    let skip = 5000;
+    let mut out = Vec::new();
+    let (mut ev, mut bu) = (vec![0u64; ids.len()], vec![0u64; ids.len()]);
+    let mut k = 0;
+    for step in 0..m.n_steps {
+        net.step();
+        let Some(e) = examples.get(k) else { break };
+        if step >= e.start_step + skip && step < e.end_step {
+            for (j, &p) in ids.iter().enumerate() {
+                ev[j] += net.spikes(p).events().len() as u64;
+                bu[j] += net.spikes(p).bursts().len() as u64;
+            }
+        }
+        if step + 1 == e.end_step {
+            let bp = ev.iter().zip(&bu).map(|(&e, &b)| b as f64 / e.max(1) as f64).collect();
+            out.push((e.pattern, targets[e.pattern][0], bp, e.kind));
+            ev.iter_mut().chain(bu.iter_mut()).for_each(|c| *c = 0);
+            k += 1;
+        }
+    }
+    out
+}
+
+/// The model file and the p_b of the plastic projections onto `pop` (the baseline of that unit).
+fn baseline(text: &str, pop: &str) -> f64 {
+    let m = model::from_str(text, "b", "b", &Overrides { seed: None, duration_ms: Some(1.0) }).unwrap();
+    let net = &m.network;
+    let p = net.population_index(pop).unwrap();
+    net.projections()
+        .iter()
+        .filter(|x| x.to().0 as usize == p)
+        .find_map(|x| match x.config().plasticity {
+            Some(RuleParams::BurstCcn(ref r)) => Some(r.p_baseline),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn model_text() -> String {
+    std::fs::read_to_string(common::root().join("models/burstccn_xor.toml")).unwrap()
+}
+
+#[test]
+fn without_a_teacher_the_hidden_bp_stays_at_its_baseline_for_every_pattern() {
+    // the four patterns held 4 s each (plasticity off, no teacher: the test examples), seed 3,
+    // which the baselines were not measured with (seed 1). 500 neurons x 3.5 s x ~3-5 Hz gives
+    // 5000-9000 events per window: a BP standard error of ~0.005, so 2 percentage points (the
+    // issue's bound) is 4 standard errors; without the Q pathways hid0's BP would move with the
+    // output by ~0.05-0.1 between the patterns
+    let text = model_text()
+        .replace("epochs = 100", "epochs = 0")
+        .replace("example_ms = 2000.0", "example_ms = 4000.0")
+        .replace("learning_ms = 2000.0", "learning_ms = 4000.0");
+    let w = windows(&text, 3, &["hid0", "hid1"]);
+    assert_eq!(w.len(), 8, "4 tests before and 4 after");
+    for (j, pop) in ["hid0", "hid1"].iter().enumerate() {
+        let pb = baseline(&text, pop);
+        for (pattern, _, bp, _) in &w {
+            assert!((bp[j] - pb).abs() < 0.02, "{pop}, pattern {pattern}: BP {} vs p_b {pb}", bp[j]);
+        }
+    }
+}
+
+#[test]
+fn with_the_teacher_the_hidden_bp_follows_the_rate_models_feedback() {
+    // two single-phase epochs (8 training examples of 2 s): sign(BP_hid - p_b) = sign(Y) sign(BP_out -
+    // p_b,out) (burstccn-rate.md 1.3 with delta_out = -(b - p_b e)); Y is + onto hid0 and - onto hid1.
+    // A full run agrees in 95 % of (unit, example) pairs (docs/spiking_burstccn.md); here at least 13
+    // of the 16 pairs (a random sign would give 8 +- 2)
+    let text = model_text().replace("epochs = 100", "epochs = 2");
+    let w = windows(&text, 2, &["hid0", "hid1", "out0"]);
+    let (p0, p1, po) = (baseline(&text, "hid0"), baseline(&text, "hid1"), baseline(&text, "out0"));
+    let mut agree = 0;
+    let mut pairs = 0;
+    for (_, target, bp, _) in w.iter().filter(|x| x.3 == ExampleKind::Training) {
+        // the teacher raises the output's BP for target 1 and lowers it for 0
+        let out = (bp[2] - po).signum();
+        assert_eq!(out > 0.0, target.unwrap() > 0.5, "output BP {} for target {target:?}", bp[2]);
+        agree += ((bp[0] - p0).signum() == out) as u32 + ((bp[1] - p1).signum() == -out) as u32;
+        pairs += 2;
+    }
+    assert_eq!(pairs, 16);
+    assert!(agree >= 13, "{agree} of {pairs} hidden BP deviations have the predicted sign");
+}
