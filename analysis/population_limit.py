@@ -179,19 +179,20 @@ def summarise(rows, args):
                 bias[name] = sum(d) / len(d)
             rms = sum(per_seed) / len(per_seed)
             max_bias = max(abs(b) for b in bias.values())
-            table[(q, n)] = (rms, max_bias, rng)
+            rms_bias = math.sqrt(sum(b * b for b in bias.values()) / len(bias))
+            table[(q, n)] = (rms, max_bias, rng, rms_bias)
     lines = ["| quantity | range across units (mean field) | " + " | ".join(f"RMS error N={n}" for n in args.sizes)
-             + " | log-log slope, all N | slope before the floor | largest seed-mean bias at N=%d (%% of range) |" % args.sizes[-1],
-             "|---|---|" + "---|" * len(args.sizes) + "---|---|---|"]
+             + " | log-log slope, all N | slope before the floor | bias at N=%d: RMS over units (%% of range) | largest unit (%% of range) |" % args.sizes[-1],
+             "|---|---|" + "---|" * len(args.sizes) + "---|---|---|---|"]
     for q, label in quantities:
         errs = [table[(q, n)][0] for n in args.sizes]
-        rms, bias, rng = table[(q, args.sizes[-1])]
+        rms, bias, rng, rms_bias = table[(q, args.sizes[-1])]
         # the sizes up to the smallest error: where the error still falls with N
         stop = errs.index(min(errs)) + 1
         pre = slope(args.sizes[:stop], errs[:stop]) if stop >= 2 else float("nan")
         lines.append(f"| {label} | {rng:.4g} | " + " | ".join(f"{e:.3g}" for e in errs)
                      + f" | {slope(args.sizes, errs):.2f} | {pre:.2f} (N {args.sizes[0]}-{args.sizes[stop - 1]}) "
-                     + f"| {bias:.3g} ({100 * bias / rng:.1f} %) |")
+                     + f"| {rms_bias:.3g} ({100 * rms_bias / rng:.1f} %) | {bias:.3g} ({100 * bias / rng:.1f} %) |")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(args.dir, "population_limit.md"), "w") as f:

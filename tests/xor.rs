@@ -473,6 +473,8 @@ fn a_single_phase_protocol_learns_through_whole_examples() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("single.h5");
     common::run_to(build(&text), &out, 1);
+    // reading under the spawn lock too: a child spawned meanwhile would inherit the descriptor
+    let _guard = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let f = h5::File::open(&out).unwrap();
     let g = f.group("protocol/examples").unwrap();
     assert_eq!(read_u64(&g, "index").len(), 10);
