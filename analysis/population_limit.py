@@ -212,7 +212,7 @@ def summarise(rows, args):
         ax.loglog(args.sizes, ref, "k--", lw=0.8, label="1/sqrt(N)")
         ax.set_xlabel("neurons per unit N")
         ax.set_ylabel(f"RMS error of {label}")
-        ax.set_title(f"{label}: slope {slope(args.sizes, errs):.2f}")
+        ax.set_title(f"{label.split(' over')[0]}: slope {slope(args.sizes, errs):.2f}", fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
     png = os.path.join(args.dir, "population_limit.png")
