@@ -3,7 +3,7 @@
 
 use burstsim::meanfield::efficacy::{self, TrainShape};
 use burstsim::meanfield::solve::{self, Lookup, Transfer};
-use burstsim::meanfield::transfer::{self, SweepSpec, TransferTable};
+use burstsim::meanfield::transfer::{self, Grid, SweepSpec, TransferTable};
 use burstsim::model::{self, Overrides};
 use burstsim::neuron::StateVector;
 use burstsim::synapse::{Stp, StpParams};
@@ -13,12 +13,14 @@ use std::sync::Arc;
 fn spec(population: &str, soma: &[f64], dend: &[f64], neurons: usize, ms: f64, seeds: u64) -> SweepSpec {
     SweepSpec {
         population: population.into(),
-        soma_pa: soma.to_vec(),
-        dend_pa: dend.to_vec(),
-        neurons,
-        duration_ms: ms,
-        warmup_ms: 500.0,
-        seeds: (1..=seeds).collect(),
+        grid: Grid {
+            soma_pa: soma.to_vec(),
+            dend_pa: dend.to_vec(),
+            neurons,
+            duration_ms: ms,
+            warmup_ms: 500.0,
+            seeds: (1..=seeds).collect(),
+        },
         threads: 2,
         as_name: None,
     }

@@ -3,7 +3,7 @@
 use super::efficacy::{self, TrainShape};
 use super::fit::Fit;
 use super::solve::{self, Circuit, Lookup, Transfer};
-use super::transfer::{self, SweepSpec, TransferTable};
+use super::transfer::{self, Grid, SweepSpec, TransferTable};
 use super::{table_io, MeanfieldError};
 use crate::model::{self, Overrides};
 use crate::record::Destination;
@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 
 /// A list of currents, pA.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Grid(pub Vec<f64>);
+pub struct Currents(pub Vec<f64>);
 
 /// A list of currents: `a:b:step` (inclusive) or `v1,v2,...`, pA.
-fn parse_grid(s: &str) -> Result<Grid, String> {
+fn parse_grid(s: &str) -> Result<Currents, String> {
     let num = |x: &str| x.trim().parse::<f64>().map_err(|_| format!("{x:?} is not a number of pA"));
     let v: Vec<f64> = if s.contains(':') {
         let parts: Vec<&str> = s.split(':').collect();
@@ -38,7 +38,7 @@ fn parse_grid(s: &str) -> Result<Grid, String> {
     if v.windows(2).any(|w| w[1] <= w[0]) {
         return Err(format!("{s:?}: the currents must increase"));
     }
-    Ok(Grid(v))
+    Ok(Currents(v))
 }
 
 /// Grid and run options shared by both commands.
@@ -46,10 +46,10 @@ fn parse_grid(s: &str) -> Result<Grid, String> {
 pub struct SweepArgs {
     /// Somatic currents, pA: FIRST:LAST:STEP or a comma list.
     #[arg(long = "soma-pa", default_value = "-200:600:100", value_parser = parse_grid, allow_hyphen_values = true)]
-    pub soma_pa: Grid,
+    pub soma_pa: Currents,
     /// Dendritic currents, pA (ignored for point neurons).
     #[arg(long = "dend-pa", default_value = "-200:600:100", value_parser = parse_grid, allow_hyphen_values = true)]
-    pub dend_pa: Grid,
+    pub dend_pa: Currents,
     /// Neurons per grid point.
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub neurons: usize,
@@ -177,12 +177,14 @@ fn spec_for(
     let first = args.seed.unwrap_or(model_seed);
     SweepSpec {
         population: population.to_string(),
-        soma_pa: args.soma_pa.0.clone(),
-        dend_pa: if point_neuron { vec![0.0] } else { args.dend_pa.0.clone() },
-        neurons: args.neurons,
-        duration_ms: args.sweep_ms,
-        warmup_ms: args.warmup_ms,
-        seeds: (0..args.seeds as u64).map(|k| first + k).collect(),
+        grid: Grid {
+            soma_pa: args.soma_pa.0.clone(),
+            dend_pa: if point_neuron { vec![0.0] } else { args.dend_pa.0.clone() },
+            neurons: args.neurons,
+            duration_ms: args.sweep_ms,
+            warmup_ms: args.warmup_ms,
+            seeds: (0..args.seeds as u64).map(|k| first + k).collect(),
+        },
         threads: args.threads.unwrap_or_else(default_threads),
         as_name,
     }
@@ -190,7 +192,7 @@ fn spec_for(
 
 /// Runs a sweep with a progress bar.
 fn measure(text: &str, file: &str, spec: &SweepSpec, quiet: bool) -> Result<TransferTable, MeanfieldError> {
-    let total_steps = (spec.seeds.len() as f64 * (spec.warmup_ms + spec.duration_ms) / 0.1) as u64;
+    let total_steps = (spec.grid.seeds.len() as f64 * (spec.grid.warmup_ms + spec.grid.duration_ms) / 0.1) as u64;
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(total_steps);
         b.set_style(
@@ -299,12 +301,12 @@ pub fn describe(t: &TransferTable, er: &[Fit], bp: &[Fit]) -> String {
         t.population,
         t.kind,
         t.model,
-        t.soma_pa.len(),
-        t.dend_pa.len(),
-        t.neurons,
-        t.seeds.len(),
-        t.duration_ms,
-        t.warmup_ms
+        t.grid.soma_pa.len(),
+        t.grid.dend_pa.len(),
+        t.grid.neurons,
+        t.grid.seeds.len(),
+        t.grid.duration_ms,
+        t.grid.warmup_ms
     );
     for k in &t.kept {
         s += &format!("  background: {k}\n");
@@ -312,14 +314,14 @@ pub fn describe(t: &TransferTable, er: &[Fit], bp: &[Fit]) -> String {
     for k in &t.dropped {
         s += &format!("  left out: {k}\n");
     }
-    let nd = t.dend_pa.len();
+    let nd = t.grid.dend_pa.len();
     for (title, table, digits) in [("event rate, Hz", &t.er, 2usize), ("burst probability", &t.bp, 3)] {
         s += &format!("{title} (rows: soma pA; columns: dendrite pA)\n{:>8}", "");
-        for d in &t.dend_pa {
+        for d in &t.grid.dend_pa {
             s += &format!("{d:>9.0}");
         }
         s += "\n";
-        for (i, soma) in t.soma_pa.iter().enumerate() {
+        for (i, soma) in t.grid.soma_pa.iter().enumerate() {
             s += &format!("{soma:>8.0}");
             for j in 0..nd {
                 s += &format!("{:>9.digits$}", table.mean[i * nd + j]);
@@ -379,15 +381,14 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
             continue;
         }
         let name = net.info(p).name.clone();
-        let kind = net.population(p).kind_name();
+        let point = !net.population(p).accepts_current(crate::neuron::Compartment::Dendrite);
+        let spec = spec_for(&args.sweep, &name, built.seed, point, Some("unit".into()));
+        let sweep = transfer::sweep_model(&text, &file, &spec)?;
+        // the kind as the file writes it (pv, sst), as transfer files record it
+        let kind = sweep.kind.as_str();
         let t = if let Some(f) = given.get(&name) {
             let table = table_io::read(f)?;
-            // the file names kinds as written (pv, sst); the engine runs both as adex
-            let as_run = match table.kind.as_str() {
-                "pv" | "sst" => "adex",
-                k => k,
-            };
-            if as_run != kind {
+            if table.kind != kind {
                 anyhow::bail!(
                     "--transfer {name}={f}: the table is of a {} population ({:?} in {}), {name:?} is {kind}",
                     table.kind,
@@ -397,17 +398,14 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
             }
             Arc::new(Transfer::new(table, dead_ms(kind))?)
         } else {
-            let point = !net.population(p).accepts_current(crate::neuron::Compartment::Dendrite);
-            let spec = spec_for(&args.sweep, &name, built.seed, point, Some("unit".into()));
-            let sweep = transfer::sweep_model(&text, &file, &spec)?;
             match by_sweep.get(&sweep.text) {
                 Some(t) => t.clone(),
                 None => {
                     if !args.sweep.quiet {
                         eprintln!(
                             "sweeping {name} ({kind}): {} points x {} neurons",
-                            spec.soma_pa.len() * spec.dend_pa.len(),
-                            spec.neurons
+                            spec.grid.soma_pa.len() * spec.grid.dend_pa.len(),
+                            spec.grid.neurons
                         );
                     }
                     let mut table = measure(&text, &file, &spec, args.sweep.quiet)?;
@@ -623,10 +621,10 @@ fn format_rows(c: &Circuit, sol: &solve::Solution, rows: &[Row], compare: bool) 
                 "warning: {}'s inputs ({i_s:.0} pA soma, {i_d:.0} pA dendrite) lie outside its measured grid \
                  ({:.0}..{:.0} x {:.0}..{:.0} pA): its values are extrapolated; sweep a wider grid\n",
                 unit.name,
-                t.soma_pa[0],
-                t.soma_pa[t.soma_pa.len() - 1],
-                t.dend_pa[0],
-                t.dend_pa[t.dend_pa.len() - 1]
+                t.grid.soma_pa[0],
+                t.grid.soma_pa[t.grid.soma_pa.len() - 1],
+                t.grid.dend_pa[0],
+                t.grid.dend_pa[t.grid.dend_pa.len() - 1]
             );
         }
     }

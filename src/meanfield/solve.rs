@@ -121,7 +121,7 @@ fn best(global: Option<Fit>, columns: Option<Surface>) -> Option<Surface> {
 pub fn points(t: &TransferTable) -> (Vec<Point>, Vec<Point>) {
     let mut er = Vec::new();
     let mut bp = Vec::new();
-    let min_er = 20.0 / (t.neurons.max(1) as f64 * t.seeds.len().max(1) as f64 * t.duration_ms * 1e-3);
+    let min_er = 20.0 / (t.grid.neurons.max(1) as f64 * t.grid.seeds.len().max(1) as f64 * t.grid.duration_ms * 1e-3);
     for k in 0..t.points() {
         let (s, d) = t.at(k);
         er.push((s, d, t.er.mean[k]));
@@ -380,8 +380,8 @@ pub fn circuit(
 const SOLVER_EVENTS: usize = 5_000;
 
 impl Circuit {
-    /// ER, BP and the mean potentials of unit `u` at inputs (soma, dend).
-    fn respond(&self, u: usize, soma: f64, dend: f64) -> (f64, f64, f64, f64) {
+    /// ER and BP of unit `u` at inputs (soma, dend).
+    fn respond(&self, u: usize, soma: f64, dend: f64) -> (f64, f64) {
         let t = &self.units[u].transfer;
         let table = &t.table;
         let table_bp = || {
@@ -399,9 +399,13 @@ impl Circuit {
             _ if t.bp.is_none() && fit => 0.0,
             _ => table_bp(),
         };
-        let v_s = table.interpolate(&table.v_s, soma, dend);
-        let v_d = table.interpolate(&table.v_d, soma, dend);
-        (er.max(0.0), bp.clamp(0.0, 1.0), v_s, v_d)
+        (er.max(0.0), bp.clamp(0.0, 1.0))
+    }
+
+    /// Mean somatic and dendritic potentials of unit `u` at inputs (soma, dend), from its table.
+    fn potentials(&self, u: usize, soma: f64, dend: f64) -> (f64, f64) {
+        let table = &self.units[u].transfer.table;
+        (table.interpolate(&table.v_s, soma, dend), table.interpolate(&table.v_d, soma, dend))
     }
 
     /// What one neuron of the link's source transmits per second (see the module docs).
@@ -438,8 +442,11 @@ impl Circuit {
     fn inputs(&self, s: &State, weights: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut soma: Vec<f64> = self.units.iter().map(|u| u.soma_pa).collect();
         let mut dend: Vec<f64> = self.units.iter().map(|u| u.dend_pa).collect();
+        // each unit's mean potentials once, whatever number of projections reach it
+        let potentials: Vec<(f64, f64)> =
+            (0..self.units.len()).map(|u| self.potentials(u, s.soma_pa[u], s.dend_pa[u])).collect();
         for (l, &w) in self.links.iter().zip(weights) {
-            let (_, _, v_s, v_d) = self.respond(l.to, s.soma_pa[l.to], s.dend_pa[l.to]);
+            let (v_s, v_d) = potentials[l.to];
             let v = match l.synapse.drive {
                 Compartment::Soma => v_s,
                 Compartment::Dendrite => v_d,
@@ -527,7 +534,7 @@ impl Circuit {
         let mut s = start.cloned().unwrap_or_else(|| State::at_rest(self));
         let n = self.units.len();
         for u in 0..n {
-            let (e, p, _, _) = self.respond(u, s.soma_pa[u], s.dend_pa[u]);
+            let (e, p) = self.respond(u, s.soma_pa[u], s.dend_pa[u]);
             s.er_hz[u] = e;
             s.bp[u] = p;
         }
@@ -542,7 +549,7 @@ impl Circuit {
                 change = change.max((ns - s.soma_pa[u]).abs()).max((nd - s.dend_pa[u]).abs());
                 s.soma_pa[u] = ns;
                 s.dend_pa[u] = nd;
-                let (e, p, _, _) = self.respond(u, ns, nd);
+                let (e, p) = self.respond(u, ns, nd);
                 s.er_hz[u] = e;
                 s.bp[u] = p;
             }

@@ -18,7 +18,7 @@
 //! ```
 
 use super::fit::{Fit, Surface};
-use super::transfer::{Table2, TransferTable};
+use super::transfer::{Grid, Table2, TransferTable};
 use super::MeanfieldError;
 use crate::names as n;
 use h5::types::VarLenUnicode;
@@ -108,20 +108,20 @@ fn write_h5(
     s_attr("kind", &t.kind)?;
     s_attr("burstsim_version", crate::version())?;
     let f_attr = |name: &str, v: f64| g.new_attr::<f64>().create(name)?.write_scalar(&v);
-    f_attr("duration_ms", t.duration_ms)?;
-    f_attr("warmup_ms", t.warmup_ms)?;
+    f_attr("duration_ms", t.grid.duration_ms)?;
+    f_attr("warmup_ms", t.grid.warmup_ms)?;
     f_attr("dt_ms", t.dt_ms)?;
-    g.new_attr::<u64>().create("neurons_per_point")?.write_scalar(&(t.neurons as u64))?;
-    g.new_attr::<u64>().shape(t.seeds.len()).create("seeds")?.write(&t.seeds)?;
+    g.new_attr::<u64>().create("neurons_per_point")?.write_scalar(&(t.grid.neurons as u64))?;
+    g.new_attr::<u64>().shape(t.grid.seeds.len()).create("seeds")?.write(&t.grid.seeds)?;
     for (name, list) in [("background", &t.kept), ("left_out", &t.dropped)] {
         let v: Vec<VarLenUnicode> = list.iter().map(|s| vlu(s)).collect();
         g.new_attr::<VarLenUnicode>().shape(v.len()).create(name)?.write(&v)?;
     }
     let with_units =
         |d: h5::Dataset, units: &str| d.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu(units));
-    with_units(g.new_dataset_builder().with_data(&t.soma_pa).create("soma_pa")?, "pA")?;
-    with_units(g.new_dataset_builder().with_data(&t.dend_pa).create("dend_pa")?, "pA")?;
-    let shape = (t.soma_pa.len(), t.dend_pa.len());
+    with_units(g.new_dataset_builder().with_data(&t.grid.soma_pa).create("soma_pa")?, "pA")?;
+    with_units(g.new_dataset_builder().with_data(&t.grid.dend_pa).create("dend_pa")?, "pA")?;
+    let shape = (t.grid.soma_pa.len(), t.grid.dend_pa.len());
     let grid = |name: &str, v: &[f64]| -> h5::Result<()> {
         let a = ndarray::Array2::from_shape_vec(shape, v.to_vec()).expect("soma x dend");
         let units = name.rsplit('_').next().filter(|u| ["hz", "mv", "ms"].contains(u)).unwrap_or("1");
@@ -208,11 +208,7 @@ pub fn read(path: &str) -> Result<TransferTable, MeanfieldError> {
         model: s_attr("model")?,
         population: s_attr("population")?,
         kind: s_attr("kind")?,
-        neurons: g.attr("neurons_per_point").and_then(|a| a.read_scalar::<u64>()).unwrap_or(0) as usize,
-        duration_ms: f_attr("duration_ms")?,
-        warmup_ms: f_attr("warmup_ms")?,
         dt_ms: f_attr("dt_ms")?,
-        seeds: g.attr("seeds").and_then(|a| a.read_raw::<u64>()).unwrap_or_default(),
         kept: strings("background"),
         dropped: strings("left_out"),
         er: table("event_rate_hz", "event_rate_se_hz")?,
@@ -224,8 +220,14 @@ pub fn read(path: &str) -> Result<TransferTable, MeanfieldError> {
         isi_burst: table("isi_burst_ms", "isi_burst_se_ms")?,
         release_std: table("release_std_hz", "release_std_se_hz")?,
         release_stf: table("release_stf_hz", "release_stf_se_hz")?,
-        soma_pa,
-        dend_pa,
+        grid: Grid {
+            neurons: g.attr("neurons_per_point").and_then(|a| a.read_scalar::<u64>()).unwrap_or(0) as usize,
+            duration_ms: f_attr("duration_ms")?,
+            warmup_ms: f_attr("warmup_ms")?,
+            seeds: g.attr("seeds").and_then(|a| a.read_raw::<u64>()).unwrap_or_default(),
+            soma_pa,
+            dend_pa,
+        },
     })
 }
 

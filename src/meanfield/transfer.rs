@@ -23,11 +23,9 @@ use crate::synapse::stp::{Stp, StpParams};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use toml::{Table, Value};
 
-/// What to sweep.
-#[derive(Clone, Debug)]
-pub struct SweepSpec {
-    /// The population.
-    pub population: String,
+/// The currents swept and how long each seed measures: what a sweep is and its table records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
     /// Somatic currents, pA.
     pub soma_pa: Vec<f64>,
     /// Dendritic currents, pA (just `[0]` for point neurons).
@@ -40,6 +38,15 @@ pub struct SweepSpec {
     pub warmup_ms: f64,
     /// Seeds, one run each.
     pub seeds: Vec<u64>,
+}
+
+/// What to sweep.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// The population.
+    pub population: String,
+    /// The grid and the runs.
+    pub grid: Grid,
     /// Runs at a time.
     pub threads: usize,
     /// The population's name inside the sweep (default its own): populations with the same kind,
@@ -81,18 +88,8 @@ pub struct TransferTable {
     pub population: String,
     /// Kind.
     pub kind: String,
-    /// Somatic grid, pA.
-    pub soma_pa: Vec<f64>,
-    /// Dendritic grid, pA.
-    pub dend_pa: Vec<f64>,
-    /// Neurons per grid point.
-    pub neurons: usize,
-    /// Measured time, ms.
-    pub duration_ms: f64,
-    /// Warm-up, ms.
-    pub warmup_ms: f64,
-    /// Seeds.
-    pub seeds: Vec<u64>,
+    /// The grid and the runs it was measured with.
+    pub grid: Grid,
     /// Time step, ms.
     pub dt_ms: f64,
     /// Background kept and inputs left out.
@@ -124,26 +121,26 @@ impl TransferTable {
     /// True when (soma, dend) lies inside the measured grid.
     pub fn covers(&self, soma: f64, dend: f64) -> bool {
         let inside = |g: &[f64], x: f64| g.len() == 1 || (g[0]..=g[g.len() - 1]).contains(&x);
-        inside(&self.soma_pa, soma) && inside(&self.dend_pa, dend)
+        inside(&self.grid.soma_pa, soma) && inside(&self.grid.dend_pa, dend)
     }
 
     /// Grid points.
     pub fn points(&self) -> usize {
-        self.soma_pa.len() * self.dend_pa.len()
+        self.grid.soma_pa.len() * self.grid.dend_pa.len()
     }
 
     /// (soma, dend) current of grid point `k`.
     pub fn at(&self, k: usize) -> (f64, f64) {
-        (self.soma_pa[k / self.dend_pa.len()], self.dend_pa[k % self.dend_pa.len()])
+        (self.grid.soma_pa[k / self.grid.dend_pa.len()], self.grid.dend_pa[k % self.grid.dend_pa.len()])
     }
 
     /// Bilinear interpolation of `t` at (soma, dend), clamped to the grid's edges.
     pub fn interpolate(&self, t: &Table2, soma: f64, dend: f64) -> f64 {
-        let (i, fi) = bracket(&self.soma_pa, soma);
-        let (j, fj) = bracket(&self.dend_pa, dend);
-        let nd = self.dend_pa.len();
+        let (i, fi) = bracket(&self.grid.soma_pa, soma);
+        let (j, fj) = bracket(&self.grid.dend_pa, dend);
+        let nd = self.grid.dend_pa.len();
         let v = |a: usize, b: usize| t.mean[a * nd + b];
-        let (i1, j1) = ((i + 1).min(self.soma_pa.len() - 1), (j + 1).min(nd - 1));
+        let (i1, j1) = ((i + 1).min(self.grid.soma_pa.len() - 1), (j + 1).min(nd - 1));
         let lo = v(i, j) * (1.0 - fj) + v(i, j1) * fj;
         let hi = v(i1, j) * (1.0 - fj) + v(i1, j1) * fj;
         lo * (1.0 - fi) + hi * fi
@@ -189,8 +186,8 @@ pub fn sweep_model(text: &str, file: &str, spec: &SweepSpec) -> Result<SweepMode
     }
     let kind_of = |name: &str| pops.iter().find(|t| str_of(t, "name") == name).map(|t| str_of(t, "kind"));
     let old_size = target.get("size").and_then(Value::as_integer).unwrap_or(0);
-    let points = spec.soma_pa.len() * spec.dend_pa.len();
-    let size = (spec.neurons * points) as i64;
+    let points = spec.grid.soma_pa.len() * spec.grid.dend_pa.len();
+    let size = (spec.grid.neurons * points) as i64;
     let (mut kept, mut dropped) = (Vec::new(), Vec::new());
     let mut out_pops = vec![Table::from_iter(target.clone().into_iter().map(|(k, v)| match k.as_str() {
         "size" => (k, Value::Integer(size)),
@@ -235,14 +232,14 @@ pub fn sweep_model(text: &str, file: &str, spec: &SweepSpec) -> Result<SweepMode
     if old_size == 0 {
         return Err(bad(format!("population {p:?} has no size")));
     }
-    for (compartment, grid, index) in [("soma", &spec.soma_pa, 0usize), ("dendrite", &spec.dend_pa, 1)] {
+    for (compartment, grid, index) in [("soma", &spec.grid.soma_pa, 0usize), ("dendrite", &spec.grid.dend_pa, 1)] {
         if grid.iter().all(|&v| v == 0.0) {
             continue;
         }
         let mut values = Vec::with_capacity(size as usize);
         for k in 0..points {
-            let v = if index == 0 { grid[k / spec.dend_pa.len()] } else { grid[k % spec.dend_pa.len()] };
-            values.extend(std::iter::repeat_n(Value::Float(v), spec.neurons));
+            let v = if index == 0 { grid[k / spec.grid.dend_pa.len()] } else { grid[k % spec.grid.dend_pa.len()] };
+            values.extend(std::iter::repeat_n(Value::Float(v), spec.grid.neurons));
         }
         let mut t = Table::new();
         t.insert("kind".into(), Value::String("neuron_currents".into()));
@@ -261,7 +258,7 @@ pub fn sweep_model(text: &str, file: &str, spec: &SweepSpec) -> Result<SweepMode
     for k in ["duration_ms", "protocol_file", "threads", "title"] {
         sim.remove(k);
     }
-    sim.insert("duration_ms".into(), Value::Float(spec.warmup_ms + spec.duration_ms));
+    sim.insert("duration_ms".into(), Value::Float(spec.grid.warmup_ms + spec.grid.duration_ms));
     let dt_ms = sim.get("dt_ms").and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64))).unwrap_or(0.1);
     let mut out = Table::new();
     out.insert("simulation".into(), Value::Table(sim));
@@ -336,7 +333,7 @@ fn run_seed(
     };
     let mut std = Stp::new(n, clean(StpParams::depressing()), sweep.dt_ms);
     let mut stf = Stp::new(n, clean(StpParams::facilitating()), sweep.dt_ms);
-    let warm = (spec.warmup_ms / sweep.dt_ms).round() as u64;
+    let warm = (spec.grid.warmup_ms / sweep.dt_ms).round() as u64;
     let total = m.n_steps;
     let mut s = SeedSums {
         events: vec![0; n],
@@ -425,15 +422,15 @@ pub fn measure(
     let sweep = sweep_model(text, file, spec)?;
     let next = AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<Result<SeedSums, MeanfieldError>>>> =
-        spec.seeds.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        spec.grid.seeds.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|sc| {
-        for _ in 0..spec.threads.clamp(1, spec.seeds.len().max(1)) {
+        for _ in 0..spec.threads.clamp(1, spec.grid.seeds.len().max(1)) {
             sc.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= spec.seeds.len() {
+                if k >= spec.grid.seeds.len() {
                     break;
                 }
-                let r = run_seed(&sweep, file, spec, spec.seeds[k], progress);
+                let r = run_seed(&sweep, file, spec, spec.grid.seeds[k], progress);
                 *results[k].lock().expect("no panics while held") = Some(r);
             });
         }
@@ -447,9 +444,9 @@ pub fn measure(
 
 /// Per grid point and seed values, then means and standard errors over seeds.
 fn tabulate(sweep: &SweepModel, file: &str, spec: &SweepSpec, sums: &[SeedSums]) -> TransferTable {
-    let points = spec.soma_pa.len() * spec.dend_pa.len();
-    let nn = spec.neurons;
-    let t_s = spec.duration_ms * 1e-3;
+    let points = spec.grid.soma_pa.len() * spec.grid.dend_pa.len();
+    let nn = spec.grid.neurons;
+    let t_s = spec.grid.duration_ms * 1e-3;
     let per_point = |f: &dyn Fn(&SeedSums, std::ops::Range<usize>) -> f64| -> Table2 {
         let mut t = Table2::default();
         for k in 0..points {
@@ -467,12 +464,7 @@ fn tabulate(sweep: &SweepModel, file: &str, spec: &SweepSpec, sums: &[SeedSums])
         model: file.to_string(),
         population: spec.population.clone(),
         kind: sweep.kind.clone(),
-        soma_pa: spec.soma_pa.clone(),
-        dend_pa: spec.dend_pa.clone(),
-        neurons: nn,
-        duration_ms: spec.duration_ms,
-        warmup_ms: spec.warmup_ms,
-        seeds: spec.seeds.clone(),
+        grid: spec.grid.clone(),
         dt_ms: sweep.dt_ms,
         kept: sweep.kept.clone(),
         dropped: sweep.dropped.clone(),

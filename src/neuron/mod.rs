@@ -31,6 +31,7 @@ pub mod params;
 pub mod poisson;
 pub mod pyramidal;
 mod recordable;
+mod synapse_model;
 
 use crate::rng::{stream_rng, Stream};
 pub use adex::Adex;
@@ -40,6 +41,7 @@ pub use poisson::Poisson;
 pub use pyramidal::Pyramidal;
 use rand_distr::{Distribution, Normal};
 pub use recordable::{recordable_bytes, Recordable, StateVector};
+pub use synapse_model::SynapseModel;
 
 /// The compartment a synapse or a current targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -313,33 +315,6 @@ impl Part<'_> {
             Part::Adex(p) => p.step(spikes),
             Part::Lif(p) => p.step(spikes),
         }
-    }
-}
-
-/// A conductance synapse as the membrane sees it: I = g_L g (E - V_drive), with g (units of g_L)
-/// decaying with tau (spec 0.4).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SynapseModel {
-    /// Leak conductance of the target compartment, nS (what weights are in units of).
-    pub g_leak_ns: f64,
-    /// Decay time constant of the conductance, ms.
-    pub tau_ms: f64,
-    /// Reversal potential, mV.
-    pub e_rev_mv: f64,
-    /// The compartment whose potential sets the driving force (the soma for dendritic synapses
-    /// of pyramidal kinds by default, P1).
-    pub drive: Compartment,
-}
-
-impl SynapseModel {
-    /// The synapse of a compartment with leak conductance `g_leak_ns` and the receptor's tau and
-    /// reversal from (AMPA, GABA) pairs.
-    pub fn of(g_leak_ns: f64, r: Receptor, ampa: (f64, f64), gaba: (f64, f64), drive: Compartment) -> Self {
-        let (tau_ms, e_rev_mv) = match r {
-            Receptor::Exc => ampa,
-            Receptor::Inh => gaba,
-        };
-        SynapseModel { g_leak_ns, tau_ms, e_rev_mv, drive }
     }
 }
 
