@@ -4,7 +4,7 @@ use super::efficacy::{self, TrainShape};
 use super::fit::Fit;
 use super::solve::{self, Circuit, Lookup, Transfer};
 use super::transfer::{self, Grid, SweepSpec, TransferTable};
-use super::{table_io, MeanfieldError};
+use super::{learn, table_io, MeanfieldError};
 use crate::model::{self, Overrides};
 use crate::record::Destination;
 use crate::synapse::StpParams;
@@ -130,6 +130,16 @@ pub struct MeanfieldArgs {
     /// (repeatable; solved together), e.g. the SST inhibition that cancels a feedback.
     #[arg(long, value_name = "PROJ:UNIT=BP")]
     pub calibrate: Vec<String>,
+    /// Train as the model's [protocol] does (its examples in the run's order, teachers on in the
+    /// learning windows), the weights drifting quasi-statically; prints the output units' ER per
+    /// pattern over the epochs (the --tsv file then holds one row per example).
+    #[arg(long)]
+    pub learn: bool,
+    /// With --learn: each BurstCCN rule's p_b is set to its unit's mean-field BP without a
+    /// teacher (the mean over the patterns at the initial weights), as the spiking model's p_b
+    /// are its own circuit's.
+    #[arg(long = "own-baselines", requires = "learn")]
+    pub own_baselines: bool,
     /// Grid and runs of the sweeps made here.
     #[command(flatten)]
     pub sweep: SweepArgs,
@@ -356,7 +366,9 @@ fn mean_finite(v: &[f64]) -> f64 {
 pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
     check_sweep(&args.sweep)?;
     let (text, file) = read_model(&args.model)?;
-    let built = model::load(&args.model, &Overrides { seed: None, duration_ms: Some(1.0) })?;
+    // --learn reads the protocol's whole schedule; otherwise one step is built
+    let duration_ms = if args.learn { None } else { Some(1.0) };
+    let built = model::load(&args.model, &Overrides { seed: args.sweep.seed, duration_ms })?;
     let net = &built.network;
     let mut given: BTreeMap<String, String> = BTreeMap::new();
     for t in &args.transfer {
@@ -453,6 +465,9 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
             println!("calibrated: {} weight = {:.6} (BP of {} = {bp})", c.links[k].name, w[k], c.units[u].name);
         }
     }
+    if args.learn {
+        return train(&mut c, &built, &text, &file, args);
+    }
     let compare = args.compare.as_deref().map(|f| compare_window(f, args.from_ms, &text, &file)).transpose()?;
     // the drift over the run's weight snapshots (from the first at or after --from-ms to the last)
     let mut duration = compare.as_ref().map_or(args.drift_ms, |w| w.1 - w.0);
@@ -470,6 +485,57 @@ pub fn meanfield(args: &MeanfieldArgs) -> anyhow::Result<()> {
             out += &format!("{}\t{}\t{}\t{}\t{}\n", r.kind, r.name, r.quantity, r.meanfield, r.spiking);
         }
         std::fs::write(dest.writing(), out)
+            .map_err(|e| MeanfieldError::File { file: path.clone(), what: e.to_string() })?;
+        dest.commit()?;
+    }
+    Ok(())
+}
+
+/// `meanfield --learn`: the protocol's training run in the mean field.
+fn train(c: &mut Circuit, built: &model::Model, text: &str, file: &str, args: &MeanfieldArgs) -> anyhow::Result<()> {
+    let raw: crate::model::schema::ModelFile = model::parse(&model::expanded_text(text, file)?, file)?;
+    let Some(protocol) = &raw.protocol else {
+        anyhow::bail!("--learn: {file} has no [protocol] to train with");
+    };
+    let schedule = built.network.examples();
+    let currents: Vec<_> = protocol.patterns.iter().map(|p| p.current_pa.clone()).collect();
+    let drives = learn::pattern_drives(c, &currents);
+    if args.own_baselines {
+        for (k, old, new) in learn::own_baselines(c, &drives) {
+            println!(
+                "{}: p_b {old:.4} -> {new:.4} (the mean field's BP of {} without a teacher)",
+                c.links[k].name, c.units[c.links[k].to].name
+            );
+        }
+    }
+    let bar = (!args.sweep.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(schedule.examples.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} examples eta {eta}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        b
+    });
+    let t0 = std::time::Instant::now();
+    let shown =
+        learn::learn(c, schedule, &drives, (protocol.example_ms, protocol.learning_ms), args.step_ms, &mut |i, _| {
+            if let Some(b) = &bar {
+                b.set_position(i as u64)
+            }
+        });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    print!("{}", learn::summary(c, schedule, &shown));
+    println!("{} examples in {secs:.1} s", shown.len());
+    if shown.iter().any(|p| !p.converged) {
+        println!("note: some stationary solves did not converge (their last iterate was used)");
+    }
+    if let Some(path) = &args.tsv {
+        let dest = Destination::new(path, std::slice::from_ref(&args.model), args.force)?;
+        std::fs::write(dest.writing(), learn::tsv(c, schedule, &shown))
             .map_err(|e| MeanfieldError::File { file: path.clone(), what: e.to_string() })?;
         dest.commit()?;
     }

@@ -9,12 +9,14 @@
 //! * [`solve`]: the stationary ER and BP of every population of a model and the drift of every
 //!   plastic projection, from those pieces and the wiring, without simulating spikes
 //!   (`burstsim meanfield`);
+//! * [`learn`]: a `[protocol]`'s training run in the mean field (`burstsim meanfield --learn`);
 //! * [`table_io`]: the transfer table in HDF5, and the spiking run's values read back for
 //!   comparison.
 
 pub mod cli;
 pub mod efficacy;
 pub mod fit;
+pub mod learn;
 pub mod solve;
 pub mod table_io;
 pub mod transfer;

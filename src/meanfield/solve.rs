@@ -40,6 +40,7 @@ use crate::neuron::{Compartment, SynapseModel};
 use crate::plasticity::{Homeostasis, RuleParams};
 use crate::rate::burstccn::burst_delta;
 use crate::rate::linalg::Mat;
+use crate::stimulus::Teacher;
 use crate::synapse::stp::StpParams;
 use crate::synapse::Transmit;
 use std::sync::Arc;
@@ -214,6 +215,46 @@ pub struct Circuit {
     pub notes: Vec<String>,
     /// Lookup of ER and BP.
     pub lookup: Lookup,
+    /// Named constant-current inputs into units (protocol patterns set them).
+    pub named_inputs: Vec<NamedInput>,
+    /// Teachers onto units (protocol patterns give their targets).
+    pub teachers: Vec<TeacherUnit>,
+}
+
+/// A named constant current into a unit, as the model file sets it.
+#[derive(Clone, Debug)]
+pub struct NamedInput {
+    /// The input's name.
+    pub name: String,
+    /// Target unit.
+    pub unit: usize,
+    /// Target compartment.
+    pub compartment: Compartment,
+    /// The current in the file (included in the unit's constant current), pA.
+    pub base_pa: f64,
+}
+
+/// A teacher onto a unit: its current from the unit's event rate and the example's target.
+#[derive(Clone, Debug)]
+pub struct TeacherUnit {
+    /// The teacher's index in the network (schedule targets are indexed by it).
+    pub index: usize,
+    /// Target unit.
+    pub unit: usize,
+    /// The engine's teacher (its error-to-current function).
+    pub teacher: Teacher,
+}
+
+/// What an example adds to the circuit's constant inputs: currents per unit and teacher targets
+/// (`None`: that teacher is off).
+#[derive(Clone, Debug, Default)]
+pub struct Drive {
+    /// Somatic current added to each unit, pA (empty: none).
+    pub soma_pa: Vec<f64>,
+    /// Dendritic current added to each unit, pA (empty: none).
+    pub dend_pa: Vec<f64>,
+    /// Target per teacher of the circuit (empty: all off).
+    pub targets: Vec<Option<f64>>,
 }
 
 /// The state of every unit.
@@ -283,9 +324,12 @@ pub fn circuit(
         }
     }
     use crate::model::schema::InputSpec as I;
+    let mut named_inputs = Vec::new();
     for inp in &raw.inputs {
+        let mut name_of = None;
         let (target, compartment, pa, what) = match inp {
-            I::ConstantCurrent { target, compartment, current_pa, start_ms, stop_ms, .. } => {
+            I::ConstantCurrent { name, target, compartment, current_pa, start_ms, stop_ms, .. } => {
+                name_of = name.clone();
                 if start_ms.is_some() || stop_ms.is_some() {
                     notes.push(format!(
                         "constant current into {target}: held on for the whole run (start/stop left out)"
@@ -309,6 +353,9 @@ pub fn circuit(
             notes.push(format!("input into {target}: {what}"));
         }
         let Some(u) = net.population_index(target).and_then(|p| unit_of[p]) else { continue };
+        if let Some(name) = name_of {
+            named_inputs.push(NamedInput { name, unit: u, compartment, base_pa: pa });
+        }
         match compartment {
             Compartment::Soma => units[u].soma_pa += pa,
             Compartment::Dendrite => units[u].dend_pa += pa,
@@ -317,8 +364,16 @@ pub fn circuit(
     if !raw.phases.is_empty() || raw.simulation.protocol_file.is_some() {
         notes.push("[[phase]] changes: left out (the mean field is stationary)".into());
     }
+    let teachers = net
+        .teachers()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, t)| {
+            unit_of[t.target.0 as usize].map(|unit| TeacherUnit { index, unit, teacher: t.clone() })
+        })
+        .collect();
     if !raw.teachers.is_empty() || raw.protocol.is_some() {
-        notes.push("[[teacher]] and [protocol]: left out".into());
+        notes.push("[[teacher]] and [protocol]: left out (but used by --learn)".into());
     }
     let mut links = Vec::new();
     for spec in &raw.projections {
@@ -372,7 +427,7 @@ pub fn circuit(
             rule,
         });
     }
-    Ok(Circuit { units, links, dt_ms: net.dt_ms(), notes, lookup })
+    Ok(Circuit { units, links, dt_ms: net.dt_ms(), notes, lookup, named_inputs, teachers })
 }
 
 /// Synthetic events for the STP efficacy inside the iteration (2 % Monte-Carlo error, the same
@@ -439,9 +494,23 @@ impl Circuit {
     }
 
     /// The inputs of every unit given the state `s` (its rates and potentials) and the weights.
-    fn inputs(&self, s: &State, weights: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    fn inputs(&self, s: &State, weights: &[f64], drive: &Drive) -> (Vec<f64>, Vec<f64>) {
         let mut soma: Vec<f64> = self.units.iter().map(|u| u.soma_pa).collect();
         let mut dend: Vec<f64> = self.units.iter().map(|u| u.dend_pa).collect();
+        for (u, (a, b)) in soma.iter_mut().zip(dend.iter_mut()).enumerate() {
+            *a += drive.soma_pa.get(u).copied().unwrap_or(0.0);
+            *b += drive.dend_pa.get(u).copied().unwrap_or(0.0);
+        }
+        // a teacher's current follows its unit's event rate (the engine's every-step teacher reads
+        // each neuron's Ebar; here the unit's mean rate)
+        for (t, y) in self.teachers.iter().zip(&drive.targets) {
+            let Some(y) = *y else { continue };
+            let i = t.teacher.current_for(y, s.er_hz[t.unit]);
+            match t.teacher.compartment {
+                Compartment::Soma => soma[t.unit] += i,
+                Compartment::Dendrite => dend[t.unit] += i,
+            }
+        }
         // each unit's mean potentials once, whatever number of projections reach it
         let potentials: Vec<(f64, f64)> =
             (0..self.units.len()).map(|u| self.potentials(u, s.soma_pa[u], s.dend_pa[u])).collect();
@@ -531,6 +600,11 @@ impl Circuit {
     /// on the inputs. Returns the state and the iterations used; `None` iterations when it did
     /// not converge (the last state is returned).
     pub fn stationary(&self, weights: &[f64], start: Option<&State>) -> (State, Option<usize>) {
+        self.stationary_driven(weights, start, &Drive::default())
+    }
+
+    /// [`Circuit::stationary`] with an example's currents and teachers added.
+    pub fn stationary_driven(&self, weights: &[f64], start: Option<&State>, drive: &Drive) -> (State, Option<usize>) {
         let mut s = start.cloned().unwrap_or_else(|| State::at_rest(self));
         let n = self.units.len();
         for u in 0..n {
@@ -541,7 +615,7 @@ impl Circuit {
         let mut damping = 0.5;
         let mut last_change = f64::INFINITY;
         for it in 0..20_000 {
-            let (soma, dend) = self.inputs(&s, weights);
+            let (soma, dend) = self.inputs(&s, weights, drive);
             let mut change: f64 = 0.0;
             for u in 0..n {
                 let ns = s.soma_pa[u] + damping * (soma[u] - s.soma_pa[u]);
@@ -600,7 +674,7 @@ impl Circuit {
     }
 
     /// The reference rule's averages at the start: empty estimates, r_hom at its initial value.
-    fn initial_averages(&self) -> Vec<Averages> {
+    pub(super) fn initial_averages(&self) -> Vec<Averages> {
         self.links
             .iter()
             .map(|l| match &l.rule {
@@ -611,7 +685,7 @@ impl Circuit {
     }
 
     /// Advances the averages by `dt_ms` in state `s` (exact low-pass of constant rates).
-    fn relax_averages(&self, avg: &mut [Averages], s: &State, dt_ms: f64) {
+    pub(super) fn relax_averages(&self, avg: &mut [Averages], s: &State, dt_ms: f64) {
         for (a, l) in avg.iter_mut().zip(&self.links) {
             let Some(RuleParams::Burst(r)) = &l.rule else { continue };
             let (e, p) = (s.er_hz[l.to], s.bp[l.to]);
@@ -686,7 +760,7 @@ fn same_set(a: &StpParams, b: &StpParams) -> bool {
     StpParams { u_init: b.u_init, ..*a } == *b
 }
 
-fn bounds(r: &RuleParams) -> (f64, f64) {
+pub(super) fn bounds(r: &RuleParams) -> (f64, f64) {
     match r {
         RuleParams::BurstCcn(p) => (p.w_min, p.w_max),
         RuleParams::Burst(p) => (p.w_min, p.w_max),
