@@ -261,9 +261,15 @@ def main():
     if len(a.p_hidden) != len(a.hidden):
         sys.exit("--p-hidden needs one baseline per --hidden unit (or one for all)")
     f = load(a.run)
+    _, kind, _, start, end = examples(f)
+    shortest = float(np.min(end[kind == 1] - start[kind == 1])) if np.any(kind == 1) else None
+    if shortest is not None and a.skip_ms >= shortest:
+        sys.exit(f"{a.run}: --skip-ms {a.skip_ms:g} leaves nothing of the {shortest:g} ms training examples: "
+                 "give a smaller --skip-ms")
     rows, agree, total, dev = analyse(f, a)
     if not rows:
-        sys.exit(f"{a.run}: no training example finished")
+        sys.exit(f"{a.run}: no training example finished in the {float(f.attrs['t_stop_ms']):g} ms the file covers: "
+                 "run the model past its [protocol] burn-in, tests and first example")
     print(f"{a.run}: {len(rows)} training examples")
     print(f"  hidden BP - p_b against sign(-Y^T delta): {agree}/{total} = {100 * agree / max(total, 1):.1f} % agree")
     print(f"  hidden |BP - p_b|: mean {np.nanmean(np.abs(dev)):.4f}, largest {np.nanmax(np.abs(dev)):.4f}")
@@ -314,6 +320,7 @@ def main():
             if ers:
                 ax[2].plot(pats, ers, "o-", label=f"test {label}")
         ax[2].axhline(6.0, color="gray", lw=0.8)
+        ax[2].set_xlabel("test pattern")
         ax[2].set_ylabel(f"{a.output} ER (Hz)")
         ax[2].legend(fontsize=7)
         fig.tight_layout()

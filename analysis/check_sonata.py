@@ -29,8 +29,11 @@ def check_pair(group, where):
 
 
 def main(path):
-    f = h5py.File(path, "r")
-    if int(f.attrs["magic"]) != 0x0A7A:
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        fail(f"{path}: cannot be read as HDF5 ({e})")
+    if "magic" not in f.attrs or int(f.attrs["magic"]) != 0x0A7A:
         fail("root attribute magic is not 0x0A7A")
     if list(f.attrs["version"]) != [0, 1]:
         fail(f"root attribute version = {list(f.attrs['version'])}, expected [0, 1]")

@@ -22,10 +22,13 @@ def summary(path):
         loss = f["loss"][()].astype(np.float64)
         teach = f["teach"][()].astype(bool)
         ang = f["angle_grad_deg"][()].astype(np.float64)
+        # a phase without records (a trace cut short) gives NaN and a note, not a crash
+        mean = lambda x: float(x.mean()) if len(x) else float("nan")
         out = {
-            "before": loss[phase == 0].mean(),
-            "after": loss[phase == 2].mean(),
+            "before": mean(loss[phase == 0]),
+            "after": mean(loss[phase == 2]),
             "every": int(f.attrs["every"]),
+            "missing": [name for ph, name in ((0, "before"), (1, "teaching"), (2, "after")) if not np.any(phase == ph)],
         }
         a = ang[teach]
         k = max(1, len(a) // 10)
@@ -45,15 +48,20 @@ def plot(paths, png, window):
         with h5py.File(path, "r") as f:
             step, phase = f["step"][()], f["phase"][()]
             out, tgt = f["output"][()][:, 0], f["target"][()][:, 0]
+            every = int(f.attrs.get("every", 1))
         name = os.path.splitext(os.path.basename(path))[0]
+        n_before = len(np.flatnonzero(phase == 0)[-window:])
         for ph, style in ((0, "before"), (2, "after")):
             idx = np.flatnonzero(phase == ph)[-window:]
             if len(idx) == 0:
                 continue
-            x = np.arange(len(idx)) + (0 if ph == 0 else len(idx) + 20)
+            # the after records start 20 past the end of the before records
+            x = np.arange(len(idx)) + (0 if ph == 0 else n_before + 20)
             ax.plot(x, tgt[idx], "k", lw=1, label="target" if ph == 0 else None)
             ax.plot(x, out[idx], "C1" if ph == 0 else "C0", lw=1, label=f"output {style}")
         ax.set_title(f"{name}: output vs target, last {window} records before / after training")
+        ax.set_xlabel(f"record (one per {every} steps): before training, then after")
+        ax.set_ylabel("output unit 0")
         ax.legend(loc="upper right", fontsize=7)
     ax = axes[-1]
     for path in paths:
@@ -79,6 +87,9 @@ def main():
         s = summary(path)
         first = " ".join(f"{v:.2f}" for v in s["angle_first"])
         last = " ".join(f"{v:.2f}" for v in s["angle_last"])
+        if s["missing"]:
+            print(f"{path}: no records of the {', '.join(s['missing'])} phase(s): the trace ends early "
+                  "(run the config to its end, or lower --trace-every)")
         print(
             f"{path}: loss_before {s['before']:.6f} loss_after {s['after']:.6f} "
             f"ratio {s['before'] / s['after']:.2f} angle_first [{first}] angle_last [{last}]"

@@ -15,15 +15,20 @@ solved (ER above the threshold exactly for the patterns whose target is 1).
 """
 import argparse
 import sys
+import warnings
 
-import h5py
 import numpy as np
+
+import burstsim_io
 
 THRESHOLD_HZ = 6.0  # spec 7.4: e_th, the decision threshold of the plots
 
 
 def load(path, output, hidden):
-    f = h5py.File(path, "r")
+    try:
+        f = burstsim_io.open_run(path)
+    except burstsim_io.BurstsimFileError as e:
+        sys.exit(str(e))
     if "protocol" not in f:
         sys.exit(f"{path}: no /protocol group (was the model run with a [protocol]?)")
     g = f["protocol"]
@@ -48,7 +53,8 @@ def load(path, output, hidden):
         if f"rates/{pop}" not in f:
             sys.exit(f"{path}: no /rates/{pop} (record that population, or name another with --output/--hidden)")
         r = f[f"rates/{pop}"]
-        rates[pop] = dict(t=r["time_ms"][()], er=r["event_rate_hz"][()], br=r["burst_rate_hz"][()], bp=r["burst_prob"][()])
+        rates[pop] = dict(t=r["time_ms"][()], er=r["event_rate_hz"][()], br=r["burst_rate_hz"][()], bp=r["burst_prob"][()],
+                          bin_ms=float(r.attrs["bin_ms"]))
     d["rates"] = rates
     d["spikes"] = (f[f"spikes/{output}/timestamps"][()], f[f"spikes/{output}/node_ids"][()]) if f"spikes/{output}" in f else None
     return d
@@ -79,6 +85,10 @@ def main():
         c = d["epoch_cost"]
         state = "complete" if d["complete"] else f"INCOMPLETE, stopped at {d['t_stop'] / 1000:.0f} s"
         print(f"{d['file']}: {len(c)} epochs ({state})")
+        if not len(d["kind"]):
+            # a run shorter than its burn-in and first example: nothing to report yet
+            print(f"  no example finished in the {d['t_stop']:g} ms the file covers: the first ends after the "
+                  "[protocol] burn_in_ms + example_ms; run the model at least that long")
         if len(c):
             k = min(10, len(c))
             print(f"  cost per epoch: first {k} {c[:k].mean():.3f}, last {k} {c[-k:].mean():.3f} (epoch 1 {c[0]:.3f}, epoch {len(c)} {c[-1]:.3f})")
@@ -111,10 +121,14 @@ def main():
         vals = np.array([[tests(d, kind).get(n, np.nan) for n in names] for d in runs])
         if np.all(np.isnan(vals)):
             continue
-        a.bar(x + (k - 0.5) * 0.38, np.nanmean(vals, axis=0), 0.38, yerr=np.nanstd(vals, axis=0) if len(runs) > 1 else None, label=label)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a pattern not yet tested in a short run
+            mean, sd = np.nanmean(vals, axis=0), np.nanstd(vals, axis=0)
+        a.bar(x + (k - 0.5) * 0.38, mean, 0.38, yerr=sd if len(runs) > 1 else None, label=label)
     a.axhline(THRESHOLD_HZ, color="k", ls="--", lw=0.8, label=f"{THRESHOLD_HZ} Hz threshold")
     a.set_xticks(x, names)
-    a.set_ylabel("output event rate (Hz)")
+    a.set_xlabel("input pattern")
+    a.set_ylabel(f"{args.output} event rate (Hz)")
     a.set_title("tests before and after training")
     a.legend(fontsize=7)
     d = runs[0]
@@ -131,8 +145,8 @@ def main():
     a.plot(out["t"] / 1000, out["er"], lw=0.5, label="ER (Hz)")
     a.plot(out["t"] / 1000, 100 * out["bp"], lw=0.5, label="BP (%)")
     a.set_xlabel("time (s)")
-    a.set_ylabel("Hz / %")
-    a.set_title(f"{args.output}, {out['t'][1] - out['t'][0]:.0f} ms bins")
+    a.set_ylabel("ER (Hz), BP (%)")
+    a.set_title(f"{args.output}, {out['bin_ms']:g} ms bins")
     a.legend(fontsize=7)
     # raster around one learning window
     a = ax[1, 2]

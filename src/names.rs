@@ -62,6 +62,9 @@ pub const B_BAR: &str = "burst_rate_hz";
 
 /// Root attributes.
 pub const ATTR_MODEL: &str = "model";
+/// Root attribute: the text of the model's `protocol_file` (present only with one), so that the
+/// file alone holds every `[[phase]]` of the run.
+pub const ATTR_PROTOCOL_FILE_TEXT: &str = "protocol_file_text";
 /// Root attribute: seed used.
 pub const ATTR_SEED: &str = "seed";
 /// Root attribute: burstsim version.

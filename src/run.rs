@@ -103,15 +103,7 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let mut rec = H5Recorder::create(
-        &writing,
-        &model.network,
-        &model.output,
-        &model.text,
-        model.seed,
-        n_steps as f64 * dt,
-        &warnings,
-    )?;
+    let mut rec = H5Recorder::create(&writing, &model, n_steps as f64 * dt, &warnings)?;
     // spikes per population (all of them: the saturation check looks at every one)
     let mut counts = vec![0u64; model.network.n_populations()];
     let start = Instant::now();

@@ -6,7 +6,7 @@
 use super::examples::ExampleLog;
 use super::state::StateWriter;
 use crate::engine::Network;
-use crate::model::OutputConfig;
+use crate::model::Model;
 use crate::names as n;
 use h5::types::VarLenUnicode;
 use hdf5_metno as h5;
@@ -261,15 +261,8 @@ fn write_warnings(file: &h5::File, warnings: &[String]) -> h5::Result<()> {
 impl H5Recorder {
     /// Creates the output file (exclusively: an existing file is never truncated, see
     /// [`super::Destination`]) and its groups for the recorded populations.
-    pub fn create(
-        path: &str,
-        net: &Network,
-        out: &OutputConfig,
-        model_text: &str,
-        seed: u64,
-        duration_ms: f64,
-        warnings: &[String],
-    ) -> Result<Self, RecordError> {
+    pub fn create(path: &str, model: &Model, duration_ms: f64, warnings: &[String]) -> Result<Self, RecordError> {
+        let (net, out) = (&model.network, &model.output);
         let err = |what: &str| RecordError::hdf5(path, what);
         let file = h5::File::with_options()
             .with_fapl(|p| p.chunk_cache(61, CHUNK_CACHE_BYTES, 1.0))
@@ -280,8 +273,11 @@ impl H5Recorder {
         let mut init = || -> h5::Result<Vec<PopWriter>> {
             file.new_attr::<u32>().create("magic")?.write_scalar(&n::SONATA_MAGIC)?;
             file.new_attr::<u32>().shape(2).create("version")?.write(&n::SONATA_VERSION)?;
-            file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(model_text))?;
-            file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&seed)?;
+            file.new_attr::<VarLenUnicode>().create(n::ATTR_MODEL)?.write_scalar(&vlu(&model.text))?;
+            if let Some(text) = &model.protocol_text {
+                file.new_attr::<VarLenUnicode>().create(n::ATTR_PROTOCOL_FILE_TEXT)?.write_scalar(&vlu(text))?;
+            }
+            file.new_attr::<u64>().create(n::ATTR_SEED)?.write_scalar(&model.seed)?;
             file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
             file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms())?;
             file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;

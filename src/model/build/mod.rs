@@ -65,6 +65,9 @@ pub struct Model {
     pub output: OutputConfig,
     /// The model text, stored in the output.
     pub text: String,
+    /// The text of `[simulation] protocol_file` (its `[[phase]]` entries), stored in the output
+    /// beside the model text; `None` without one.
+    pub protocol_text: Option<String>,
     /// What the model does that is legal but probably not meant (dt coarse against a time
     /// constant, phases after the end), one message each; `run` prints them and stores them in
     /// the root attribute `warnings`.
@@ -242,7 +245,9 @@ pub fn build(
     input::add_inputs(&cx, &sim, &mut parts, &raw.inputs, n_declared, raw.projections.len())?;
     let output = output::output(&cx, dt, &raw.output, &parts, n_declared, stem)?;
     teacher::add_teachers(&cx, &sim, &mut parts, &raw.teachers)?;
-    for (step, action) in protocol::protocol(&cx, &sim, &raw.phases, spec.protocol_file.as_deref(), &parts)? {
+    let phases = protocol::protocol(&cx, &sim, &raw.phases, spec.protocol_file.as_deref(), &parts)?;
+    let protocol_text = phases.protocol_text;
+    for (step, action) in phases.actions {
         parts.net.add_action(step, action);
     }
     if let Some(p) = &raw.protocol {
@@ -270,6 +275,7 @@ pub fn build(
         title: spec.title.clone(),
         output,
         text: text.to_string(),
+        protocol_text,
         sources,
         warnings: sim.warnings.into_inner(),
         memory,

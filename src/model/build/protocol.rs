@@ -10,15 +10,23 @@ use crate::neuron::Population;
 use crate::stimulus::Waveform;
 use crate::PopulationId;
 
-/// The protocol's changes, (step, action): the model's `phases` (from `cx.file`), then those of
-/// `protocol_file`.
+/// The `[[phase]]` entries of a model, built.
+pub(super) struct Phases {
+    /// The changes, (step, action): the model's phases, then those of its protocol file.
+    pub actions: Vec<(u64, Action)>,
+    /// The protocol file's text, which the output stores beside the model's so that a file alone
+    /// tells when its phases changed what.
+    pub protocol_text: Option<String>,
+}
+
+/// The model's `phases` (from `cx.file`) and those of `protocol_file`.
 pub(super) fn protocol(
     cx: &Ctx,
     sim: &Sim,
     phases: &[PhaseSpec],
     protocol_file: Option<&str>,
     parts: &Parts,
-) -> Result<Vec<(u64, Action)>, ModelError> {
+) -> Result<Phases, ModelError> {
     // (file, index in that file, phase): messages name a phase by its place in its own file
     let mut all: Vec<(String, usize, PhaseSpec)> =
         phases.iter().enumerate().map(|(k, p)| (cx.file.to_string(), k, p.clone())).collect();
@@ -35,10 +43,11 @@ pub(super) fn protocol(
         file_text = Some((label, text));
     }
     // errors about the protocol file's phases get their line from its text, as the model's do
-    expand(cx, sim, &all, parts).map_err(|e| match &file_text {
+    let actions = expand(cx, sim, &all, parts).map_err(|e| match &file_text {
         Some((label, text)) => crate::model::error::with_line(e, text, label),
         None => e,
-    })
+    })?;
+    Ok(Phases { actions, protocol_text: file_text.map(|(_, text)| text) })
 }
 
 /// The actions of the phases `all` (from [`protocol`]).
