@@ -3,8 +3,8 @@
 //! Module map (DESIGN.md): [`model`] reads and validates model files into an [`engine::Network`];
 //! [`neuron`] holds the population kinds, [`synapse`] the projections, [`burst`] the event/burst
 //! detector, [`stimulus`] the injected currents, [`engine`] the clock and the order of a step, and
-//! [`record`] the HDF5 output; [`meanfield`] is the population limit (transfer functions, the
-//! mean field of a model) and [`rate`] the rate-level BurstCCN.
+//! [`record`] the HDF5 output ([`plot`] draws it); [`meanfield`] is the population limit (transfer
+//! functions, the mean field of a model) and [`rate`] the rate-level BurstCCN.
 #![warn(missing_docs)]
 
 pub mod bench;
@@ -17,6 +17,7 @@ pub mod model;
 pub mod names;
 pub mod neuron;
 pub mod plasticity;
+pub mod plot;
 pub mod rate;
 pub mod record;
 pub mod rng;

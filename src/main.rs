@@ -76,6 +76,8 @@ enum Command {
         /// A file written by `burstsim run`.
         file: String,
     },
+    /// Draw a raster, rates, state or weights of an output file into a PNG.
+    Plot(burstsim::plot::PlotArgs),
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -154,6 +156,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {w}");
             }
             print_stdout(&check_summary(&m))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plot(args) => {
+            let s = burstsim::plot::plot(&args)?;
+            print_stdout(&format!("{}: {} x {} pixels: {}\n", s.png.display(), s.size.0, s.size.1, s.what))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file } => {

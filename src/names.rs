@@ -45,6 +45,9 @@ pub const WEIGHTS: &str = "weights";
 pub const STATE: &str = "state";
 /// Mean weight at each snapshot.
 pub const WEIGHT_MEAN: &str = "mean";
+/// Units of weights (attribute `units` of `mean` and `values`): a weight is the conductance jump
+/// of one spike in units of the target compartment's leak conductance.
+pub const WEIGHT_UNITS: &str = "g_L";
 /// Every synapse's weight at each snapshot (snapshot x synapse).
 pub const WEIGHT_VALUES: &str = "values";
 /// Presynaptic index of each synapse.

@@ -42,7 +42,7 @@ pub struct Destination {
 }
 
 /// The same file as `p` (symbolic links and `..` resolved), also for a file not yet created.
-fn resolved(p: &Path) -> Option<PathBuf> {
+pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
     if let Ok(c) = p.canonicalize() {
         return Some(c);
     }

@@ -162,6 +162,8 @@ impl WeightWriter {
         let p = &net.projections()[proj];
         let mk = |name: &str| group.new_dataset::<f64>().chunk(1024).shape(0..).create(name);
         let (time, mean) = (mk(n::TIME_MS)?, mk(n::WEIGHT_MEAN)?);
+        time.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu("ms"))?;
+        mean.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu(n::WEIGHT_UNITS))?;
         let n_syn = p.n_synapses();
         let values = if full && n_syn > 0 {
             // Synapse s goes from pre[s] to post[s]; values[k, s] is its weight at snapshot k.
@@ -172,7 +174,9 @@ impl WeightWriter {
             let post: Vec<u64> = csr.targets.iter().map(|&t| t as u64).collect();
             group.new_dataset_builder().with_data(&pre).create(n::WEIGHT_PRE)?;
             group.new_dataset_builder().with_data(&post).create(n::WEIGHT_POST)?;
-            Some(group.new_dataset::<f32>().chunk((1, n_syn)).shape((0.., n_syn)).create(n::WEIGHT_VALUES)?)
+            let values = group.new_dataset::<f32>().chunk((1, n_syn)).shape((0.., n_syn)).create(n::WEIGHT_VALUES)?;
+            values.new_attr::<VarLenUnicode>().create(n::UNITS)?.write_scalar(&vlu(n::WEIGHT_UNITS))?;
+            Some(values)
         } else {
             None
         };

@@ -50,10 +50,26 @@ impl PopulationStats {
     }
 }
 
-/// Reads the statistics of every population in `path`.
-pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
-    let herr = |what: &str| RecordError::hdf5(path, what);
+/// An output file opened for reading, checked to be one that burstsim wrote.
+pub struct OutputFile {
+    /// The open file.
+    pub file: h5::File,
+    /// The file was locked by the run writing it and was opened without file locking.
+    pub being_written: bool,
+    /// Root attribute `t_stop_ms`: the time the data cover, ms.
+    pub t_stop_ms: f64,
+    /// Root attribute `complete` = 1.
+    pub complete: bool,
+}
+
+/// Opens `path` and checks the root attributes burstsim writes (SONATA `magic`, `t_stop_ms`):
+/// a missing file, a file HDF5 cannot read and an HDF5 file of another program are refused with
+/// a message naming the file.
+pub fn open_output(path: &str) -> Result<OutputFile, RecordError> {
     let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
+    if !std::path::Path::new(path).exists() {
+        return Err(fmt("no such file".into()));
+    }
     let (file, being_written) = open_for_reading(path)?;
     let magic: u32 = file
         .attr("magic")
@@ -62,11 +78,19 @@ pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
     if magic != n::SONATA_MAGIC {
         return Err(fmt(format!("`magic` is {magic:#x}, expected {:#x}", n::SONATA_MAGIC)));
     }
-    let t_ms: f64 = file
+    let t_stop_ms: f64 = file
         .attr(n::ATTR_T_STOP)
         .and_then(|a| a.read_scalar())
         .map_err(|_| fmt(format!("no `{}` attribute: not written by burstsim", n::ATTR_T_STOP)))?;
     let complete = file.attr(n::ATTR_COMPLETE).and_then(|a| a.read_scalar::<u8>()).map(|c| c == 1).unwrap_or(false);
+    Ok(OutputFile { file, being_written, t_stop_ms, complete })
+}
+
+/// Reads the statistics of every population in `path`.
+pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
+    let herr = |what: &str| RecordError::hdf5(path, what);
+    let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
+    let OutputFile { file, being_written, t_stop_ms: t_ms, complete } = open_output(path)?;
     let spikes = file.group(n::SPIKES).map_err(herr("no /spikes group"))?;
     let count = |group: &str, pop: &str| -> Option<u64> {
         file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS)).ok().map(|d| d.size() as u64)
@@ -105,7 +129,7 @@ fn open_for_reading(path: &str) -> Result<(h5::File, bool), RecordError> {
                 RecordError::hdf5(path, "another process is writing it, and it cannot be read without locking"),
             )
         }
-        Err(e) => Err(RecordError::hdf5(path, "cannot open as HDF5")(e)),
+        Err(e) => Err(RecordError::hdf5(path, "cannot open as HDF5 (is it a burstsim output file?)")(e)),
     }
 }
 
