@@ -59,6 +59,51 @@ def window_bp(f, pop, t0, t1):
     return (bb / e if e > 0 else float("nan")), er[sel].mean() if sel.any() else float("nan")
 
 
+def model_defaults(f, hidden, output):
+    """(p_b per hidden unit, p_b of the output, Y sign per hidden unit) read from the model text
+    stored in the run: the p_baseline of the plastic [[pathway]] (or [[projection]]) onto each
+    unit, and the receptor of the bursts-only dendritic pathway from the output onto it."""
+    import tomllib
+    text = f.attrs.get("model")
+    if text is None:
+        return None
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    try:
+        m = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+    def rows_onto(pw, unit):
+        # does pathway pw reach `unit` (layer name + index)? weight_matrix rows are the target units
+        layer, idx = unit.rstrip("0123456789"), unit[len(unit.rstrip("0123456789")):]
+        if pw.get("to") != layer or not idx:
+            return False
+        wm = pw.get("weight_matrix")
+        return wm is None or any(w != 0 for w in wm[int(idx)])
+
+    pws = m.get("pathway", [])
+    def p_b(unit):
+        for pw in pws:
+            pl = pw.get("plasticity") or {}
+            if pl.get("rule") == "burstccn" and rows_onto(pw, unit):
+                return float(pl["p_baseline"])
+        return None
+
+    def y_sign(unit):
+        out_layer = output.rstrip("0123456789")
+        for pw in pws:
+            if pw.get("from") == out_layer and pw.get("target") == "dendrite" and pw.get("transmit") == "bursts" \
+                    and rows_onto(pw, unit):
+                return 1.0 if pw.get("receptor") == "exc" else -1.0
+        return None
+
+    ph = [p_b(h) for h in hidden]
+    ys = [y_sign(h) for h in hidden]
+    if any(x is None for x in ph + ys) or p_b(output) is None:
+        return None
+    return ph, p_b(output), ys
+
+
 def examples(f):
     ex = f["protocol/examples"]
     names = [p.decode() if isinstance(p, bytes) else str(p) for p in f["protocol"].attrs["patterns"]]
@@ -102,7 +147,20 @@ def analyse(f, a):
 
 
 PATTERNS = {"(0,0)": (-350.0, -350.0), "(1,0)": (150.0, -350.0), "(0,1)": (-350.0, 150.0), "(1,1)": (150.0, 150.0)}
-Q = {"hid0": ("qs", "qs_sst0_hid0"), "hid1": ("q", "q_out0_hid1")}
+
+def q_pathways(text):
+    """{hidden unit: (Q pathway, projection name)} from the model text: the rows of the `qs` (SST ->
+    hidden, GABA) and `q` (output -> hidden, direct) weight matrices that reach each hidden unit."""
+    import tomllib
+    m = tomllib.loads(text)
+    out = {}
+    for pw in m.get("pathway", []):
+        if pw.get("name") not in ("qs", "q"):
+            continue
+        for i, row in enumerate(pw.get("weight_matrix", [])):
+            if any(w != 0 for w in row):
+                out[f"{pw['to']}{i}"] = (pw["name"], f"{pw['name']}_{pw['from']}0_{pw['to']}{i}", len(pw["weight_matrix"]))
+    return out
 
 
 def set_pathway_matrix(text, pathway, matrix):
@@ -152,11 +210,21 @@ def calibrate(a):
             vals[(name, q)] = float(mf)
         return vals
 
-    weights = {"hid0": 0.0355, "hid1": 0.0403}
+    Q = q_pathways(text)
+    if not Q:
+        sys.exit(f"{a.model}: no `qs` or `q` [[pathway]] reaches a hidden unit")
+    weights = {h: 0.04 for h in Q}
 
     def model_with(w):
-        t = set_pathway_matrix(text, "qs", f"[[{w['hid0']:.6g}], [0.0]]")
-        return set_pathway_matrix(t, "q", f"[[0.0], [{w['hid1']:.6g}]]")
+        t = text
+        for name in ("qs", "q"):
+            units = [h for h in Q if Q[h][0] == name]
+            if not units:
+                continue
+            n = Q[units[0]][2]
+            rows = [f"[{w[f'hid{i}']:.6g}]" if f"hid{i}" in units else "[0.0]" for i in range(n)]
+            t = set_pathway_matrix(t, name, "[" + ", ".join(rows) + "]")
+        return t
 
     def per_pattern(w):
         base = model_with(w)
@@ -168,7 +236,7 @@ def calibrate(a):
     print(f"output ER without teacher: {lo_p} {first[lo_p][('out0', 'er_hz')]:.2f} Hz to {hi_p} "
           f"{first[hi_p][('out0', 'er_hz')]:.2f} Hz; flattening the hidden BP between them")
     for _round in range(3):
-        for h in ("hid0", "hid1"):
+        for h in Q:
             def slope(wq):
                 w = dict(weights)
                 w[h] = wq
@@ -192,7 +260,7 @@ def calibrate(a):
                     b_ = m
             weights[h] = 0.5 * (a_ + b_)
     final = per_pattern(weights)
-    for h in ("hid0", "hid1"):
+    for h in Q:
         bps = [final[p][(h, "bp")] for p in PATTERNS]
         print(f"{Q[h][1]} = {weights[h]:.5f}; {h} BP per pattern {', '.join(f'{b:.4f}' for b in bps)}; "
               f"p_b = {np.mean(bps):.4f}")
@@ -224,6 +292,29 @@ def baseline(a):
               f"(spread {max(bps) - min(bps):.4f})")
 
 
+def raster(f, ax, span_ms):
+    """Spikes of every recorded population over the run's last `span_ms`, 50 neurons each, one
+    band per population (or a note when the run recorded no spikes)."""
+    t1 = float(f.attrs["t_stop_ms"])
+    t0 = max(0.0, t1 - span_ms)
+    if "spikes" not in f or not len(f["spikes"]):
+        ax.text(0.5, 0.5, "no spikes recorded\n([output] spikes = true)", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    ticks, labels = [], []
+    for band, pop in enumerate(sorted(f["spikes"])):
+        t = f[f"spikes/{pop}/timestamps"][:]
+        n = f[f"spikes/{pop}/node_ids"][:]
+        sel = (t >= t0) & (t < t1) & (n < 50)
+        ax.plot(t[sel] / 1000.0, band * 55 + n[sel], "|", ms=1.5, color=f"C{band % 10}")
+        ticks.append(band * 55 + 25)
+        labels.append(pop)
+    ax.set_yticks(ticks, labels)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("neuron (first 50 of each population)")
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "baseline":
         ap = argparse.ArgumentParser(description="measure the baselines p_b of a spiking BurstCCN model")
@@ -248,19 +339,32 @@ def main():
     ap.add_argument("--png", default=None)
     ap.add_argument("--hidden", nargs="+", default=["hid0", "hid1"])
     ap.add_argument("--output", default="out0")
-    ap.add_argument("--y-sign", nargs="+", type=float, default=[1.0, -1.0], help="sign of Y onto each hidden unit")
-    ap.add_argument("--p-hidden", type=float, nargs="+", default=[0.1542, 0.3415],
-                    help="baseline p_b of each hidden unit (models/burstccn_xor.toml's)")
-    ap.add_argument("--p-output", type=float, default=0.2884)
+    ap.add_argument("--y-sign", nargs="+", type=float, default=None,
+                    help="sign of Y onto each hidden unit (default: read from the run's model)")
+    ap.add_argument("--p-hidden", type=float, nargs="+", default=None,
+                    help="baseline p_b of each hidden unit (default: the run's model's p_baseline onto it)")
+    ap.add_argument("--p-output", type=float, default=None, help="the output's p_b (default: from the run's model)")
+    ap.add_argument("--raster-ms", type=float, default=8000.0,
+                    help="the raster panel shows this much of the run's end (needs [output] spikes = true)")
     ap.add_argument("--skip-ms", type=float, default=500.0, help="transient at each example's start, left out")
     a = ap.parse_args()
+    f = load(a.run)
+    if a.y_sign is None or a.p_hidden is None or a.p_output is None:
+        d = model_defaults(f, a.hidden, a.output)
+        if d is None:
+            sys.exit(f"{a.run}: cannot read the p_b and Y signs of {a.hidden} and {a.output} from its stored model "
+                     "(a layered [[pathway]] model): give --p-hidden, --p-output and --y-sign")
+        a.p_hidden = a.p_hidden if a.p_hidden is not None else d[0]
+        a.p_output = a.p_output if a.p_output is not None else d[1]
+        a.y_sign = a.y_sign if a.y_sign is not None else d[2]
+        print(f"from the model: p_b {dict(zip(a.hidden, a.p_hidden))}, {a.output} {a.p_output}, "
+              f"Y signs {dict(zip(a.hidden, a.y_sign))}")
     if len(a.y_sign) != len(a.hidden):
         sys.exit("--y-sign needs one sign per --hidden unit")
     if len(a.p_hidden) == 1:
         a.p_hidden = a.p_hidden * len(a.hidden)
     if len(a.p_hidden) != len(a.hidden):
         sys.exit("--p-hidden needs one baseline per --hidden unit (or one for all)")
-    f = load(a.run)
     _, kind, _, start, end = examples(f)
     shortest = float(np.min(end[kind == 1] - start[kind == 1])) if np.any(kind == 1) else None
     if shortest is not None and a.skip_ms >= shortest:
@@ -285,6 +389,21 @@ def main():
         print(f"{a.off} (no teacher): {len(rows_off)} training examples")
         print(f"  hidden |BP - p_b|: mean {np.nanmean(np.abs(dev_off)):.4f}, largest {np.nanmax(np.abs(dev_off)):.4f} "
               f"(single-phase property: below 0.02)")
+        # how much of the hidden BP follows the output's event rate without a teacher (what Q
+        # cancels): the slope of BP on the output ER over the examples, and the per-pattern spread
+        out_er = np.array([window_bp(g, a.output, start_g + a.skip_ms, end_g)[1] for start_g, end_g in
+                           ((examples(g)[3][r["example"]], examples(g)[4][r["example"]]) for r in rows_off)])
+        for j, h in enumerate(a.hidden):
+            bp = np.array([r["hidden"][j][1] for r in rows_off])
+            ok = np.isfinite(bp) & np.isfinite(out_er)
+            slope = np.polyfit(out_er[ok], bp[ok], 1)[0] if ok.sum() > 2 and np.ptp(out_er[ok]) > 0 else float("nan")
+            by_pat = {}
+            for r, b in zip(rows_off, bp):
+                by_pat.setdefault(r["pattern"], []).append(b)
+            means = [np.nanmean(v) for v in by_pat.values()]
+            print(f"  {h}: BP without teacher per pattern {', '.join(f'{k} {np.nanmean(v):.3f}' for k, v in by_pat.items())}"
+                  f" (spread {max(means) - min(means):.3f}); slope on {a.output}'s ER {slope:+.4f} per Hz "
+                  f"(ER {np.nanmin(out_er):.2f}-{np.nanmax(out_er):.2f} Hz)")
         ratios = []
         for name in sorted(drift_on):
             if name in drift_off and drift_on[name][1] != 0:
@@ -297,7 +416,8 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+        fig, axs = plt.subplots(2, 3, figsize=(15, 8))
+        ax = axs.ravel()
         k = np.arange(len(rows))
         for j, h in enumerate(a.hidden):
             ax[0].plot(k, [r["hidden"][j][1] for r in rows], ".", label=f"{h} BP")
@@ -323,6 +443,25 @@ def main():
         ax[2].set_xlabel("test pattern")
         ax[2].set_ylabel(f"{a.output} ER (Hz)")
         ax[2].legend(fontsize=7)
+        # learning curve: the output's ER in every training example (after --skip-ms) by pattern,
+        # against the epoch, with the teacher's target rates and the 6 Hz threshold
+        ex = f["protocol/examples"]
+        epoch = ex["epoch"][:]
+        for pi, pname in enumerate(names):
+            sel = [i for i in range(len(kind)) if kind[i] == 1 and pattern[i] == pi]
+            ers = [window_bp(f, a.output, start[i] + a.skip_ms, end[i])[1] for i in sel]
+            ax[3].plot(epoch[sel], ers, ".-", ms=3, lw=0.6, label=pname)
+        ax[3].axhline(6.0, color="gray", lw=0.8)
+        ax[3].set_xlabel("epoch")
+        ax[3].set_ylabel(f"{a.output} ER during training (Hz)")
+        ax[3].legend(fontsize=7)
+        cost = ex["cost_after"][:, 0]
+        sel = kind == 1
+        epochs = np.unique(epoch[sel])
+        ax[4].plot(epochs, [np.nanmean(cost[sel & (epoch == e)]) for e in epochs], "k.-", ms=3, lw=0.6)
+        ax[4].set_xlabel("epoch")
+        ax[4].set_ylabel("cost at the end of each example (spec 7.4), mean over the epoch")
+        raster(f, ax[5], a.raster_ms)
         fig.tight_layout()
         fig.savefig(a.png, dpi=110)
         print(f"wrote {a.png}")

@@ -101,3 +101,45 @@ fn with_the_teacher_the_hidden_bp_follows_the_rate_models_feedback() {
     assert_eq!(pairs, 16);
     assert!(agree >= 13, "{agree} of {pairs} hidden BP deviations have the predicted sign");
 }
+
+#[test]
+fn the_analysis_script_reads_the_baselines_and_feedback_signs_from_the_run() {
+    // analysis/burstccn_spiking.py on a one-epoch run (spikes of one pattern recorded for the
+    // raster): p_b and the Y signs come from the model stored in the file, the four training
+    // examples are scored, and the six-panel figure is written
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import h5py, matplotlib, numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 with h5py and matplotlib is required");
+        eprintln!("skipping: python3 with h5py/matplotlib not available");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("burstsim-bccn-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = model_text().replace("epochs = 100", "epochs = 1").replace("spikes = false", "spikes = true");
+    let m = model::from_str(&text, "burstccn_xor.toml", "burstccn_xor", &Overrides::default()).unwrap();
+    let out = dir.join("run.h5");
+    common::run_to(m, &out, 2);
+    let png = dir.join("fig.png");
+    let o = {
+        let _g = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        std::process::Command::new("python3")
+            .arg(common::root().join("analysis/burstccn_spiking.py"))
+            .arg(&out)
+            .arg("--png")
+            .arg(&png)
+            .output()
+            .unwrap()
+    };
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("p_b {'hid0': 0.1388, 'hid1': 0.3038}, out0 0.306, Y signs {'hid0': 1.0, 'hid1': -1.0}"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("4 training examples") && stdout.contains("% agree"), "{stdout}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
