@@ -2,6 +2,7 @@
 """The spiking BurstCCN (issue 14) from burstsim HDF5 files of models/burstccn_xor.toml.
 
     python3 analysis/burstccn_spiking.py calibrate MODEL.toml [--dir DIR] [--burstsim PATH]
+    python3 analysis/burstccn_spiking.py ablations MODEL.toml [--dir DIR] [--epochs N]
     python3 analysis/burstccn_spiking.py baseline MODEL.toml [--dir DIR] [--burstsim PATH] [--seed S]
     python3 analysis/burstccn_spiking.py RUN.h5 [--off OFF.h5] [--png fig.png]
         [--hidden hid0 hid1] [--output out0] [--y-sign 1 -1] [--p-hidden 0.2974] [--p-output 0.2902]
@@ -315,7 +316,80 @@ def raster(f, ax, span_ms):
     ax.set_ylabel("neuron (first 50 of each population)")
 
 
+def drop_pathways(text, names):
+    """The model text without the [[pathway]] tables named in `names` (each table ends where the
+    next table or section comment starts)."""
+    import re
+    out, skipping = [], False
+    for line in text.split("\n"):
+        if line.startswith("[") or line.startswith("# ---"):
+            skipping = False
+        if skipping:
+            continue
+        out.append(line)
+        if len(out) >= 2 and out[-2].startswith("[[pathway]]"):
+            m = re.match(r'^name = "(.*)"$', line)
+            if m and m.group(1) in names:
+                out = out[:-2]
+                skipping = True
+    return "\n".join(out)
+
+
+def without_teacher(text):
+    import re
+    return re.sub(r"(?m)^target = \{ teacher = [0-9.]+ \}$", "", text)
+
+
+def ablations(a):
+    """Writes the item-5 ablations of a model, each with and without its teacher (issue 14;
+    docs/spiking_burstccn.md): noq (the Q pathways qe, qs, q removed), all (every pathway
+    transmits all spikes), pbar (the reference rule's moving-average P_bar, tau_avg 2 s, no
+    homeostasis, instead of each BurstCCN rule's fixed p_b) and swapy (the Y rows swapped between
+    the two hidden units and Q with them: calibrate and baseline it before running)."""
+    import os
+    import re
+    os.makedirs(a.dir, exist_ok=True)
+    text = open(a.model).read()
+    if a.epochs is not None:
+        text, n = re.subn(r"(?m)^epochs = .*$", f"epochs = {a.epochs}", text, count=1)
+        if n != 1:
+            sys.exit(f"{a.model}: no `epochs` in its [protocol]")
+    variants = {
+        "noq": drop_pathways(text, {"qe", "qs", "q"}),
+        "all": text.replace('transmit = "events"', 'transmit = "all"').replace('transmit = "bursts"', 'transmit = "all"'),
+        "pbar": re.sub(r'rule = "burstccn", eta = ([0-9.e-]+), tau_pre_ms = ([0-9.]+), (w_max = [0-9.]+, )?p_baseline = [0-9.]+',
+                       r'rule = "burst", eta = \1, tau_pre_ms = \2, \3tau_avg_ms = 2000.0, theta_min_hz = 0.0, '
+                       r'theta_max_hz = 1000.0', text),
+    }
+    swap = text
+    for first, second in (("y", "yi"), ("qs", "q")):
+        m1 = re.search(r'\[\[pathway\]\]\nname = "' + first + r'"\n(?:[^\[]*\n)*?weight_matrix = (\[.*\])', swap)
+        m2 = re.search(r'\[\[pathway\]\]\nname = "' + second + r'"\n(?:[^\[]*\n)*?weight_matrix = (\[.*\])', swap)
+        if not (m1 and m2):
+            sys.exit(f"{a.model}: pathways {first!r} and {second!r} with weight matrices are needed for swapy")
+        swap = set_pathway_matrix(swap, first, m2.group(1))
+        swap = set_pathway_matrix(swap, second, m1.group(1))
+    variants["swapy"] = swap
+    for name, t in variants.items():
+        for suffix, body in (("on", t), ("off", without_teacher(t))):
+            path = os.path.join(a.dir, f"{name}_{suffix}.toml")
+            with open(path, "w") as f:
+                f.write(body)
+        print(f"{name}: {os.path.join(a.dir, name)}_on.toml and _off.toml")
+    print("swapy: run `calibrate` and `baseline` on swapy_on.toml first and put its Q weights and p_b in both files;")
+    print("then run each pair and score it with: burstccn_spiking.py NAME_on.h5 --off NAME_off.h5 "
+          "(give --p-hidden, --p-output and --y-sign for all and pbar, whose files no longer say them)")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "ablations":
+        ap = argparse.ArgumentParser(description="write the ablations of a spiking BurstCCN model")
+        ap.add_argument("cmd")
+        ap.add_argument("model")
+        ap.add_argument("--dir", default="burstccn_ablations")
+        ap.add_argument("--epochs", type=int, default=None)
+        ablations(ap.parse_args())
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "baseline":
         ap = argparse.ArgumentParser(description="measure the baselines p_b of a spiking BurstCCN model")
         ap.add_argument("cmd")

@@ -143,3 +143,55 @@ fn the_analysis_script_reads_the_baselines_and_feedback_signs_from_the_run() {
     assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_ablation_models_are_the_model_with_one_change_each() {
+    // analysis/burstccn_spiking.py ablations: every variant builds; noq has no Q projection, all
+    // no filtered one, pbar no fixed-baseline rule, swapy the Y and Q rows exchanged; the "off"
+    // files have no teacher targets
+    let has =
+        std::process::Command::new("python3").args(["-c", "import numpy, h5py"]).status().is_ok_and(|s| s.success());
+    if !has {
+        assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 with numpy and h5py is required");
+        eprintln!("skipping: python3 with numpy/h5py not available");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("burstsim-bccn-ablations-{}", std::process::id()));
+    let o = std::process::Command::new("python3")
+        .arg(common::root().join("analysis/burstccn_spiking.py"))
+        .args(["ablations"])
+        .arg(common::root().join("models/burstccn_xor.toml"))
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--epochs", "2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let build = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        model::from_str(&text, name, "ablation", &Overrides::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let names = |m: &model::Model| -> Vec<String> {
+        m.network.projections().iter().map(|p| p.name().to_string()).collect::<Vec<_>>()
+    };
+    let full = names(&build("swapy_on.toml"));
+    let noq = names(&build("noq_on.toml"));
+    assert!(full.iter().any(|n| n.starts_with("qs_")) && !noq.iter().any(|n| n.starts_with('q')));
+    assert_eq!(noq.len(), full.len() - 3);
+    let all = build("all_on.toml");
+    assert!(all.network.projections().iter().all(|p| p.config().transmit == burstsim::synapse::Transmit::All));
+    let pbar = build("pbar_on.toml");
+    assert!(pbar.network.projections().iter().all(|p| !matches!(p.config().plasticity, Some(RuleParams::BurstCcn(_)))));
+    assert!(pbar.network.projections().iter().any(|p| matches!(p.config().plasticity, Some(RuleParams::Burst(_)))));
+    let swapped = build("swapy_on.toml");
+    let weight =
+        |m: &model::Model, n: &str| m.network.projections().iter().find(|p| p.name() == n).map(|p| p.mean_weight());
+    assert!(weight(&swapped, "y_out0_hid1").is_some() && weight(&swapped, "y_out0_hid0").is_none());
+    assert!(weight(&swapped, "qs_sst0_hid1").is_some() && weight(&swapped, "q_out0_hid0").is_some());
+    for v in ["noq", "all", "pbar", "swapy"] {
+        let off = std::fs::read_to_string(dir.join(format!("{v}_off.toml"))).unwrap();
+        assert!(!off.contains("target = { teacher"), "{v}_off.toml still teaches");
+        build(&format!("{v}_off.toml"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
