@@ -5,8 +5,8 @@
     python3 analysis/burstccn_spiking.py ablations MODEL.toml [--dir DIR] [--epochs N]
     python3 analysis/burstccn_spiking.py baseline MODEL.toml [--dir DIR] [--burstsim PATH] [--seed S]
     python3 analysis/burstccn_spiking.py RUN.h5 [--off OFF.h5] [--png fig.png]
-        [--hidden hid0 hid1] [--output out0] [--y-sign 1 -1] [--p-hidden 0.2974] [--p-output 0.2902]
-        [--skip-ms 500]
+        [--hidden hid0 hid1] [--output out0] [--y-sign S ...] [--p-hidden P ...] [--p-output P]
+        [--skip-ms 500] [--raster-ms 8000]   (p_b and Y signs default to the run's stored model's)
 
 For every training example (from /protocol) and every hidden unit: its BP over the example (after
 `--skip-ms`) minus its baseline p_b, against the rate model's prediction sign(-Y^T delta) =
