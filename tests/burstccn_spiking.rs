@@ -107,10 +107,7 @@ fn the_analysis_script_reads_the_baselines_and_feedback_signs_from_the_run() {
     // analysis/burstccn_spiking.py on a one-epoch run (spikes of one pattern recorded for the
     // raster): p_b and the Y signs come from the model stored in the file, the four training
     // examples are scored, and the six-panel figure is written
-    let has = std::process::Command::new("python3")
-        .args(["-c", "import h5py, matplotlib, numpy"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let has = common::python_has("h5py, matplotlib, numpy");
     if !has {
         assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 with h5py and matplotlib is required");
         eprintln!("skipping: python3 with h5py/matplotlib not available");
@@ -123,16 +120,13 @@ fn the_analysis_script_reads_the_baselines_and_feedback_signs_from_the_run() {
     let out = dir.join("run.h5");
     common::run_to(m, &out, 2);
     let png = dir.join("fig.png");
-    let o = {
-        let _g = common::SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let o = common::output(
         std::process::Command::new("python3")
             .arg(common::root().join("analysis/burstccn_spiking.py"))
             .arg(&out)
             .arg("--png")
-            .arg(&png)
-            .output()
-            .unwrap()
-    };
+            .arg(&png),
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
     assert!(
@@ -149,23 +143,22 @@ fn the_ablation_models_are_the_model_with_one_change_each() {
     // analysis/burstccn_spiking.py ablations: every variant builds; noq has no Q projection, all
     // no filtered one, pbar no fixed-baseline rule, swapy the Y and Q rows exchanged; the "off"
     // files have no teacher targets
-    let has =
-        std::process::Command::new("python3").args(["-c", "import numpy, h5py"]).status().is_ok_and(|s| s.success());
+    let has = common::python_has("numpy, h5py");
     if !has {
         assert!(std::env::var_os("BURSTSIM_REQUIRE_H5PY").is_none(), "python3 with numpy and h5py is required");
         eprintln!("skipping: python3 with numpy/h5py not available");
         return;
     }
     let dir = std::env::temp_dir().join(format!("burstsim-bccn-ablations-{}", std::process::id()));
-    let o = std::process::Command::new("python3")
-        .arg(common::root().join("analysis/burstccn_spiking.py"))
-        .args(["ablations"])
-        .arg(common::root().join("models/burstccn_xor.toml"))
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--epochs", "2"])
-        .output()
-        .unwrap();
+    let o = common::output(
+        std::process::Command::new("python3")
+            .arg(common::root().join("analysis/burstccn_spiking.py"))
+            .args(["ablations"])
+            .arg(common::root().join("models/burstccn_xor.toml"))
+            .arg("--dir")
+            .arg(&dir)
+            .args(["--epochs", "2"]),
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let build = |name: &str| {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();

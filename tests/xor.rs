@@ -346,11 +346,9 @@ fn bad_protocols_and_teachers_are_refused() {
 /// `check` summarises the full protocol in a few lines, not one per change.
 #[test]
 fn check_summarises_the_xor_protocol() {
-    let out = Command::new(env!("CARGO_BIN_EXE_burstsim"))
-        .arg("check")
-        .arg(common::root().join("models/xor.toml"))
-        .output()
-        .expect("burstsim starts");
+    let out = common::output(
+        Command::new(env!("CARGO_BIN_EXE_burstsim")).arg("check").arg(common::root().join("models/xor.toml")),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().count() < 150, "{} lines", text.lines().count());

@@ -51,3 +51,16 @@ pub fn read_spikes(file: &Path, group: &str, pop: &str) -> (Vec<f64>, Vec<u64>) 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_burstsim")
 }
+
+/// Runs `cmd` to completion holding [`SPAWN_LOCK`], so that the child inherits no HDF5 file
+/// another test thread of this process has open (see the lock's docs).
+pub fn output(cmd: &mut std::process::Command) -> std::process::Output {
+    let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    cmd.output().expect("the command starts")
+}
+
+/// Whether python3 imports `modules` (e.g. "h5py, numpy"), asked under [`SPAWN_LOCK`].
+pub fn python_has(modules: &str) -> bool {
+    let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    std::process::Command::new("python3").args(["-c", &format!("import {modules}")]).status().is_ok_and(|s| s.success())
+}
