@@ -65,8 +65,9 @@ pub enum ModelError {
         section: String,
         /// The key that names the data file.
         key: String,
-        /// What is wrong in the data file (names it, and the line or dataset).
-        cause: crate::stimulus::StimulusError,
+        /// What is wrong in the data file (names it, and the line or dataset); boxed to keep
+        /// every `Result<_, ModelError>` small.
+        cause: Box<crate::stimulus::StimulusError>,
     },
     /// Occurs when a table has a key its kind does not know.
     #[error("{file}{}: {section}: unknown key `{key}`; expected one of: {allowed}{hint}", line_suffix(*.line))]

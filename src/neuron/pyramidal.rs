@@ -186,8 +186,10 @@ impl Consts<f32> {
 /// The constants a part steps with: the population's, or one per neuron.
 #[derive(Clone, Copy, Debug)]
 enum PartConsts<'a> {
-    Same(Consts<f32>),
-    Each(Consts<&'a [f32]>),
+    Same(&'a Consts<f32>),
+    /// The population's per-neuron constants and the part's first neuron (kept by reference:
+    /// the sliced constants would make every task of the worker team large).
+    Each(&'a Consts<Vec<f32>>, usize),
 }
 
 /// A population of Naud pyramidal neurons, state as structure of arrays.
@@ -215,6 +217,8 @@ pub struct Pyramidal {
     /// Per-neuron constants, when a model file gives some parameter per neuron (issue 15 item 1);
     /// `params` then holds the population means of those parameters.
     each: Option<Consts<Vec<f32>>>,
+    /// The constants of the whole population (without per-neuron parameters).
+    same: Consts<f32>,
 }
 
 impl Pyramidal {
@@ -243,6 +247,7 @@ impl Pyramidal {
             self.params.set(key, mean).expect("a mean of valid values");
         }
         self.d = Derived::new(&self.params, dt_ms);
+        self.same = Consts::of(&self.params, &self.d);
         self.each = Some(Consts::gather(&all));
         self
     }
@@ -267,6 +272,7 @@ impl Pyramidal {
         let d = Derived::new(p, dt_ms);
         let e_l = p.e_l_mv as f32;
         let v_s = v_init.draw(n, seed, pop_index);
+        let same = Consts::of(p, &d);
         Pyramidal {
             d,
             v_s,
@@ -279,6 +285,7 @@ impl Pyramidal {
             params,
             driving_force,
             each: None,
+            same,
         }
     }
 }
@@ -316,8 +323,11 @@ impl Part<'_> {
 
     fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
         match self.k {
-            PartConsts::Same(k) => step_kernel::<f32>(level, self, k, spikes),
-            PartConsts::Each(k) => step_kernel::<&[f32]>(level, self, k, spikes),
+            PartConsts::Same(k) => step_kernel::<f32>(level, self, *k, spikes),
+            PartConsts::Each(c, first) => {
+                let k = c.slice(first..first + self.v_s.len());
+                step_kernel::<&[f32]>(level, self, k, spikes)
+            }
         }
     }
 }
@@ -326,8 +336,8 @@ impl Pyramidal {
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
         let k = match &self.each {
-            Some(c) => PartConsts::Each(c.slice(0..self.v_s.len())),
-            None => PartConsts::Same(Consts::of(&self.params, &self.d)),
+            Some(c) => PartConsts::Each(c, 0),
+            None => PartConsts::Same(&self.same),
         };
         let g = &mut self.g;
         Part {
@@ -373,10 +383,8 @@ impl NeuronKind for Pyramidal {
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
         let n = self.v_s.len();
         let consts: Vec<PartConsts<'a>> = match &self.each {
-            Some(c) => {
-                (0..n.div_ceil(chunk)).map(|k| PartConsts::Each(c.slice(k * chunk..((k + 1) * chunk).min(n)))).collect()
-            }
-            None => vec![PartConsts::Same(Consts::of(&self.params, &self.d)); n.div_ceil(chunk)],
+            Some(c) => (0..n.div_ceil(chunk)).map(|k| PartConsts::Each(c, k * chunk)).collect(),
+            None => vec![PartConsts::Same(&self.same); n.div_ceil(chunk)],
         };
         let driving_force = self.driving_force;
         let c = |v: &'a mut Vec<f32>| v.chunks_mut(chunk);

@@ -162,7 +162,7 @@ fn check_scales_quiet(sim: &Sim, entries: &[(&'static str, f64)]) -> Result<bool
     for &(key, ms) in entries {
         if let Some(scale) = Scale::of_key(key) {
             if !timescales::representable(sim, ms, scale) {
-                return Err("a duration the time step can represent (see the message for a single value)");
+                return Err("a duration of at least one time step (dt_ms)");
             }
         }
     }

@@ -275,10 +275,15 @@ pub(super) fn add_projection(
             (csr, SynapseValues { weights, delays })
         }
     };
+    // Weights and delays are not negative: a distribution is clipped at 0 unless its `min` is
+    // higher (a normal weight thus has an atom at 0, as NEST's clipped normal).
+    let at_least_0 = |d: &Dist| Dist { min: Some(d.min.unwrap_or(0.0)), ..*d };
     if let Some(Varying::Dist(d)) = &weight {
-        values.weights = Some(draw_per_synapse(&csr, d, seed, index, 0).map(|x| x as f32).collect());
+        let d = at_least_0(d);
+        values.weights = Some(draw_per_synapse(&csr, &d, seed, index, 0).map(|x| x as f32).collect());
     }
     if let Some(Varying::Dist(d)) = &delay_key {
+        let d = &at_least_0(d);
         // rounded to whole steps, within [0, MAX_DELAY_MS]
         let max = (MAX_DELAY_MS / dt).floor();
         values.delays =

@@ -84,11 +84,11 @@ pub(super) fn data_error(cx: &Ctx, section: &str, key: &str, path: &Path, line: 
         file: cx.file.to_string(),
         section: section.to_string(),
         key: key.to_string(),
-        cause: StimulusError {
+        cause: Box::new(StimulusError {
             file: path.display().to_string(),
             line: if line > 0 { format!(", line {line}") } else { String::new() },
             message,
-        },
+        }),
     }
 }
 
@@ -100,7 +100,7 @@ pub(super) fn read_values(cx: &Ctx, section: &str, key: &str, file: &str, n: usi
         file: cx.file.to_string(),
         section: section.to_string(),
         key: key.to_string(),
-        cause,
+        cause: Box::new(cause),
     })?;
     let mut out = Vec::with_capacity(n);
     for (line, v) in rows {
