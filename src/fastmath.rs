@@ -95,6 +95,26 @@ impl Simd {
 /// [`Simd::available`]); on other architectures every level runs the baseline.
 #[macro_export]
 macro_rules! simd_kernel {
+    // A kernel generic over how it reads its constants (`neuron::params::At`): one copy per
+    // type and SIMD level.
+    ($(#[$m:meta])* $vis:vis fn $name:ident<$g:ident : $bound:path>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name<$g: $bound>(level: $crate::fastmath::Simd, $($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body<$g: $bound>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2<$g: $bound>($($arg: $ty),*) $(-> $ret)? {
+                body::<$g>($($arg),*)
+            }
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the caller passes Avx2 only when the CPU has it (Simd::detected).
+                $crate::fastmath::Simd::Avx2 => unsafe { avx2::<$g>($($arg),*) },
+                _ => body::<$g>($($arg),*),
+            }
+        }
+    };
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
         $vis fn $name(level: $crate::fastmath::Simd, $($arg: $ty),*) $(-> $ret)? {

@@ -32,6 +32,12 @@ pub enum Stream {
     Examples = 5,
     /// Synthetic spike trains of the STP efficacy model (no labels; `meanfield::efficacy`).
     Efficacy = 6,
+    /// Per-neuron parameters drawn from a distribution (labels: population, the parameter's
+    /// place in its kind's table).
+    Parameters = 7,
+    /// Per-synapse weights and delays drawn from a distribution (labels: projection, 0 for
+    /// weights or 1 for delays, presynaptic neuron).
+    SynapseValues = 8,
 }
 
 /// A generator for `stream` with the given labels under the run `seed`.

@@ -10,7 +10,7 @@ use crate::neuron::Population;
 use crate::plasticity::AverageId;
 use crate::plasticity::Estimates;
 use crate::stimulus::{CurrentInput, Teacher};
-use crate::synapse::{CombinationError, Connect, Csr, Projection, ProjectionConfig};
+use crate::synapse::{CombinationError, Connect, Csr, Projection, ProjectionConfig, SynapseValues};
 use crate::PopulationId;
 
 /// Collects populations, projections, currents and protocol changes, then makes a [`Network`].
@@ -89,9 +89,28 @@ impl NetworkBuilder {
         let (from, to) = (cfg.from.0 as usize, cfg.to.0 as usize);
         let (n_pre, n_post) = (self.populations[from].len(), self.populations[to].len());
         let csr = Csr::wire(connect, n_pre, n_post, from == to, self.seed, stream);
-        let p = Projection::new(cfg, csr, n_pre, n_post, self.dt_ms, &mut self.estimates[to])?;
+        self.add_projection_wired(cfg, csr, SynapseValues::default())
+    }
+
+    /// Adds a projection with the given connectivity (from an edge file, or wired with
+    /// [`Csr::wire`] by the caller) and per-synapse weights or delays in its order. The model
+    /// layer has checked every index against the populations' sizes.
+    pub fn add_projection_wired(
+        &mut self,
+        cfg: ProjectionConfig,
+        csr: Csr,
+        values: SynapseValues,
+    ) -> Result<usize, CombinationError> {
+        let (from, to) = (cfg.from.0 as usize, cfg.to.0 as usize);
+        let (n_pre, n_post) = (self.populations[from].len(), self.populations[to].len());
+        let p = Projection::with_values(cfg, csr, values, n_pre, n_post, self.dt_ms, &mut self.estimates[to])?;
         self.projections.push(p);
         Ok(self.projections.len() - 1)
+    }
+
+    /// The run seed (wiring and per-synapse values are drawn from its streams).
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// Projections added so far.

@@ -464,10 +464,9 @@ impl Network {
 /// Delivers one projection onto its target population `pop`, reading its source's spikes.
 fn deliver(proj: &mut Projection, pop: &mut Population, spikes: &[SpikeState], step: u64) -> u64 {
     let src = &spikes[proj.from().0 as usize];
-    let (now, delayed) = (src.at(step), src.delayed(step, proj.config().delay_steps));
     let cfg = proj.config();
     let g = pop.conductance_mut(cfg.target, cfg.receptor).expect("target compartment validated by the builder");
-    proj.deliver(step, now, delayed, g)
+    proj.deliver(step, |d| src.delayed(step, d), g)
 }
 
 /// The network's team, if any. A clone of the network gets none (call `set_threads` on it): the

@@ -34,7 +34,7 @@ use super::efficacy::{self, TrainShape};
 use super::fit::{fit_all, fit_columns, Fit, Form, Surface};
 use super::transfer::TransferTable;
 use super::MeanfieldError;
-use crate::model::schema::{Connect, ModelFile};
+use crate::model::schema::{ConnectRule, ModelFile};
 use crate::model::{self, Model};
 use crate::neuron::{Compartment, SynapseModel};
 use crate::plasticity::{Homeostasis, RuleParams};
@@ -384,10 +384,13 @@ pub fn circuit(
         let (Some(from), Some(to)) = (unit_of[pf], unit_of[pt]) else { continue };
         let n_pre = net.population(pf).len() as f64;
         let same = (pf == pt) as u8 as f64;
-        let in_degree = match spec.connect {
-            Connect::Probability(p) => p * (n_pre - same),
-            Connect::OneToOne => 1.0,
-            Connect::AllToAll => n_pre - same,
+        // the mean in-degree: expected for the Bernoulli rule, counted from the wiring otherwise
+        let same = if spec.connect.allow_autapses == Some(true) { 0.0 } else { same };
+        let in_degree = match spec.connect.rule {
+            ConnectRule::Probability(p) => p * (n_pre - same),
+            ConnectRule::OneToOne => 1.0,
+            ConnectRule::AllToAll => n_pre - same,
+            _ => proj.n_synapses() as f64 / net.population(pt).len().max(1) as f64,
         };
         let synapse =
             net.population(pt).synapse_model(cfg.target, cfg.receptor).ok_or_else(|| MeanfieldError::Unsupported {

@@ -120,6 +120,25 @@ impl Table {
         Ok(Table(entries))
     }
 
+    /// The entries read.
+    pub fn into_inner(self) -> BTreeMap<String, toml::Value> {
+        self.0
+    }
+
+    /// Whether `key` is given.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// A string under `key`, if given.
+    pub fn string<E: de::Error>(&self, key: &str) -> Result<Option<String>, E> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(E::custom(value_message(key, v, "a string"))),
+        }
+    }
+
     /// Refuses the first key (in sorted order) not in `allowed`, listing `allowed`, with a hint
     /// when only the unit suffix is missing.
     pub fn only<E: de::Error>(&self, allowed: &[&str]) -> Result<(), E> {

@@ -55,6 +55,20 @@ pub enum ModelError {
         /// What is wrong in the stimulus file (names it and the line).
         cause: crate::stimulus::StimulusError,
     },
+    /// Occurs when a data file referenced by a key (per-neuron parameter values, an edge list) is
+    /// unreadable, corrupt, or does not fit (a wrong count, an id out of range).
+    #[error("{file}: {section}: `{key}`: {cause}")]
+    DataFile {
+        /// The model file.
+        file: String,
+        /// The entry.
+        section: String,
+        /// The key that names the data file.
+        key: String,
+        /// What is wrong in the data file (names it, and the line or dataset); boxed to keep
+        /// every `Result<_, ModelError>` small.
+        cause: Box<crate::stimulus::StimulusError>,
+    },
     /// Occurs when a table has a key its kind does not know.
     #[error("{file}{}: {section}: unknown key `{key}`; expected one of: {allowed}{hint}", line_suffix(*.line))]
     UnknownKey {

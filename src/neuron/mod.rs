@@ -79,6 +79,16 @@ impl Current<'_> {
     }
 }
 
+impl Current<'_> {
+    /// [`Current::add_to`] with one dt / C per neuron (a capacitance given per neuron).
+    pub fn add_to_each(self, v: &mut [f32], dt_over_c: &[f32]) {
+        match self {
+            Current::Uniform(i) => v.iter_mut().zip(dt_over_c).for_each(|(x, &k)| *x += k * i),
+            Current::PerNeuron(is) => v.iter_mut().zip(is).zip(dt_over_c).for_each(|((x, &i), &k)| *x += k * i),
+        }
+    }
+}
+
 crate::simd_kernel! {
     /// The body of [`Current::add_to`], compiled per SIMD level (identical results).
     fn add_current(current: Current<'_>, v: &mut [f32], dt_over_c: f32) {

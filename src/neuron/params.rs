@@ -77,3 +77,70 @@ macro_rules! param_table {
         }
     };
 }
+
+/// A constant of a neuron kernel, read per neuron: one value for the whole population (`f32`:
+/// the homogeneous path, where the compiler keeps it in a register as before) or one value per
+/// neuron (`&[f32]`: the parameters a model file gave as distributions or files). A kernel is
+/// written once, generic over this, and compiled for both.
+pub trait At: Copy {
+    /// The value for neuron `i` of the part.
+    fn at(self, i: usize) -> f32;
+    /// The first `n` values (so that indexing below `n` needs no bounds check).
+    fn head(self, n: usize) -> Self;
+}
+
+impl At for f32 {
+    #[inline(always)]
+    fn at(self, _: usize) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn head(self, _: usize) -> Self {
+        self
+    }
+}
+
+impl At for &[f32] {
+    #[inline(always)]
+    fn at(self, i: usize) -> f32 {
+        self[i]
+    }
+    #[inline(always)]
+    fn head(self, n: usize) -> Self {
+        &self[..n]
+    }
+}
+
+/// Declares the constants a kernel reads as a struct generic over [`At`], with `gather` (one
+/// vector per constant from the constants of each neuron), `slice` (a part's neurons) and `head`.
+#[macro_export]
+macro_rules! kernel_consts {
+    ($(#[$doc:meta])* pub struct $name:ident { $( $(#[$fdoc:meta])* $field:ident, )* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name<T> {
+            $( $(#[$fdoc])* #[doc = concat!("`", stringify!($field), "`, as the kernel reads it.")] pub $field: T, )*
+        }
+        impl $name<Vec<f32>> {
+            /// One vector per constant, from the constants of each neuron.
+            pub fn gather(all: &[$name<f32>]) -> Self {
+                $name { $( $field: all.iter().map(|c| c.$field).collect(), )* }
+            }
+            /// The constants of neurons `r`.
+            pub fn slice(&self, r: std::ops::Range<usize>) -> $name<&[f32]> {
+                $name { $( $field: &self.$field[r.clone()], )* }
+            }
+            /// Bytes held.
+            pub fn bytes(&self) -> usize {
+                0 $( + self.$field.len() * 4 )*
+            }
+        }
+        impl<T: $crate::neuron::params::At> $name<T> {
+            /// The constants of the first `n` neurons.
+            #[inline(always)]
+            pub fn head(self, n: usize) -> Self {
+                $name { $( $field: self.$field.head(n), )* }
+            }
+        }
+    };
+}

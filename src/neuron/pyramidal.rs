@@ -15,6 +15,7 @@
 //! refractory period and no passive coupling (P3). Units inside: mV, ms, pA, pF, nS
 //! (pA/pF = mV/ms, nS x mV = pA).
 
+use super::params::At;
 use super::{Compartment, Current, InitialVoltage, NeuronKind, Receptor, SynapseModel, TwoCompartmentSynapses};
 use crate::fastmath::{decay, sigmoid_f32, Simd};
 use crate::param_table;
@@ -140,6 +141,57 @@ impl Derived {
     }
 }
 
+crate::kernel_consts! {
+    /// What one step of a pyramidal neuron reads besides its state (spec 1.4): its parameters
+    /// and the dt-dependent factors of [`Derived`], one value each for the population or, when
+    /// a model file gives some parameter per neuron, one per neuron (the bAP step count is
+    /// carried as an f32, exact for any count below 2^24).
+    pub struct Consts {
+        e_l, e_e, e_i, e_d, inv_d_d, b, g_s, g_d, a_wd, e_thr, v_reset, delta_thr, dt_tau_s, dt_tau_d,
+        dt_c_s, dt_c_d, decay_ampa, decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr, bap_step_mv, bap_steps,
+    }
+}
+
+impl Consts<f32> {
+    /// The constants of parameters `p` (whose dt factors are `d`).
+    fn of(p: &PyramidalParams, d: &Derived) -> Self {
+        Consts {
+            e_l: p.e_l_mv as f32,
+            e_e: p.e_exc_mv as f32,
+            e_i: p.e_inh_mv as f32,
+            e_d: p.e_d_mv as f32,
+            inv_d_d: (1.0 / p.d_d_mv) as f32,
+            b: p.b_pa as f32,
+            g_s: p.g_s_pa as f32,
+            g_d: p.g_d_pa as f32,
+            a_wd: p.a_wd_ns as f32,
+            e_thr: p.e_thr_mv as f32,
+            v_reset: p.v_reset_mv as f32,
+            delta_thr: p.delta_thr_mv as f32,
+            dt_tau_s: d.dt_tau_s,
+            dt_tau_d: d.dt_tau_d,
+            dt_c_s: d.dt_c_s,
+            dt_c_d: d.dt_c_d,
+            decay_ampa: d.decay_ampa,
+            decay_gaba: d.decay_gaba,
+            decay_ws: d.decay_ws,
+            dt_tau_wd: d.dt_tau_wd,
+            dt_tau_thr: d.dt_tau_thr,
+            bap_step_mv: d.bap_step_mv,
+            bap_steps: d.bap_steps as f32,
+        }
+    }
+}
+
+/// The constants a part steps with: the population's, or one per neuron.
+#[derive(Clone, Copy, Debug)]
+enum PartConsts<'a> {
+    Same(&'a Consts<f32>),
+    /// The population's per-neuron constants and the part's first neuron (kept by reference:
+    /// the sliced constants would make every task of the worker team large).
+    Each(&'a Consts<Vec<f32>>, usize),
+}
+
 /// A population of Naud pyramidal neurons, state as structure of arrays.
 #[derive(Clone, Debug)]
 pub struct Pyramidal {
@@ -162,9 +214,49 @@ pub struct Pyramidal {
     pub bap: Vec<u32>,
     /// Synaptic conductances, units of each compartment's leak conductance.
     pub g: TwoCompartmentSynapses,
+    /// Per-neuron constants, when a model file gives some parameter per neuron (issue 15 item 1);
+    /// `params` then holds the population means of those parameters.
+    each: Option<Consts<Vec<f32>>>,
+    /// The constants of the whole population (without per-neuron parameters).
+    same: Consts<f32>,
 }
 
 impl Pyramidal {
+    /// Gives the parameters `varying` one value per neuron (`(key, values)`, each value valid for
+    /// its key, as the model layer has checked), with `params` holding the others. The
+    /// constants of every neuron and the state that starts from a parameter (V_d at E_L, theta at
+    /// E_theta, w_d at its initial value) follow; `params` is set to the means.
+    pub fn with_varying(mut self, varying: &[(&str, Vec<f64>)], dt_ms: f64) -> Self {
+        if varying.is_empty() {
+            return self;
+        }
+        let n = self.v_s.len();
+        let mut all = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut p = self.params.clone();
+            for (key, v) in varying {
+                p.set(key, v[i]).expect("values checked by the model layer");
+            }
+            all.push(Consts::of(&p, &Derived::new(&p, dt_ms)));
+            self.v_d[i] = p.e_l_mv as f32;
+            self.thr[i] = p.e_thr_mv as f32;
+            self.w_d[i] = p.w_d_init_mv as f32;
+        }
+        for (key, v) in varying {
+            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
+            self.params.set(key, mean).expect("a mean of valid values");
+        }
+        self.d = Derived::new(&self.params, dt_ms);
+        self.same = Consts::of(&self.params, &self.d);
+        self.each = Some(Consts::gather(&all));
+        self
+    }
+
+    /// Bytes of the per-neuron constants (0 without).
+    pub fn varying_bytes(&self) -> usize {
+        self.each.as_ref().map_or(0, |c| c.bytes())
+    }
+
     /// A population of `n` neurons at dt = `dt_ms`, initial state as the reference's `clear()`
     /// except for V_s, which follows `v_init`. `seed` and `pop_index` label the random stream.
     pub fn new(
@@ -180,6 +272,7 @@ impl Pyramidal {
         let d = Derived::new(p, dt_ms);
         let e_l = p.e_l_mv as f32;
         let v_s = v_init.draw(n, seed, pop_index);
+        let same = Consts::of(p, &d);
         Pyramidal {
             d,
             v_s,
@@ -191,6 +284,8 @@ impl Pyramidal {
             g: TwoCompartmentSynapses::new(n),
             params,
             driving_force,
+            each: None,
+            same,
         }
     }
 }
@@ -208,8 +303,7 @@ struct PartSynapses<'a> {
 /// borrowed: they step on their own (see [`NeuronKind::split`]).
 #[derive(Debug)]
 pub struct Part<'a> {
-    params: &'a PyramidalParams,
-    d: &'a Derived,
+    k: PartConsts<'a>,
     driving_force: DendriticDrivingForce,
     offset: u32,
     v_s: &'a mut [f32],
@@ -228,17 +322,26 @@ impl Part<'_> {
     }
 
     fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
-        step_kernel(level, self, spikes);
+        match self.k {
+            PartConsts::Same(k) => step_kernel::<f32>(level, self, *k, spikes),
+            PartConsts::Each(c, first) => {
+                let k = c.slice(first..first + self.v_s.len());
+                step_kernel::<&[f32]>(level, self, k, spikes)
+            }
+        }
     }
 }
 
 impl Pyramidal {
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
+        let k = match &self.each {
+            Some(c) => PartConsts::Each(c, 0),
+            None => PartConsts::Same(&self.same),
+        };
         let g = &mut self.g;
         Part {
-            params: &self.params,
-            d: &self.d,
+            k,
             driving_force: self.driving_force,
             offset: 0,
             v_s: &mut self.v_s,
@@ -278,7 +381,12 @@ impl NeuronKind for Pyramidal {
 
     /// Neurons do not interact within a step and draw no random numbers, so any split works.
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
-        let (params, d, driving_force) = (&self.params, &self.d, self.driving_force);
+        let n = self.v_s.len();
+        let consts: Vec<PartConsts<'a>> = match &self.each {
+            Some(c) => (0..n.div_ceil(chunk)).map(|k| PartConsts::Each(c, k * chunk)).collect(),
+            None => vec![PartConsts::Same(&self.same); n.div_ceil(chunk)],
+        };
+        let driving_force = self.driving_force;
         let c = |v: &'a mut Vec<f32>| v.chunks_mut(chunk);
         let potentials = c(&mut self.v_s).zip(c(&mut self.v_d));
         let adaptation = c(&mut self.w_s).zip(c(&mut self.w_d));
@@ -291,8 +399,7 @@ impl NeuronKind for Pyramidal {
             let offset = (k * chunk) as u32;
             let g = PartSynapses { e_s, i_s, e_d, i_d };
             parts.push(super::Part::Pyramidal(Part {
-                params,
-                d,
+                k: consts[k],
                 driving_force,
                 offset,
                 v_s,
@@ -322,9 +429,11 @@ impl NeuronKind for Pyramidal {
     /// Current injection (spec 0.2 step 3, `CurrentInjector`): V += dt I / C on the chosen
     /// compartment.
     fn inject(&mut self, c: Compartment, current: Current) {
-        match c {
-            Compartment::Soma => current.add_to(&mut self.v_s, self.d.dt_c_s),
-            Compartment::Dendrite => current.add_to(&mut self.v_d, self.d.dt_c_d),
+        match (c, &self.each) {
+            (Compartment::Soma, None) => current.add_to(&mut self.v_s, self.d.dt_c_s),
+            (Compartment::Dendrite, None) => current.add_to(&mut self.v_d, self.d.dt_c_d),
+            (Compartment::Soma, Some(k)) => current.add_to_each(&mut self.v_s, &k.dt_c_s),
+            (Compartment::Dendrite, Some(k)) => current.add_to_each(&mut self.v_d, &k.dt_c_d),
         }
     }
 
@@ -343,63 +452,54 @@ impl NeuronKind for Pyramidal {
 }
 
 simd_kernel! {
-    /// The body of [`NeuronKind::step`] for `Pyramidal`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
-        let p = pop.params;
-        let d = pop.d;
-        let e_l = p.e_l_mv as f32;
-        let e_e = p.e_exc_mv as f32;
-        let e_i = p.e_inh_mv as f32;
-        let e_d = p.e_d_mv as f32;
-        let inv_d_d = (1.0 / p.d_d_mv) as f32;
-        let b = p.b_pa as f32;
-        let g_s = p.g_s_pa as f32;
-        let g_d = p.g_d_pa as f32;
-        let a_wd = p.a_wd_ns as f32;
-        let e_thr = p.e_thr_mv as f32;
+    /// The body of [`NeuronKind::step`] for `Pyramidal`, compiled per SIMD level (identical results)
+    /// and per kind of constants (one for the population, or one per neuron).
+    fn step_kernel<K: At>(pop: &mut Part<'_>, k: Consts<K>, spikes: &mut Vec<u32>) {
         // 1 for the reference's somatic driving force of dendritic synapses (P1), 0 for V_d.
         let soma_force = if pop.driving_force == DendriticDrivingForce::Soma { 1.0f32 } else { 0.0 };
         let n = pop.v_s.len();
+        let k = k.head(n);
         let (v_s, v_d, w_s, w_d) = (&mut pop.v_s[..n], &mut pop.v_d[..n], &mut pop.w_s[..n], &mut pop.w_d[..n]);
         let (thr, bap) = (&mut pop.thr[..n], &mut pop.bap[..n]);
         let g = &mut pop.g;
         let (g_e_s, g_i_s, g_e_d, g_i_d) = (&mut g.e_s[..n], &mut g.i_s[..n], &mut g.e_d[..n], &mut g.i_d[..n]);
         for i in 0..n {
+            let (e_l, e_e, e_i) = (k.e_l.at(i), k.e_e.at(i), k.e_i.at(i));
             let vs = v_s[i];
             let vd = v_d[i];
             // 1. Synaptic drives with the old V_s (old V_d for the clean variant), then decay.
             let v_force = soma_force * vs + (1.0 - soma_force) * vd;
             let j_s = g_e_s[i] * (e_e - vs) + g_i_s[i] * (e_i - vs);
             let j_d = g_e_d[i] * (e_e - v_force) + g_i_d[i] * (e_i - v_force);
-            g_e_s[i] = decay(g_e_s[i], d.decay_ampa);
-            g_e_d[i] = decay(g_e_d[i], d.decay_ampa);
-            g_i_s[i] = decay(g_i_s[i], d.decay_gaba);
-            g_i_d[i] = decay(g_i_d[i], d.decay_gaba);
+            g_e_s[i] = decay(g_e_s[i], k.decay_ampa.at(i));
+            g_e_d[i] = decay(g_e_d[i], k.decay_ampa.at(i));
+            g_i_s[i] = decay(g_i_s[i], k.decay_gaba.at(i));
+            g_i_d[i] = decay(g_i_d[i], k.decay_gaba.at(i));
             // 2. Dendritic sigmoid f(V_d) with the old V_d.
-            let f = sigmoid_f32((vd - e_d) * inv_d_d);
+            let f = sigmoid_f32((vd - k.e_d.at(i)) * k.inv_d_d.at(i));
             // 3.-6. Leak, adaptation, sigmoid drives, bAP box (c_d dt / C_d per step while the
             //    countdown runs; boxes do not add up), synaptic currents scaled by dt/tau (g is
             //    in units of g_L).
             let box_on = if bap[i] > 0 { 1.0f32 } else { 0.0 };
             bap[i] = bap[i].saturating_sub(1);
-            let vs_new = vs + d.dt_tau_s * (e_l - vs) - d.dt_c_s * b * w_s[i] + d.dt_c_s * g_s * f + d.dt_tau_s * j_s;
-            let vd_new = vd + d.dt_tau_d * (e_l - vd) - d.dt_c_d * a_wd * w_d[i]
-                + d.dt_c_d * g_d * f
-                + box_on * d.bap_step_mv
-                + d.dt_tau_d * j_d;
+            let (dt_tau_s, dt_c_s, dt_tau_d, dt_c_d) = (k.dt_tau_s.at(i), k.dt_c_s.at(i), k.dt_tau_d.at(i), k.dt_c_d.at(i));
+            let vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * k.b.at(i) * w_s[i] + dt_c_s * k.g_s.at(i) * f + dt_tau_s * j_s;
+            let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * k.a_wd.at(i) * w_d[i]
+                + dt_c_d * k.g_d.at(i) * f
+                + box_on * k.bap_step_mv.at(i)
+                + dt_tau_d * j_d;
             // 7. Somatic adaptation decays exactly.
-            w_s[i] = decay(w_s[i], d.decay_ws);
+            w_s[i] = decay(w_s[i], k.decay_ws.at(i));
             // 8. Dendritic adaptation follows the *new* V_d.
-            w_d[i] += d.dt_tau_wd * ((vd_new - e_l) - w_d[i]);
+            w_d[i] += k.dt_tau_wd.at(i) * ((vd_new - e_l) - w_d[i]);
             // 9. Moving threshold relaxes.
-            thr[i] += d.dt_tau_thr * (e_thr - thr[i]);
+            thr[i] += k.dt_tau_thr.at(i) * (k.e_thr.at(i) - thr[i]);
             v_s[i] = vs_new;
             v_d[i] = vd_new;
         }
         // 10. Threshold crossing, then reset: V_s <- V_reset, theta += 2 mV, w_s += 1, bAP box on.
         //     Blocks of 16 neurons are first tested with one branch-free (SIMD) comparison; only
         //     a block holding a crossing is walked neuron by neuron, in increasing order.
-        let (v_reset, delta_thr) = (p.v_reset_mv as f32, p.delta_thr_mv as f32);
         const BLOCK: usize = 16;
         let mut start = 0;
         while start < n {
@@ -409,10 +509,10 @@ simd_kernel! {
                 for i in start..end {
                     if v_s[i] > thr[i] {
                         spikes.push(pop.offset + i as u32);
-                        v_s[i] = v_reset;
-                        thr[i] += delta_thr;
+                        v_s[i] = k.v_reset.at(i);
+                        thr[i] += k.delta_thr.at(i);
                         w_s[i] += 1.0;
-                        bap[i] = d.bap_steps;
+                        bap[i] = k.bap_steps.at(i) as u32;
                     }
                 }
             }

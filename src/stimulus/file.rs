@@ -117,6 +117,17 @@ fn numeric_rows(path: &Path, text: &str) -> Result<Vec<(usize, Vec<f64>)>, Stimu
     Ok(out)
 }
 
+/// The numeric rows of a CSV data file with their line numbers (a non-numeric first row is a
+/// header; blank lines and `#` comments are skipped), for per-neuron values of other kinds.
+pub fn read_rows(path: &Path) -> Result<Vec<(usize, Vec<f64>)>, StimulusError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StimulusError {
+        file: path.display().to_string(),
+        line: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    rows(path, &text)
+}
+
 /// Reads a (time in ms, current in pA) series; `loop_ms` must exceed the last time.
 pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, StimulusError> {
     let text = read(path)?;

@@ -12,6 +12,44 @@ pub enum Connect {
     OneToOne,
     /// Every pair (no self-connections when source = target).
     AllToAll,
+    /// Every postsynaptic neuron gets `k` sources drawn uniformly (NEST's `fixed_indegree`);
+    /// with `multapses` a source may be drawn more than once.
+    FixedIndegree {
+        /// Sources per target.
+        k: usize,
+        /// Draw with replacement.
+        multapses: bool,
+    },
+    /// Every presynaptic neuron gets `k` targets drawn uniformly (NEST's `fixed_outdegree`).
+    FixedOutdegree {
+        /// Targets per source.
+        k: usize,
+        /// Draw with replacement.
+        multapses: bool,
+    },
+    /// `n` synapses, each pair drawn uniformly from all allowed pairs (NEST's
+    /// `fixed_total_number`).
+    FixedTotal {
+        /// Synapses.
+        n: usize,
+        /// Draw with replacement.
+        multapses: bool,
+    },
+}
+
+impl Connect {
+    /// The most synapses the rule can make without multapses between `n_pre` and `n_post`
+    /// neurons (`no_self`: i -> i excluded), against which its count is checked: the sources a
+    /// target can have, the targets a source can have, or the pairs.
+    pub fn capacity(&self, n_pre: usize, n_post: usize, no_self: bool) -> Option<usize> {
+        let minus = |n: usize| if no_self { n.saturating_sub(1) } else { n };
+        match *self {
+            Connect::FixedIndegree { .. } => Some(minus(n_pre)),
+            Connect::FixedOutdegree { .. } => Some(minus(n_post)),
+            Connect::FixedTotal { .. } => Some(n_pre * n_post - if no_self { n_pre.min(n_post) } else { 0 }),
+            _ => None,
+        }
+    }
 }
 
 /// Sparse connectivity, CSR by presynaptic neuron.
@@ -19,7 +57,8 @@ pub enum Connect {
 pub struct Csr {
     /// Row start of each presynaptic neuron in `targets`; length n_pre + 1.
     pub row_start: Vec<usize>,
-    /// Postsynaptic indices, increasing within a row.
+    /// Postsynaptic indices, increasing within a row (non-decreasing with multapses; a
+    /// projection with per-synapse delays orders each row by delay first).
     pub targets: Vec<u32>,
 }
 
@@ -61,8 +100,71 @@ impl Csr {
                     .collect();
                 return Csr::from_blocks(n_pre, &blocks);
             }
+            Connect::FixedIndegree { k, multapses } => {
+                // Per block of targets, from the block's own stream (as the Bernoulli rule), so a
+                // process owning a block draws exactly its synapses.
+                let mut pairs = Vec::with_capacity(n_post * k);
+                for b in 0..n_post.div_ceil(WIRING_BLOCK) {
+                    let mut rng = stream_rng(seed, Stream::Wiring, &[stream, b as u64]);
+                    for j in b * WIRING_BLOCK..((b + 1) * WIRING_BLOCK).min(n_post) {
+                        let no_self = same_population && j < n_pre;
+                        for i in draw_others(&mut rng, n_pre, no_self.then_some(j), k, multapses) {
+                            pairs.push((i as u32, j as u32));
+                        }
+                    }
+                }
+                return Csr::from_pairs(n_pre, &pairs).0;
+            }
+            Connect::FixedOutdegree { k, multapses } => {
+                // Per block of sources, each from its own stream.
+                let mut pairs = Vec::with_capacity(n_pre * k);
+                for b in 0..n_pre.div_ceil(WIRING_BLOCK) {
+                    let mut rng = stream_rng(seed, Stream::Wiring, &[stream, b as u64]);
+                    for i in b * WIRING_BLOCK..((b + 1) * WIRING_BLOCK).min(n_pre) {
+                        let no_self = same_population && i < n_post;
+                        for j in draw_others(&mut rng, n_post, no_self.then_some(i), k, multapses) {
+                            pairs.push((i as u32, j as u32));
+                        }
+                    }
+                }
+                return Csr::from_pairs(n_pre, &pairs).0;
+            }
+            Connect::FixedTotal { n, multapses } => {
+                // Pair indices over the allowed pairs, row-major; without self-connections
+                // (square, same population) row i skips column i.
+                let no_self = same_population && n_pre == n_post;
+                let width = if no_self { n_post.saturating_sub(1) } else { n_post };
+                let mut rng = stream_rng(seed, Stream::Wiring, &[stream]);
+                let picks = draw_indices(&mut rng, n_pre * width, n, multapses);
+                let pairs: Vec<(u32, u32)> = picks
+                    .into_iter()
+                    .map(|m| {
+                        let (i, r) = (m / width, m % width);
+                        let j = if no_self && r >= i { r + 1 } else { r };
+                        (i as u32, j as u32)
+                    })
+                    .collect();
+                return Csr::from_pairs(n_pre, &pairs).0;
+            }
         }
         Csr { row_start, targets }
+    }
+
+    /// The CSR of explicit (pre, post) pairs, rows in pre order and each row by post (stable:
+    /// repeated pairs keep their order), with `order[k]`, the index in `pairs` of synapse k, so
+    /// per-synapse values given with the pairs can follow. Every pre must be below `n_pre`.
+    pub fn from_pairs(n_pre: usize, pairs: &[(u32, u32)]) -> (Csr, Vec<usize>) {
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by_key(|&k| pairs[k]);
+        let mut row_start = vec![0usize; n_pre + 1];
+        for &(i, _) in pairs {
+            row_start[i as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            row_start[i + 1] += row_start[i];
+        }
+        let targets = order.iter().map(|&k| pairs[k].1).collect();
+        (Csr { row_start, targets }, order)
     }
 
     /// Assembles the CSR from the wiring of consecutive postsynaptic blocks: row i is block 0's
@@ -142,6 +244,34 @@ impl BlockWiring {
         }
         out
     }
+}
+
+/// `k` indices below `n` other than `skip`, drawn uniformly: distinct (and increasing) without
+/// `multapses`, independent with. The caller has checked that enough indices exist.
+fn draw_others(rng: &mut Rng, n: usize, skip: Option<usize>, k: usize, multapses: bool) -> Vec<usize> {
+    let m = n - skip.is_some() as usize;
+    let mut out = draw_indices(rng, m, k, multapses);
+    if let Some(s) = skip {
+        for x in &mut out {
+            *x += (*x >= s) as usize;
+        }
+    }
+    out
+}
+
+/// `k` indices below `m`: distinct and sorted without `multapses` (rand's `index::sample`),
+/// independent uniform draws with.
+fn draw_indices(rng: &mut Rng, m: usize, k: usize, multapses: bool) -> Vec<usize> {
+    use rand::RngExt as _;
+    if m == 0 || k == 0 {
+        return Vec::new();
+    }
+    if multapses {
+        return (0..k).map(|_| rng.random_range(0..m)).collect();
+    }
+    let mut v = rand::seq::index::sample(rng, m, k).into_vec();
+    v.sort_unstable();
+    v
 }
 
 /// Number of pairs skipped before the next connection: Geometric(p) on {0, 1, ...}.
@@ -225,6 +355,50 @@ mod tests {
         assert!(p0.targets.is_empty() && p0.row_start.len() == 31);
         let empty = wire(Connect::Probability(0.5), 4, 0, false);
         assert!(empty.targets.is_empty() && empty.row_start == vec![0; 5]);
+    }
+
+    fn degrees(c: &Csr, n_post: usize) -> (Vec<usize>, Vec<usize>) {
+        let mut indeg = vec![0; n_post];
+        for &j in &c.targets {
+            indeg[j as usize] += 1;
+        }
+        let outdeg = c.row_start.windows(2).map(|w| w[1] - w[0]).collect();
+        (indeg, outdeg)
+    }
+
+    fn has_duplicates(c: &Csr) -> bool {
+        (0..c.row_start.len() - 1).any(|i| c.row(i as u32).windows(2).any(|w| w[0] == w[1]))
+    }
+
+    #[test]
+    fn degree_rules_give_exact_degrees() {
+        let c = wire(Connect::FixedIndegree { k: 7, multapses: false }, 40, 600, false);
+        let (indeg, _) = degrees(&c, 600);
+        assert!(indeg.iter().all(|&d| d == 7) && !has_duplicates(&c));
+        let c = wire(Connect::FixedOutdegree { k: 9, multapses: false }, 600, 30, true);
+        let (_, outdeg) = degrees(&c, 30);
+        assert!(outdeg[..30].iter().all(|&d| d == 9) && !has_duplicates(&c));
+        assert!((0..30u32).all(|i| !c.row(i).contains(&i)), "no autapse");
+        let c = wire(Connect::FixedTotal { n: 500, multapses: false }, 30, 30, true);
+        assert_eq!(c.targets.len(), 500);
+        assert!(!has_duplicates(&c) && (0..30u32).all(|i| !c.row(i).contains(&i)));
+        // Every allowed pair: the whole matrix less the diagonal.
+        let c = wire(Connect::FixedTotal { n: 870, multapses: false }, 30, 30, true);
+        assert_eq!(c.targets, a_to_a(30));
+        let c = wire(Connect::FixedIndegree { k: 29, multapses: false }, 30, 30, true);
+        assert_eq!(c.targets, a_to_a(30));
+        // With multapses a small source population must repeat pairs.
+        let c = wire(Connect::FixedIndegree { k: 20, multapses: true }, 5, 50, false);
+        assert!(degrees(&c, 50).0.iter().all(|&d| d == 20) && has_duplicates(&c));
+    }
+
+    #[test]
+    fn explicit_pairs_keep_their_order_for_per_synapse_values() {
+        let pairs = [(2, 0), (0, 3), (2, 1), (0, 1), (0, 3)];
+        let (c, order) = Csr::from_pairs(4, &pairs);
+        assert_eq!(c.row_start, vec![0, 3, 3, 5, 5]);
+        assert_eq!(c.targets, vec![1, 3, 3, 0, 1]);
+        assert_eq!(order, vec![3, 1, 4, 0, 2]);
     }
 
     fn a_to_a(n: u32) -> Vec<u32> {

@@ -9,7 +9,7 @@ pub mod transmission;
 pub mod weights;
 
 pub use connectivity::{Connect, Csr};
-pub use projection::{CombinationError, Projection, ProjectionConfig};
+pub use projection::{CombinationError, Projection, ProjectionConfig, SynapseValues};
 pub use stp::{Stp, StpIncrement, StpParams};
 pub use transmission::{Transmission, Transmit};
 pub use weights::Weights;

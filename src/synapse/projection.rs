@@ -61,6 +61,9 @@ pub enum CombinationError {
     /// A plasticity rule changes each synapse's weight, so it needs one weight per synapse.
     #[error("a plasticity rule needs one weight per synapse (weights = \"synapse\"), not one per projection")]
     PlasticSharedWeight,
+    /// A rule reads each presynaptic event when it arrives, at one delay for the whole row.
+    #[error("one delay for the whole projection: a plasticity rule reads each presynaptic event at one delay")]
+    PlasticSynapseDelays,
 }
 
 impl ProjectionConfig {
@@ -85,6 +88,36 @@ struct Queued {
     event: bool,
 }
 
+/// Per-synapse delays: each row of the CSR is ordered by delay (then post) and split into groups
+/// of equal delay, so delivery walks, for each distinct delay, the spikes of that many steps ago
+/// and their group's part of the row.
+#[derive(Clone, Debug)]
+struct DelayGroups {
+    /// The distinct delays, steps, increasing.
+    delays: Vec<u32>,
+    /// Start of group g of row i at `starts[i * (G + 1) + g]`, the row's end at g = G.
+    starts: Vec<usize>,
+}
+
+impl DelayGroups {
+    /// The part of row `i` with the `g`-th delay.
+    #[inline]
+    fn range(&self, i: u32, g: usize) -> std::ops::Range<usize> {
+        let k = i as usize * (self.delays.len() + 1) + g;
+        self.starts[k]..self.starts[k + 1]
+    }
+}
+
+/// Per-synapse values given at construction (drawn from distributions or read from an edge
+/// file), in the CSR's order.
+#[derive(Clone, Debug, Default)]
+pub struct SynapseValues {
+    /// One weight per synapse (the projection then keeps per-synapse weights).
+    pub weights: Option<Vec<f32>>,
+    /// One delay per synapse, steps.
+    pub delays: Option<Vec<u32>>,
+}
+
 /// A projection between two populations.
 #[derive(Clone, Debug)]
 pub struct Projection {
@@ -104,6 +137,9 @@ pub struct Projection {
     /// The CSR is one-to-one (row i holds target i only): delivery then adds to g[i] directly,
     /// the same additions in the same order without the row lookups (Poisson drives).
     identity: bool,
+    /// Per-synapse delays, when the synapses of a row do not share one (`cfg.delay_steps` is
+    /// then the largest).
+    groups: Option<DelayGroups>,
 }
 
 impl Projection {
@@ -117,6 +153,40 @@ impl Projection {
         dt_ms: f64,
         post: &mut Estimates,
     ) -> Result<Self, CombinationError> {
+        Self::with_values(cfg, csr, SynapseValues::default(), n_pre, n_post, dt_ms, post)
+    }
+
+    /// [`Projection::new`] with per-synapse weights or delays (in the CSR's order). Delays that
+    /// are all equal become the projection's one delay; otherwise each row is reordered by delay
+    /// (its values following) and `cfg.delay_steps` is ignored.
+    pub fn with_values(
+        mut cfg: ProjectionConfig,
+        mut csr: Csr,
+        values: SynapseValues,
+        n_pre: usize,
+        n_post: usize,
+        dt_ms: f64,
+        post: &mut Estimates,
+    ) -> Result<Self, CombinationError> {
+        let SynapseValues { weights: mut synapse_weights, delays } = values;
+        let mut groups = None;
+        if let Some(d) = delays {
+            assert_eq!(d.len(), csr.targets.len(), "projection {}: one delay per synapse", cfg.name);
+            let first = d.first().copied().unwrap_or(cfg.delay_steps);
+            if d.iter().all(|&x| x == first) {
+                cfg.delay_steps = first;
+            } else {
+                if cfg.plasticity.is_some() {
+                    return Err(CombinationError::PlasticSynapseDelays);
+                }
+                let g = group_by_delay(&mut csr, &d, synapse_weights.as_deref_mut());
+                cfg.delay_steps = *g.delays.last().expect("two delays at least");
+                groups = Some(g);
+            }
+        }
+        if synapse_weights.is_some() {
+            cfg.per_synapse = true;
+        }
         cfg.validate()?;
         // The proof behind the unchecked indexing of `scatter_shared` and `scatter_each` (a max,
         // which vectorises: the wiring itself never draws a target outside the population).
@@ -129,7 +199,10 @@ impl Projection {
         let transmission = Transmission::new(cfg.transmit, cfg.plasticity.is_some(), n_pre, cfg.trace_delay, dt_ms);
         let plain = stp.is_none() && !transmission.classifies();
         let queue = if plain { Vec::new() } else { vec![Vec::new(); cfg.delay_steps as usize + 1] };
-        let weights = if cfg.per_synapse {
+        let weights = if let Some(w) = synapse_weights {
+            assert_eq!(w.len(), csr.targets.len(), "projection {}: one weight per synapse", cfg.name);
+            Weights::PerSynapse(w)
+        } else if cfg.per_synapse {
             Weights::PerSynapse(vec![cfg.weight; csr.targets.len()])
         } else {
             Weights::Shared { weight: cfg.weight, scale: 1.0 }
@@ -138,10 +211,32 @@ impl Projection {
             .plasticity
             .clone()
             .map(|p| Plasticity::new(p, &csr.row_start, &csr.targets, n_post, post, dt_ms, cfg.plasticity_on));
-        let identity = csr.targets.len() == n_pre
+        let identity = groups.is_none()
+            && csr.targets.len() == n_pre
             && csr.row_start.iter().enumerate().all(|(i, &r)| r == i)
             && csr.targets.iter().enumerate().all(|(i, &j)| j as usize == i);
-        Ok(Projection { cfg, csr, transmission, stp, weights, plasticity, queue, n_post, identity })
+        Ok(Projection { cfg, csr, transmission, stp, weights, plasticity, queue, n_post, identity, groups })
+    }
+
+    /// The delay of every synapse, steps, in CSR order.
+    pub fn synapse_delays(&self) -> Vec<u32> {
+        let mut out = vec![self.cfg.delay_steps; self.csr.targets.len()];
+        if let Some(g) = &self.groups {
+            for i in 0..self.csr.row_start.len() as u32 - 1 {
+                for (k, &d) in g.delays.iter().enumerate() {
+                    out[g.range(i, k)].fill(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// The smallest and largest delay, steps.
+    pub fn delay_range(&self) -> (u32, u32) {
+        match &self.groups {
+            Some(g) => (g.delays[0], *g.delays.last().expect("non-empty")),
+            None => (self.cfg.delay_steps, self.cfg.delay_steps),
+        }
     }
 
     /// The projection's settings.
@@ -225,7 +320,7 @@ impl Projection {
     /// state before the spike), queue them, then deliver the queue of `delay` steps ago. Must run
     /// after every population's integration of this step (the conductance first moves V at the
     /// next step, spec 0.3). Returns the synaptic events delivered.
-    pub fn deliver(&mut self, step: u64, now: &[u32], delayed: &[u32], g: &mut [f32]) -> u64 {
+    pub fn deliver<'s>(&mut self, step: u64, history: impl Fn(u32) -> &'s [u32], g: &mut [f32]) -> u64 {
         // With the check of `new`, every target indexes `g`: the scatters rely on it.
         assert!(
             g.len() >= self.n_post,
@@ -235,7 +330,18 @@ impl Projection {
             self.n_post
         );
         let csr = &self.csr;
+        let rows = |i: u32| csr.row_start[i as usize]..csr.row_start[i as usize + 1];
         if self.queue.is_empty() {
+            if let Some(groups) = &self.groups {
+                // each delay's part of the rows, with the spikes of that many steps ago
+                let mut n = 0;
+                for (k, &d) in groups.delays.iter().enumerate() {
+                    let spikes = history(d).iter().map(|&i| (groups.range(i, k), 1.0));
+                    n += self.weights.scatter(csr, spikes, false, g);
+                }
+                return n;
+            }
+            let delayed = history(self.cfg.delay_steps);
             if self.identity {
                 // Row i is [i]: g[i] += w (or w_i), spike by spike as the general path.
                 match &self.weights {
@@ -253,18 +359,13 @@ impl Projection {
                 }
                 return delayed.len() as u64;
             }
-            return match &self.weights {
-                Weights::Shared { weight, scale } => {
-                    scatter_shared(csr, delayed.iter().map(|&i| (i, 1.0)), weight * scale, false, g)
-                }
-                Weights::PerSynapse(w) => scatter_each(csr, delayed.iter().map(|&i| (i, 1.0)), w, false, g),
-            };
+            return self.weights.scatter(csr, delayed.iter().map(|&i| (rows(i), 1.0)), false, g);
         }
         let ring = self.queue.len() as u64;
         let plastic = self.plasticity.is_some();
         let slot = &mut self.queue[(step % ring) as usize];
         slot.clear();
-        for &i in now {
+        for &i in history(0) {
             let sel = self.transmission.select(step, i);
             if sel.transmitted || (plastic && sel.event) {
                 // STP sees the transmitted spikes only: they are the ones that release.
@@ -275,15 +376,22 @@ impl Projection {
                 slot.push(Queued { pre: i, release, transmitted: sel.transmitted, event: sel.event });
             }
         }
+        let with_release = self.stp.is_some();
+        if let Some(groups) = &self.groups {
+            let mut n = 0;
+            for (k, &d) in groups.delays.iter().enumerate() {
+                let Some(src) = step.checked_sub(d as u64) else { continue };
+                let queued = self.queue[(src % ring) as usize].iter().filter(|q| q.transmitted);
+                n += self.weights.scatter(csr, queued.map(|q| (groups.range(q.pre, k), q.release)), with_release, g);
+            }
+            return n;
+        }
         let Some(src) = step.checked_sub(self.cfg.delay_steps as u64) else {
             return 0;
         };
-        let arriving = self.queue[(src % ring) as usize].iter().filter(|q| q.transmitted).map(|q| (q.pre, q.release));
-        let with_release = self.stp.is_some();
-        match &self.weights {
-            Weights::Shared { weight, scale } => scatter_shared(csr, arriving, weight * scale, with_release, g),
-            Weights::PerSynapse(w) => scatter_each(csr, arriving, w, with_release, g),
-        }
+        let arriving =
+            self.queue[(src % ring) as usize].iter().filter(|q| q.transmitted).map(|q| (rows(q.pre), q.release));
+        self.weights.scatter(csr, arriving, with_release, g)
     }
 
     /// Learn phase (spec 0.2 step 2, after every delivery of the step): the presynaptic events
@@ -328,7 +436,15 @@ impl Projection {
         if c.per_synapse {
             s += " per synapse";
         }
-        s += &format!(", delay {} steps", c.delay_steps);
+        match self.delay_range() {
+            (lo, hi) if lo != hi => s += &format!(", delays {lo}-{hi} steps per synapse"),
+            _ => s += &format!(", delay {} steps", c.delay_steps),
+        }
+        if let Weights::PerSynapse(w) = &self.weights {
+            if w.iter().any(|&x| x != c.weight) {
+                s += &format!(" (weights per synapse, mean {:.4})", self.weights.mean());
+            }
+        }
         if c.transmit != Transmit::All {
             s += &format!(", {} only", c.transmit.name());
         }
@@ -352,20 +468,66 @@ impl Projection {
     }
 }
 
-/// Adds `w * release` (or `w` when `with_release` is false, which keeps the reference's sums
-/// exact) to g of every target of each spike; returns the synaptic events. Every target of `csr`
-/// must be below `g.len()` ([`Projection::new`] and [`Projection::deliver`] check it).
+/// Orders each row of `csr` by delay (then post, stably), `weights` following, and returns the
+/// groups of equal delay.
+fn group_by_delay(csr: &mut Csr, delays: &[u32], mut weights: Option<&mut [f32]>) -> DelayGroups {
+    let mut distinct = delays.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let n_pre = csr.row_start.len() - 1;
+    let g = distinct.len();
+    let mut starts = Vec::with_capacity(n_pre * (g + 1));
+    for i in 0..n_pre {
+        let (lo, hi) = (csr.row_start[i], csr.row_start[i + 1]);
+        let mut order: Vec<usize> = (lo..hi).collect();
+        order.sort_by_key(|&k| (delays[k], csr.targets[k]));
+        let targets: Vec<u32> = order.iter().map(|&k| csr.targets[k]).collect();
+        csr.targets[lo..hi].copy_from_slice(&targets);
+        if let Some(w) = weights.as_deref_mut() {
+            let ws: Vec<f32> = order.iter().map(|&k| w[k]).collect();
+            w[lo..hi].copy_from_slice(&ws);
+        }
+        let row_delays: Vec<u32> = order.iter().map(|&k| delays[k]).collect();
+        for &d in &distinct {
+            starts.push(lo + row_delays.partition_point(|&x| x < d));
+        }
+        starts.push(hi);
+    }
+    DelayGroups { delays: distinct, starts }
+}
+
+impl Weights {
+    /// Adds `w * release` (or `w` when `with_release` is false, which keeps the reference's sums
+    /// exact) to g of every synapse in each range of `csr`; returns the synaptic events. Every
+    /// target of `csr` must be below `g.len()` ([`Projection::new`] and [`Projection::deliver`]
+    /// check it).
+    #[inline]
+    fn scatter(
+        &self,
+        csr: &Csr,
+        spikes: impl Iterator<Item = (std::ops::Range<usize>, f32)>,
+        with_release: bool,
+        g: &mut [f32],
+    ) -> u64 {
+        match self {
+            Weights::Shared { weight, scale } => scatter_shared(csr, spikes, weight * scale, with_release, g),
+            Weights::PerSynapse(w) => scatter_each(csr, spikes, w, with_release, g),
+        }
+    }
+}
+
+/// [`Weights::scatter`] with one weight for every synapse.
 #[inline]
 fn scatter_shared(
     csr: &Csr,
-    spikes: impl Iterator<Item = (u32, f32)>,
+    spikes: impl Iterator<Item = (std::ops::Range<usize>, f32)>,
     w: f32,
     with_release: bool,
     g: &mut [f32],
 ) -> u64 {
     let mut n = 0;
-    for (i, release) in spikes {
-        let row = csr.row(i);
+    for (range, release) in spikes {
+        let row = &csr.targets[range];
         n += row.len() as u64;
         let wr = if with_release { w * release } else { w };
         for &j in row {
@@ -377,18 +539,17 @@ fn scatter_shared(
     n
 }
 
-/// As [`scatter_shared`] with one weight per synapse.
+/// [`Weights::scatter`] with one weight per synapse.
 #[inline]
 fn scatter_each(
     csr: &Csr,
-    spikes: impl Iterator<Item = (u32, f32)>,
+    spikes: impl Iterator<Item = (std::ops::Range<usize>, f32)>,
     w: &[f32],
     with_release: bool,
     g: &mut [f32],
 ) -> u64 {
     let mut n = 0;
-    for (i, release) in spikes {
-        let range = csr.row_start[i as usize]..csr.row_start[i as usize + 1];
+    for (range, release) in spikes {
         n += range.len() as u64;
         let (targets, w) = (&csr.targets[range.clone()], &w[range]);
         if with_release {
@@ -439,7 +600,7 @@ mod tests {
             hist.push(if spike_steps.contains(&s) { vec![0] } else { vec![] });
             let at = |d: u32| s.checked_sub(d as u64).map_or(&[][..], |k| &hist[k as usize][..]);
             let mut g = vec![0.0];
-            p.deliver(s, at(0), at(p.config().delay_steps), &mut g);
+            p.deliver(s, at, &mut g);
             out.push(g[0]);
             p.relax(at(p.trace_delay()));
         }
@@ -512,8 +673,8 @@ mod tests {
         let hist: [&[u32]; 2] = [&[0, 1], &[1]];
         let mut g = vec![0.0; 3];
         for step in 0..=9u64 {
-            let delayed = step.checked_sub(8).and_then(|k| hist.get(k as usize).copied()).unwrap_or(&[]);
-            let n = p.deliver(step, &[], delayed, &mut g);
+            let at = |d: u32| step.checked_sub(d as u64).and_then(|k| hist.get(k as usize).copied()).unwrap_or(&[]);
+            let n = p.deliver(step, at, &mut g);
             match step {
                 8 => assert_eq!((n, g.clone()), (6, vec![0.5; 3]), "spikes of step 0 arrive at step 8"),
                 9 => assert_eq!((n, g.clone()), (3, vec![0.75; 3])),

@@ -13,7 +13,7 @@
 //! wiring scratch of the largest projection) and the run (the network plus the HDF5 library, the
 //! recorder's buffers and the worker threads).
 
-use crate::model::schema::{self, InputSpec, KindName, ModelFile};
+use crate::model::schema::{self, ConnectRule, InputSpec, KindName, ModelFile};
 use crate::synapse::DEFAULT_DELAY_MS;
 use std::collections::BTreeMap;
 
@@ -99,6 +99,9 @@ struct Proj {
     from: Option<usize>,
     to: Option<usize>,
     connect: schema::Connect,
+    /// Edges in the file of an edge-file `connect` (0 when it cannot be read: the builder then
+    /// refuses it).
+    file_edges: f64,
     delay_ms: Option<f64>,
     stp: bool,
     transmit_all: bool,
@@ -112,22 +115,56 @@ impl Proj {
     /// self-connections within a population.
     fn n_syn(&self, size: &dyn Fn(Option<usize>) -> f64) -> f64 {
         let (n_pre, n_post) = (size(self.from), size(self.to));
-        let same = self.from.is_some() && self.from == self.to;
-        match self.connect {
-            schema::Connect::Probability(q) => {
+        let same = self.from.is_some() && self.from == self.to && self.connect.allow_autapses != Some(true);
+        let count = |x: f64| if x.is_finite() { x.max(0.0) } else { 0.0 };
+        match &self.connect.rule {
+            ConnectRule::Probability(q) => {
                 let q = if q.is_finite() { q.clamp(0.0, 1.0) } else { 0.0 };
                 q * n_pre * if same { (n_post - 1.0).max(0.0) } else { n_post }
             }
-            schema::Connect::OneToOne if same => 0.0,
-            schema::Connect::OneToOne => n_pre.min(n_post),
-            schema::Connect::AllToAll => n_pre * n_post - if same { n_pre } else { 0.0 },
+            ConnectRule::OneToOne if same => 0.0,
+            ConnectRule::OneToOne => n_pre.min(n_post),
+            ConnectRule::AllToAll => n_pre * n_post - if same { n_pre } else { 0.0 },
+            ConnectRule::FixedIndegree(k) => count(*k) * n_post,
+            ConnectRule::FixedOutdegree(k) => count(*k) * n_pre,
+            ConnectRule::FixedTotal(n) => count(*n),
+            // An edge file's synapses: its size, read before anything is allocated.
+            ConnectRule::Csv(_) | ConnectRule::Sonata { .. } => self.file_edges,
         }
+    }
+}
+
+/// The number of edges in the file of an edge-file rule (lines of a CSV, the length of a SONATA
+/// population's `source_node_id`), or 0 when it cannot be read or the rule is not a file.
+fn file_edges(rule: &ConnectRule, base: &std::path::Path) -> f64 {
+    match rule {
+        ConnectRule::Csv(f) => {
+            std::fs::read(base.join(f)).map_or(0.0, |b| b.iter().filter(|&&c| c == b'\n').count() as f64 + 1.0)
+        }
+        ConnectRule::Sonata { file, population } => {
+            let Ok(h5) = hdf5_metno::File::open(base.join(file)) else { return 0.0 };
+            let Ok(edges) = h5.group("edges") else { return 0.0 };
+            let name = match population {
+                Some(p) => p.clone(),
+                None => match edges.member_names() {
+                    Ok(n) if n.len() == 1 => n[0].clone(),
+                    _ => return 0.0,
+                },
+            };
+            edges.dataset(&format!("{name}/source_node_id")).map_or(0.0, |d| d.size() as f64)
+        }
+        _ => 0.0,
     }
 }
 
 /// Estimates the memory of `raw` at time step `dt_ms` (validated by the caller; the estimate
 /// itself accepts any value and does not allocate in proportion to the model).
 pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
+    estimate_in(raw, dt_ms, std::path::Path::new("."))
+}
+
+/// [`estimate`] for a model file in folder `base` (against which edge files are found).
+pub fn estimate_in(raw: &ModelFile, dt_ms: f64, base: &std::path::Path) -> MemoryEstimate {
     let dt = if dt_ms.is_finite() && dt_ms > 0.0 { dt_ms } else { 0.1 };
     let steps = |ms: f64| if ms.is_finite() { (ms / dt).round().max(0.0) } else { 0.0 };
     // Populations: declared, then one Poisson source per target neuron for each Poisson input.
@@ -143,8 +180,17 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
             name: s.name.clone(),
             from: index(&pops, &s.from),
             to: index(&pops, &s.to),
-            connect: s.connect,
-            delay_ms: s.delay_ms,
+            connect: s.connect.clone(),
+            file_edges: file_edges(&s.connect.rule, base),
+            delay_ms: s.delay_ms.as_ref().map(|d| match d {
+                schema::Varying::Fixed(x) => *x,
+                // the queue holds the largest delay: a distribution's upper bound, else the limit
+                schema::Varying::Dist(d) => d.max.unwrap_or(match d.law {
+                    schema::Law::Uniform { high, .. } => high,
+                    _ => crate::engine::MAX_DELAY_MS,
+                }),
+                schema::Varying::File(_) => crate::engine::MAX_DELAY_MS,
+            }),
             stp: s.stp.is_some(),
             transmit_all: matches!(s.transmit, None | Some(schema::Transmit::All)),
             plastic: s.plasticity,
@@ -162,7 +208,8 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
                 name: None,
                 from: Some(pops.len() - 1),
                 to: Some(t),
-                connect: schema::Connect::OneToOne,
+                connect: schema::Connect::rule(ConnectRule::OneToOne),
+                file_edges: 0.0,
                 delay_ms: *delay_ms,
                 stp: false,
                 transmit_all: true,
@@ -229,12 +276,16 @@ pub fn estimate(raw: &ModelFile, dt_ms: f64) -> MemoryEstimate {
         // lengths (u32 per presynaptic neuron and block of `WIRING_BLOCK` posts) and posts (u32
         // per synapse) next to the final targets; all-to-all grows its targets by doubling; the
         // by-post index counts (usize per post).
-        let mut scratch = match p.connect {
-            schema::Connect::Probability(_) => {
+        let mut scratch = match p.connect.rule {
+            ConnectRule::Probability(_) => {
                 (n_post / crate::synapse::connectivity::WIRING_BLOCK as f64).ceil() * n_pre * 4.0 + n_syn * 4.0
             }
-            schema::Connect::AllToAll => n_syn * 4.0,
-            schema::Connect::OneToOne => 0.0,
+            ConnectRule::AllToAll => n_syn * 4.0,
+            ConnectRule::OneToOne => 0.0,
+            // the (pre, post) pairs (8 bytes) and their order (usize) beside the CSR
+            ConnectRule::FixedIndegree(_) | ConnectRule::FixedOutdegree(_) | ConnectRule::FixedTotal(_) => n_syn * 16.0,
+            // the edges read (pairs, weight and delay as f64) and their order
+            ConnectRule::Csv(_) | ConnectRule::Sonata { .. } => n_syn * 32.0,
         };
         if plastic {
             scratch += n_post * 8.0;

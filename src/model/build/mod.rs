@@ -17,6 +17,7 @@ mod protocol;
 mod state;
 mod teacher;
 mod timescales;
+mod varying;
 
 pub use memory::{estimate, MemoryEstimate};
 pub use output::{OutputConfig, WeightsConfig, DEFAULT_RATE_BIN_MS};
@@ -193,7 +194,7 @@ pub fn build(
         schema::BurstRule::Isi => BurstRule::Isi,
     };
     let sim = Sim { dt, seed: ov.seed.unwrap_or(spec.seed), n_steps, warnings: Default::default() };
-    let memory = memory::estimate(&raw, dt);
+    let memory = memory::estimate_in(&raw, dt, &cx.base);
     // the threads of the run: `--threads` when given, else the file's
     memory::refuse_above(&memory, limit, limit.threads.or(threads).unwrap_or(1), file)?;
 

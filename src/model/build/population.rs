@@ -4,15 +4,18 @@
 
 use super::checks::{number, Ctx};
 use super::timescales::{self, Scale};
+use super::varying;
 use super::Sim;
 use crate::model::de::Choice;
 use crate::model::error::ModelError;
+use crate::model::schema::Varying;
 use crate::model::schema::{self, KindName, PopulationSpec};
 use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::lif::{InitialConductances, LifParams};
 use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
 use crate::neuron::{Adex, BurstPoisson, InitialVoltage, Lif, Poisson, Population, Pyramidal};
+use crate::rng::{stream_rng, Stream};
 use std::collections::BTreeMap;
 
 /// Builds one declared population (`index` is its place in the file, which seeds its streams).
@@ -24,7 +27,7 @@ pub(super) fn build_population(
     index: u64,
 ) -> Result<Population, ModelError> {
     let (n, dt, seed) = (spec.size as usize, sim.dt, sim.seed);
-    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new() };
+    let mut rest = Keys { cx, section, map: &spec.rest, used: Vec::new(), varying: Vec::new() };
     let pop = match spec.kind {
         KindName::Pyramidal | KindName::BurstPoisson => {
             let bursty = spec.kind == KindName::BurstPoisson;
@@ -43,6 +46,16 @@ pub(super) fn build_population(
             }
             rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
             check_scales(cx, sim, section, &params.entries())?;
+            let varying = if bursty {
+                rest.refuse_varying("burst_poisson")?;
+                Vec::new()
+            } else {
+                rest.draw_varying(n, seed, index, PyramidalParams::KEYS, &|k, v| {
+                    let mut p = params.clone();
+                    p.set(k, v)?;
+                    check_scales_quiet(sim, &p.entries())
+                })?
+            };
             let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
                 schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
                 schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
@@ -68,12 +81,15 @@ pub(super) fn build_population(
                 Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
             } else {
                 rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
-                Population::Pyramidal(Pyramidal::new(n, params, driving_force, v_init, dt, seed, index))
+                Population::Pyramidal(
+                    Pyramidal::new(n, params, driving_force, v_init, dt, seed, index).with_varying(&varying, dt),
+                )
             }
         }
         KindName::Pv | KindName::Sst | KindName::Adex => {
             let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
             rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
+            rest.refuse_varying(spec_kind_name(spec.kind))?;
             check_scales(cx, sim, section, &params.entries())?;
             let exp_kind = match rest.choice("exp")?.unwrap_or_default() {
                 schema::Exp::Fast => ExpKind::Fast,
@@ -90,6 +106,7 @@ pub(super) fn build_population(
         KindName::Lif => {
             let mut params = LifParams::default();
             rest.params(|k, v| params.set(k, v), LifParams::KEYS)?;
+            rest.refuse_varying("lif")?;
             check_scales(cx, sim, section, &params.entries())?;
             let v_init = rest.v_init(params.e_l_mv)?;
             let mut g = InitialConductances::default();
@@ -126,6 +143,32 @@ pub(super) fn build_population(
     Ok(pop)
 }
 
+/// The kind's name in the file.
+fn spec_kind_name(k: KindName) -> &'static str {
+    match k {
+        KindName::Pyramidal => "pyramidal",
+        KindName::BurstPoisson => "burst_poisson",
+        KindName::Pv => "pv",
+        KindName::Sst => "sst",
+        KindName::Adex => "adex",
+        KindName::Lif => "lif",
+        KindName::Poisson => "poisson",
+    }
+}
+
+/// Whether the durations among a kind's parameters can be represented at dt (the refusals of
+/// [`timescales::check`], without its warnings), for the values drawn per neuron.
+fn check_scales_quiet(sim: &Sim, entries: &[(&'static str, f64)]) -> Result<bool, &'static str> {
+    for &(key, ms) in entries {
+        if let Some(scale) = Scale::of_key(key) {
+            if !timescales::representable(sim, ms, scale) {
+                return Err("a duration of at least one time step (dt_ms)");
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// The durations among a kind's parameters against dt (see [`timescales`]).
 fn check_scales(cx: &Ctx, sim: &Sim, section: &str, entries: &[(&'static str, f64)]) -> Result<(), ModelError> {
     for &(key, ms) in entries {
@@ -142,6 +185,8 @@ struct Keys<'a> {
     section: &'a str,
     map: &'a BTreeMap<String, toml::Value>,
     used: Vec<String>,
+    /// Parameters given as a distribution or a file (issue 15 item 1), drawn by `draw_varying`.
+    varying: Vec<(String, Varying)>,
 }
 
 impl Keys<'_> {
@@ -152,6 +197,15 @@ impl Keys<'_> {
         keys: &[&str],
     ) -> Result<(), ModelError> {
         for (key, value) in self.map {
+            if let (toml::Value::Table(_), true) = (value, keys.contains(&key.as_str())) {
+                let v = Varying::from_toml(value).map_err(|(sub, given, expected)| {
+                    let k = if sub.is_empty() { key.clone() } else { format!("{key}.{sub}") };
+                    self.cx.invalid(self.section, &k, given, expected)
+                })?;
+                self.used.push(key.clone());
+                self.varying.push((key.clone(), v));
+                continue;
+            }
             let Some(v) = number(value) else {
                 if keys.contains(&key.as_str()) {
                     return Err(self.cx.invalid(self.section, key, value, "a number"));
@@ -165,6 +219,62 @@ impl Keys<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Refuses per-neuron parameters for a kind that keeps one value per population.
+    fn refuse_varying(&self, kind: &str) -> Result<(), ModelError> {
+        match self.varying.first() {
+            None => Ok(()),
+            Some((key, v)) => Err(self.cx.invalid(
+                self.section,
+                key,
+                match v {
+                    Varying::Dist(d) => format!("{{ {d} }}"),
+                    Varying::File(f) => format!("{{ file = {f:?} }}"),
+                    Varying::Fixed(x) => x.to_string(),
+                },
+                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kind pyramidal)"),
+            )),
+        }
+    }
+
+    /// The values per neuron of the parameters given as a distribution (drawn from the run
+    /// seed's stream for this population and parameter: labels `pop_index`, the key's place in
+    /// `keys`) or a file (relative to the model file, `n` values). Each value must pass `check`
+    /// (the parameter's own rule, and dt against the durations it sets).
+    fn draw_varying(
+        &self,
+        n: usize,
+        seed: u64,
+        pop_index: u64,
+        keys: &'static [&'static str],
+        check: &dyn Fn(&str, f64) -> Result<bool, &'static str>,
+    ) -> Result<Vec<(&'static str, Vec<f64>)>, ModelError> {
+        let mut out = Vec::new();
+        for (key, v) in &self.varying {
+            let at = keys.iter().position(|k| k == key).expect("only a kind's own keys vary");
+            let values = match v {
+                Varying::Fixed(_) => continue,
+                Varying::Dist(d) => {
+                    varying::check_dist(self.cx, self.section, key, d, None)?;
+                    let mut rng = stream_rng(seed, Stream::Parameters, &[pop_index, at as u64]);
+                    (0..n).map(|_| varying::sample(d, &mut rng)).collect::<Vec<f64>>()
+                }
+                Varying::File(f) => varying::read_values(self.cx, self.section, &format!("{key}.file"), f, n)?,
+            };
+            for (i, &x) in values.iter().enumerate() {
+                if let Err(expected) = check(key, x) {
+                    return Err(self.cx.invalid(
+                        self.section,
+                        key,
+                        format!("{x} (neuron {i})"),
+                        format!("{expected} for every neuron (clip a distribution with min and max)"),
+                    ));
+                }
+            }
+            out.push((keys[at], values));
+        }
+        Ok(out)
     }
 
     /// Initial somatic potential: (mean, sd, fixed seed 42?) from v_init_mean_mv (default E_L),

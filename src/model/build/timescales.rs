@@ -68,3 +68,10 @@ pub(super) fn check(cx: &Ctx, sim: &Sim, section: &str, key: &str, ms: f64, scal
         _ => Ok(()),
     }
 }
+
+/// Whether dt can represent `ms` (the refusals of [`check`], without a message or warning): for
+/// values drawn per neuron, each checked on its own.
+pub(super) fn representable(sim: &Sim, ms: f64, _scale: Scale) -> bool {
+    // both scales are refused exactly when 0 < ms < dt
+    !(ms.is_finite() && ms > 0.0 && sim.dt > ms)
+}

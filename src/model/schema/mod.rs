@@ -6,9 +6,12 @@
 //! (`plasticity`) have their own `Deserialize`, in `projection` (see [`super::de`] for why).
 
 mod projection;
+mod value;
+
+pub use value::{Dist, Law, Varying, VARYING_FORMS};
 
 pub use projection::{
-    BurstCcnPlasticity, BurstPlasticity, Connect, EmptyEstimate, Homeostasis, Plasticity, PlasticityRule,
+    BurstCcnPlasticity, BurstPlasticity, Connect, ConnectRule, EmptyEstimate, Homeostasis, Plasticity, PlasticityRule,
     ProjectionSpec, Stp, StpIncrement, StpPreset, StpTable, Transmit, TransmitTrace, WeightsMode,
 };
 

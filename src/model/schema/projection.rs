@@ -1,6 +1,7 @@
 //! `[[projection]]` and its options: `connect`, `stp`, `transmit`, `transmit_trace` and
 //! `plasticity`.
 
+use super::value::Varying;
 use crate::model::de::{choice, Choice, Table};
 use crate::model::error::value_message;
 use crate::neuron::{Compartment, Receptor};
@@ -23,13 +24,17 @@ pub struct ProjectionSpec {
     pub target: Compartment,
     /// Receptor.
     pub receptor: Receptor,
-    /// `{ p = 0.05 }`, `"one_to_one"` or `"all_to_all"`.
+    /// A rule (`{ p = 0.05 }`, `"one_to_one"`, `{ rule = "fixed_indegree", indegree = 80 }`,
+    /// ...) or an edge file.
     pub connect: Connect,
-    /// Weight in units of the target compartment's leak conductance.
-    pub weight: f64,
-    /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections).
+    /// Weight in units of the target compartment's leak conductance: a number or a distribution
+    /// (one value per synapse). Required unless the edge file gives the weights.
     #[serde(default)]
-    pub delay_ms: Option<f64>,
+    pub weight: Option<Varying>,
+    /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections): a
+    /// number or a distribution (per synapse, rounded to steps).
+    #[serde(default)]
+    pub delay_ms: Option<Varying>,
     /// Short-term plasticity (default none).
     #[serde(default)]
     pub stp: Option<Stp>,
@@ -82,26 +87,135 @@ choice! {
     }
 }
 
-/// `connect`: `{ p = 0.05 }`, `"one_to_one"` or `"all_to_all"`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Connect {
-    /// Each pair independently with probability p (checked in `build`).
+/// `connect`: a rule (`{ p = 0.05 }`, `"one_to_one"`, `"all_to_all"`, `{ rule = "fixed_indegree",
+/// indegree = 80 }`, ...) or an edge file (`{ file = "edges.csv" }`, `{ sonata = "edges.h5",
+/// population = "name" }`), with NEST's `allow_autapses` and `allow_multapses`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connect {
+    /// Which pairs are connected.
+    pub rule: ConnectRule,
+    /// Whether i -> i is allowed when source = target (default false: burstsim has always left
+    /// self-connections out, NEST's default is true).
+    pub allow_autapses: Option<bool>,
+    /// Whether a pair may be connected more than once (degree and total-number rules; NEST's
+    /// default true).
+    pub allow_multapses: Option<bool>,
+}
+
+/// The connection rules and edge files (counts are checked to be whole numbers in `build`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectRule {
+    /// Each pair independently with probability p (NEST's `pairwise_bernoulli`).
     Probability(f64),
     /// Neuron i to neuron i.
     OneToOne,
     /// Every pair.
     AllToAll,
+    /// Every target gets this many sources, drawn uniformly.
+    FixedIndegree(f64),
+    /// Every source gets this many targets, drawn uniformly.
+    FixedOutdegree(f64),
+    /// This many synapses, pairs drawn uniformly.
+    FixedTotal(f64),
+    /// Edges listed in a CSV file: pre, post[, weight[, delay_ms]].
+    Csv(String),
+    /// Edges of a SONATA edges file (HDF5).
+    Sonata {
+        /// The file.
+        file: String,
+        /// The edge population (`/edges/<population>`); may be left out when there is one.
+        population: Option<String>,
+    },
 }
 
-impl Choice for Connect {
-    const NAMES: &'static [(&'static str, Option<&'static str>, Self)] =
-        &[("one_to_one", None, Connect::OneToOne), ("all_to_all", None, Connect::AllToAll)];
+choice! {
+    /// The rules named by a string: `connect = "one_to_one"`.
+    pub enum NamedRule {
+        /// Neuron i to neuron i.
+        OneToOne = "one_to_one",
+        /// Every pair.
+        AllToAll = "all_to_all",
+    }
 }
+
+impl NamedRule {
+    fn rule(self) -> ConnectRule {
+        match self {
+            NamedRule::OneToOne => ConnectRule::OneToOne,
+            NamedRule::AllToAll => ConnectRule::AllToAll,
+        }
+    }
+}
+
+/// The rule names of `connect = { rule = ... }` (NEST's).
+const RULES: &str = "\"pairwise_bernoulli\" (with p), \"fixed_indegree\" (indegree), \"fixed_outdegree\" (outdegree), \
+                     \"fixed_total_number\" (n), \"one_to_one\" or \"all_to_all\"";
 
 impl Connect {
     /// Every accepted form, as messages list them.
     fn forms() -> String {
-        format!("{{ p = <probability> }}, {}", Connect::expected())
+        format!(
+            "{{ p = <probability> }}, {}, {{ rule = ..., ... }}, {{ file = \"edges.csv\" }} or {{ sonata = \"edges.h5\", \
+             population = \"name\" }}",
+            NamedRule::expected()
+        )
+    }
+
+    /// A rule with the default flags.
+    pub fn rule(rule: ConnectRule) -> Self {
+        Connect { rule, allow_autapses: None, allow_multapses: None }
+    }
+
+    fn from_table<E: de::Error>(t: &Table) -> Result<Connect, E> {
+        let flags = ["allow_autapses", "allow_multapses"];
+        let keys = |own: &[&'static str]| [own, &flags[..]].concat();
+        let rule = if t.has("file") {
+            t.only(&["file"])?;
+            ConnectRule::Csv(t.string("file")?.unwrap_or_default())
+        } else if t.has("sonata") {
+            t.only(&["sonata", "population"])?;
+            ConnectRule::Sonata { file: t.string("sonata")?.unwrap_or_default(), population: t.string("population")? }
+        } else {
+            let name = t.string::<E>("rule")?;
+            let count = |key: &str| {
+                t.number(key)?.ok_or_else(|| E::custom(value_message(key, "(missing)", "a whole number >= 0")))
+            };
+            match name.as_deref() {
+                None | Some("pairwise_bernoulli") => {
+                    t.only(&keys(&["rule", "p"]))?;
+                    let p = t.number("p")?;
+                    ConnectRule::Probability(
+                        p.ok_or_else(|| E::custom(value_message("p", "(missing)", "a probability between 0 and 1")))?,
+                    )
+                }
+                Some("fixed_indegree") => {
+                    t.only(&keys(&["rule", "indegree"]))?;
+                    ConnectRule::FixedIndegree(count("indegree")?)
+                }
+                Some("fixed_outdegree") => {
+                    t.only(&keys(&["rule", "outdegree"]))?;
+                    ConnectRule::FixedOutdegree(count("outdegree")?)
+                }
+                Some("fixed_total_number") => {
+                    t.only(&keys(&["rule", "n"]))?;
+                    ConnectRule::FixedTotal(count("n")?)
+                }
+                Some("one_to_one") => {
+                    t.only(&["rule"])?;
+                    ConnectRule::OneToOne
+                }
+                Some("all_to_all") => {
+                    t.only(&keys(&["rule"]))?;
+                    ConnectRule::AllToAll
+                }
+                Some(other) => return Err(E::custom(value_message("rule", format!("\"{other}\""), RULES))),
+            }
+        };
+        Ok(Connect {
+            rule,
+            allow_autapses: t.boolean("allow_autapses")?,
+            allow_multapses: t.boolean("allow_multapses")?,
+        })
     }
 }
 
@@ -114,14 +228,12 @@ impl<'de> Deserialize<'de> for Connect {
                 f.write_str(&Connect::forms())
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Connect, E> {
-                Connect::from_name(s).ok_or_else(|| E::custom(value_message("", format!("\"{s}\""), Connect::forms())))
+                NamedRule::from_name(s)
+                    .map(|r| Connect::rule(r.rule()))
+                    .ok_or_else(|| E::custom(value_message("", format!("\"{s}\""), Connect::forms())))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Connect, A::Error> {
-                let t = Table::read(map)?;
-                t.only(&["p"])?;
-                let p = t.number("p")?;
-                p.map(Connect::Probability)
-                    .ok_or_else(|| de::Error::custom(value_message("p", "(missing)", "a probability between 0 and 1")))
+                Connect::from_table(&Table::read(map)?)
             }
         }
         d.deserialize_any(V)

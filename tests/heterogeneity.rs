@@ -1,0 +1,140 @@
+//! Per-neuron parameters (issue 15 item 1): distributions and files for neuron parameters,
+//! distributions for projection weights and delays; sample statistics, clipping, file values on
+//! the right neurons, determinism, and one failing input per rule.
+
+use burstsim::model::{self, Model, Overrides};
+use burstsim::neuron::Population;
+
+fn build(text: &str, file: &str) -> Result<Model, String> {
+    model::from_str(text, file, "het", &Overrides::default()).map_err(|e| e.to_string())
+}
+
+fn pyr(param: &str, size: usize) -> String {
+    format!(
+        "[simulation]\nduration_ms = 10.0\nseed = 7\n[[population]]\nname = \"pyr\"\nkind = \"pyramidal\"\nsize = {size}\n{param}\n"
+    )
+}
+
+/// The initial thresholds, which start at each neuron's E_theta.
+fn thresholds(m: &Model) -> Vec<f64> {
+    match m.network.population(0) {
+        Population::Pyramidal(p) => p.thr.iter().map(|&x| x as f64).collect(),
+        _ => panic!("not pyramidal"),
+    }
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
+}
+
+#[test]
+fn normal_uniform_and_lognormal_thresholds_have_their_moments() {
+    // n = 20 000 draws: the standard error of the mean is sd / sqrt(n) = 0.7 % of sd, that of
+    // the sd about sd / sqrt(2n) = 0.5 %; the tolerances are 5 standard errors (fixed seed).
+    let n = 20_000;
+    let m = build(&pyr("e_thr_mv = { normal = [-50, 2] }", n), "a.toml").unwrap();
+    let (mean, sd) = mean_sd(&thresholds(&m));
+    assert!((mean + 50.0).abs() < 5.0 * 2.0 / (n as f64).sqrt(), "{mean}");
+    assert!((sd - 2.0).abs() < 5.0 * 2.0 / (2.0 * n as f64).sqrt(), "{sd}");
+    // uniform [-55, -45]: mean -50, sd 10 / sqrt 12 = 2.887
+    let m = build(&pyr("e_thr_mv = { uniform = [-55, -45] }", n), "a.toml").unwrap();
+    let t = thresholds(&m);
+    let (mean, sd) = mean_sd(&t);
+    assert!(t.iter().all(|&x| (-55.0..=-45.0).contains(&x)));
+    assert!((mean + 50.0).abs() < 5.0 * 2.887 / (n as f64).sqrt() && (sd - 2.887).abs() < 0.05, "{mean} {sd}");
+    // lognormal: mu, sigma of ln x. tau_thr_ms = exp(N(ln 27, 0.1)): the log's mean and sd.
+    let m = build(&pyr("tau_thr_ms = { lognormal = [3.2958, 0.1] }", n), "a.toml").unwrap();
+    let Population::Pyramidal(p) = m.network.population(0) else { panic!() };
+    // the population keeps the mean of the draws: exp(mu + sigma^2 / 2) = 27.13
+    assert!((p.params.tau_thr_ms - 27.0 * (0.005f64).exp()).abs() < 5.0 * 2.7 / (n as f64).sqrt());
+}
+
+#[test]
+fn clipping_bounds_hold() {
+    let m = build(&pyr("e_thr_mv = { normal = [-50, 4], min = -52, max = -49 }", 5000), "a.toml").unwrap();
+    let t = thresholds(&m);
+    assert!(t.iter().all(|&x| (-52.0..=-49.0).contains(&x)));
+    // clipped, not redrawn: with sd 4 about 31 % of the draws fall below -52 and sit on the bound
+    let at_min = t.iter().filter(|&&x| x == -52.0).count();
+    assert!(at_min > 1000, "{at_min}");
+}
+
+#[test]
+fn a_file_gives_each_neuron_its_value() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("thr.csv"), "e_thr_mv\n-51\n-50.5\n# a comment\n-49\n-48\n").unwrap();
+    let file = d.path().join("m.toml");
+    let m = build(&pyr("e_thr_mv = { file = \"thr.csv\" }", 4), file.to_str().unwrap()).unwrap();
+    assert_eq!(thresholds(&m), vec![-51.0, -50.5, -49.0, -48.0]);
+    // the wrong count names the file and both counts
+    let e = build(&pyr("e_thr_mv = { file = \"thr.csv\" }", 5), file.to_str().unwrap()).unwrap_err();
+    assert!(e.contains("thr.csv") && e.contains("4 values") && e.contains("(5)") && e.contains("e_thr_mv"), "{e}");
+    let e = build(&pyr("e_thr_mv = { file = \"none.csv\" }", 5), file.to_str().unwrap()).unwrap_err();
+    assert!(e.contains("none.csv") && e.contains("cannot read"), "{e}");
+    std::fs::write(d.path().join("bad.csv"), "-50\nx\n").unwrap();
+    let e = build(&pyr("e_thr_mv = { file = \"bad.csv\" }", 2), file.to_str().unwrap()).unwrap_err();
+    assert!(e.contains("bad.csv, line 2"), "{e}");
+}
+
+#[test]
+fn same_seed_same_draws_for_any_thread_count_and_the_run_agrees() {
+    let text = |threads: u32| {
+        format!(
+            "[simulation]\nduration_ms = 200.0\nseed = 3\nthreads = {threads}\n[[population]]\nname = \"pyr\"\nkind = \"pyramidal\"\nsize = 5000\n\
+             e_thr_mv = {{ normal = [-52, 3] }}\ng_d_pa = {{ uniform = [1000, 1400] }}\n\
+             [[input]]\nkind = \"poisson\"\ntarget = \"pyr\"\ncompartment = \"soma\"\nreceptor = \"exc\"\nrate_hz = 400.0\nweight = 0.3\n\
+             [[projection]]\nfrom = \"pyr\"\nto = \"pyr\"\ntarget = \"dendrite\"\nreceptor = \"exc\"\nconnect = {{ rule = \"fixed_indegree\", indegree = 20 }}\n\
+             weight = {{ lognormal = [-3, 0.5] }}\ndelay_ms = {{ uniform = [0.5, 3.0] }}\n"
+        )
+    };
+    let spikes = |threads: u32| {
+        let mut m = build(&text(threads), "d.toml").unwrap();
+        let t = thresholds(&m);
+        m.network.set_threads(threads as usize).unwrap();
+        let mut all = vec![];
+        for _ in 0..m.n_steps {
+            let s = m.network.steps_done();
+            m.network.step();
+            all.push(m.network.spikes(0).at(s).to_vec());
+        }
+        let p = &m.network.projections()[0];
+        (t, p.weights().per_synapse().unwrap().to_vec(), p.synapse_delays(), all)
+    };
+    let (a, b) = (spikes(1), spikes(2));
+    assert_eq!(a.0, b.0, "thresholds");
+    assert_eq!(a.1, b.1, "weights");
+    assert_eq!(a.2, b.2, "delays");
+    assert_eq!(a.3, b.3, "spikes");
+    assert!(a.3.iter().map(Vec::len).sum::<usize>() > 0, "the run must spike");
+    // delays: uniform [0.5, 3] ms rounded to steps of 0.1 ms, so 5..=30 steps, all of them used
+    assert!(a.2.iter().all(|&d| (5..=30).contains(&d)));
+    assert!((5..=30).all(|d| a.2.contains(&d)));
+}
+
+#[test]
+fn bad_distributions_name_the_key_and_what_was_expected() {
+    let cases = [
+        ("e_thr_mv = { normal = [-50, -2] }", &["e_thr_mv.normal", "sd >= 0"][..]),
+        ("e_thr_mv = { normal = [-50, 2], min = -45, max = -55 }", &["e_thr_mv.min", "<= max"]),
+        ("e_thr_mv = { uniform = [-45, -55] }", &["e_thr_mv.uniform", "low <= high"]),
+        ("e_thr_mv = { lognormal = [1, -1] }", &["e_thr_mv.lognormal", "sigma >= 0"]),
+        ("e_thr_mv = { normal = [-50] }", &["e_thr_mv.normal", "two numbers"]),
+        ("e_thr_mv = { gauss = [-50, 2] }", &["e_thr_mv.gauss", "one of: normal"]),
+        ("e_thr_mv = { normal = [-50, 2], uniform = [0, 1] }", &["e_thr_mv", "exactly one of"]),
+        ("e_thr_mv = { file = \"x.csv\", min = 0 }", &["e_thr_mv.min", "no clipping bound"]),
+        ("tau_s_ms = { normal = [16, 10] }", &["tau_s_ms", "neuron", "one time step"]),
+    ];
+    for (param, parts) in cases {
+        let e = build(&pyr(param, 100), "models/bad.toml").unwrap_err();
+        assert!(e.starts_with("models/bad.toml"), "{e}");
+        for p in parts {
+            assert!(e.contains(p), "{param}: message lacks `{p}`: {e}");
+        }
+    }
+    // kinds that keep one value per population say so
+    let t = "[simulation]\nduration_ms = 1.0\n[[population]]\nname = \"l\"\nkind = \"lif\"\nsize = 3\nv_th_mv = { normal = [-50, 1] }\n";
+    let e = build(t, "models/bad.toml").unwrap_err();
+    assert!(e.contains("v_th_mv") && e.contains("kind lif keeps one value per population"), "{e}");
+}
