@@ -45,6 +45,20 @@ pub(crate) const PALETTE: [RGBColor; 8] = [
 /// The fine grid between labelled ticks.
 pub(crate) const FINE_GRID: RGBColor = RGBColor(242, 242, 242);
 
+/// The legend of a panel: upper right, on a translucent white box with a black border.
+pub(crate) fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, Canvas<'b>, CT>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, TICK))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(de)
+}
+
 /// A tick label: integers without a decimal point, other values with 6 significant digits and
 /// no trailing zeros.
 pub(crate) fn tick(v: &f64) -> String {

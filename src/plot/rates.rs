@@ -2,7 +2,7 @@
 //! left axis) and burst probability (%, right axis; no point in a bin without events) at the
 //! centre of each bin (`/rates/<pop>`, spec 2.2).
 
-use super::canvas::{de, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
+use super::canvas::{de, legend, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
 use super::data::{Input, Recorded};
 use super::{Figure, PlotArgs, PlotError, Window};
 use crate::names as n;
@@ -127,13 +127,5 @@ fn draw_panel(area: &Area<'_>, s: &Series, w: Window) -> Result<(), String> {
             first = false;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, TICK))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(de)?;
-    Ok(())
+    legend(&mut chart)
 }

@@ -4,7 +4,7 @@
 //! with more samples than the image has columns is drawn as each column's minimum and maximum,
 //! so no spike peak is lost and memory does not grow with the run.
 
-use super::canvas::{de, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
+use super::canvas::{de, legend, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
 use super::data::{Input, Recorded};
 use super::{Figure, PlotArgs, PlotError, Window};
 use crate::names as n;
@@ -163,14 +163,7 @@ fn draw_panel(area: &Area<'_>, p: &Panel, w: Window) -> Result<(), String> {
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
     }
     if !p.lines.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, TICK))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(de)?;
+        legend(&mut chart)?;
     }
     Ok(())
 }

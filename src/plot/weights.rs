@@ -1,7 +1,7 @@
 //! `burstsim plot weights`: the mean weight of each recorded projection (`/weights/<proj>/mean`,
 //! in the file's unit, g_L) at each snapshot, one line per projection.
 
-use super::canvas::{de, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
+use super::canvas::{de, legend, tick, Area, FINE_GRID, FONT, LABEL, PALETTE, TICK, TITLE};
 use super::data::{Input, Recorded};
 use super::{Figure, PlotArgs, PlotError, Window};
 use crate::names as n;
@@ -74,14 +74,7 @@ pub(super) fn figure<'a>(input: &'a Input, args: &PlotArgs, w: Window) -> Result
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(de)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, TICK))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(de)?;
+        legend(&mut chart)?;
         let names: Vec<&str> = lines.iter().map(|l| l.0.as_str()).collect();
         let snaps: usize = lines.iter().map(|l| l.1.len()).sum();
         Ok(format!("mean weights of {} ({snaps} snapshots), {}-{} ms", names.join(", "), w.t0, w.t1))
