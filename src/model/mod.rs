@@ -9,7 +9,7 @@ pub mod error;
 pub mod schema;
 pub mod template;
 
-pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource, WeightsConfig};
+pub use build::{Model, OutputConfig, Overrides, Referenced, StateConfig, StateSource, WeightsConfig};
 pub use error::ModelError;
 
 use crate::memory::Limit;
