@@ -70,6 +70,10 @@ enum Command {
         /// default: the machine's available memory).
         #[arg(long = "max-memory", value_name = "SIZE", value_parser = burstsim::memory::parse_size)]
         max_memory: Option<u64>,
+        /// Print every parameter value in effect instead (defaults and the file's overrides, per
+        /// population and projection, with units) and the [[phase]] entries.
+        #[arg(long)]
+        params: bool,
     },
     /// Print per-population spike, event and burst statistics of an output file.
     Inspect {
@@ -156,10 +160,14 @@ fn real_main() -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { model: path, max_memory } => {
+        Command::Check { model: path, max_memory, params } => {
             let m = model::load_limited(&path, &Overrides::default(), &Limit::new(max_memory))?;
             for w in &m.warnings {
                 eprintln!("warning: {w}");
+            }
+            if params {
+                print_stdout(&model::params::report(&m, &path.display().to_string())?)?;
+                return Ok(ExitCode::SUCCESS);
             }
             print_stdout(&check_summary(&m))?;
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod de;
 pub mod error;
+pub mod params;
 pub mod schema;
 pub mod template;
 

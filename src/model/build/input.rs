@@ -135,6 +135,7 @@ pub(super) fn add_inputs(
                 rate_file,
                 loop_ms,
                 weight,
+                weight_ns,
                 delay_ms,
             } => {
                 let t = parts.population(cx, &section, "target", target)?;
@@ -166,6 +167,7 @@ pub(super) fn add_inputs(
                     receptor: *receptor,
                     connect: schema::Connect::OneToOne,
                     weight: *weight,
+                    weight_ns: *weight_ns,
                     delay_ms: *delay_ms,
                     stp: None,
                     transmit: None,

@@ -33,7 +33,7 @@ pub(super) fn add_projection(
         schema::Connect::OneToOne => Connect::OneToOne,
         schema::Connect::AllToAll => Connect::AllToAll,
     };
-    let weight = spec.weight;
+    let weight = relative_weight(cx, parts, section, spec, to)?;
     if !(weight.is_finite() && weight >= 0.0) {
         return Err(cx.invalid(
             section,
@@ -295,4 +295,55 @@ fn stp(cx: &Ctx, section: &str, s: &schema::Stp) -> Result<StpParams, ModelError
         schema::StpIncrement::Etm => StpIncrement::Etm,
     };
     Ok(p)
+}
+
+/// The weight in units of the target compartment's leak conductance: `weight` as written, or
+/// `weight_ns` / g_L (nS / nS, so a value taken from a paper in nS needs no hand conversion);
+/// exactly one of the two.
+fn relative_weight(
+    cx: &Ctx,
+    parts: &Parts,
+    section: &str,
+    spec: &ProjectionSpec,
+    to: usize,
+) -> Result<f64, ModelError> {
+    match (spec.weight, spec.weight_ns) {
+        (Some(w), None) => Ok(w),
+        (None, Some(ns)) => {
+            if !(ns.is_finite() && ns >= 0.0) {
+                return Err(cx.invalid(
+                    section,
+                    "weight_ns",
+                    ns,
+                    "a conductance >= 0 in nS (the receptor sets the sign)",
+                ));
+            }
+            let pop = parts.pop(to);
+            match pop.synapse_model(spec.target, spec.receptor) {
+                Some(m) => Ok(ns / m.g_leak_ns),
+                None => Err(cx.invalid(
+                    section,
+                    "target",
+                    format!("\"{}\"", super::comp_name(spec.target)),
+                    format!(
+                        "a compartment of population \"{}\" (kind {}) that has synapses and a leak conductance",
+                        parts.pop_name(to),
+                        pop.kind_name()
+                    ),
+                )),
+            }
+        }
+        (Some(_), Some(_)) => Err(cx.invalid(
+            section,
+            "weight_ns",
+            "(both weight and weight_ns given)",
+            "exactly one of weight (units of the target compartment's leak conductance) and weight_ns (nS)",
+        )),
+        (None, None) => Err(cx.invalid(
+            section,
+            "weight",
+            "(missing)",
+            "a weight (units of the target compartment's leak conductance), or weight_ns (nS)",
+        )),
+    }
 }

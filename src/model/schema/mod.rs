@@ -392,8 +392,12 @@ pub enum InputSpec {
         /// With `rate_file`: repeat the series with this period, ms.
         #[serde(default)]
         loop_ms: Option<f64>,
-        /// Weight in units of the target compartment's leak conductance.
-        weight: f64,
+        /// Weight in units of the target compartment's leak conductance (or give `weight_ns`).
+        #[serde(default)]
+        weight: Option<f64>,
+        /// Weight as a conductance in nS.
+        #[serde(default)]
+        weight_ns: Option<f64>,
         /// Delay, ms (default 0.8).
         #[serde(default)]
         delay_ms: Option<f64>,

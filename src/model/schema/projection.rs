@@ -25,8 +25,12 @@ pub struct ProjectionSpec {
     pub receptor: Receptor,
     /// `{ p = 0.05 }`, `"one_to_one"` or `"all_to_all"`.
     pub connect: Connect,
-    /// Weight in units of the target compartment's leak conductance.
-    pub weight: f64,
+    /// Weight in units of the target compartment's leak conductance (or give `weight_ns`).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Weight as a conductance in nS, converted with the target compartment's leak conductance.
+    #[serde(default)]
+    pub weight_ns: Option<f64>,
     /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections).
     #[serde(default)]
     pub delay_ms: Option<f64>,
