@@ -97,6 +97,16 @@ receptor = "exc"
 rate_hz = 10.0
 weight_ns = 3.0
 
+[[input]]
+kind = "poisson"
+name = "wave"
+target = "pyr"
+compartment = "dendrite"
+receptor = "exc"
+rate_hz = 20.0
+modulation = { amplitude_hz = 10.0, period_ms = 100.0 }
+weight = 0.1
+
 [[phase]]
 at_ms = 50.0
 rate_hz = { src = 8.0 }
@@ -150,6 +160,7 @@ fn params_lists_defaults_and_overrides_with_units_for_each_kind() {
         "  delay_ms                 0.8 ms (default)",
         "  delay_ms                 1.5 ms (set)",
         "  rate_hz                  10 Hz\n",
+        "  rate (time-varying)      20 Hz + 10 Hz sin(2 pi t / 100 ms + 0 rad), clipped at 0 Hz\n",
         // both [[phase]] entries, the model's and the protocol file's
         "[[phase]] entries: 2\n  at 50 ms: rate_hz { src = 8 Hz }\n",
         "from the protocol file \"p.toml\":\n  at 70 ms: weight_scale { src->point.soma.exc = 0.5 }\n",

@@ -83,7 +83,8 @@ fn missing_fields() {
         &with("duration_ms = 100.0", ""),
         &["[simulation]", "`duration_ms` = (missing)", "required unless a [protocol]"],
     );
-    expect(&with("weight = 0.2", ""), &["projection[0]", "missing field `weight`"]);
+    // `weight` may be given as `weight_ns` instead, so its absence is judged by the builder
+    expect(&with("weight = 0.2", ""), &["projection 0 (bg -> pyr)", "`weight` = (missing)", "or weight_ns (nS)"]);
     expect(&with("rate_hz = 5.0", ""), &["population 1 (\"bg\")", "rate_hz", "a rate in Hz"]);
 }
 

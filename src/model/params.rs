@@ -204,7 +204,7 @@ pub fn report(m: &Model, file: &str) -> Result<String, ModelError> {
         if let crate::neuron::Population::Poisson(p) = pop {
             match p.profile() {
                 None => writeln!(s, "  {:<24} {} Hz", "rate_hz", p.rate_hz()),
-                Some(profile) => writeln!(s, "  {:<24} {profile:?}", "rate (time-varying)"),
+                Some(profile) => writeln!(s, "  {:<24} {}", "rate (time-varying)", profile.describe()),
             }
             .ok();
         }

@@ -38,7 +38,8 @@ pub enum RateProfile {
         /// Phase at t = 0, radians.
         phase_rad: f64,
     },
-    /// A piecewise-linear series of rates (Hz) read from a stimulus file.
+    /// A piecewise-linear series of rates read from a stimulus file (the series type of current
+    /// files, reused with its interpolation and looping: its `values_pa` hold rates in Hz here).
     Piecewise(crate::stimulus::Piecewise),
 }
 
@@ -51,6 +52,24 @@ impl RateProfile {
                 (rate_hz + amplitude_hz * x.sin()).max(0.0)
             }
             RateProfile::Piecewise(p) => p.at(t_ms).max(0.0),
+        }
+    }
+
+    /// One line for `burstsim check --params`.
+    pub fn describe(&self) -> String {
+        match self {
+            RateProfile::Sine { rate_hz, amplitude_hz, period_ms, phase_rad } => format!(
+                "{rate_hz} Hz + {amplitude_hz} Hz sin(2 pi t / {period_ms} ms + {phase_rad} rad), clipped at 0 Hz"
+            ),
+            RateProfile::Piecewise(p) => format!(
+                "piecewise linear, {} points from {} to {} ms, {} to {} Hz{}",
+                p.times_ms.len(),
+                p.times_ms[0],
+                p.times_ms[p.times_ms.len() - 1],
+                p.values_pa.iter().fold(f64::INFINITY, |m, &v| m.min(v)),
+                self.max_hz(),
+                p.loop_ms.map_or(String::new(), |l| format!(", repeated every {l} ms"))
+            ),
         }
     }
 
