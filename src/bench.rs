@@ -366,6 +366,7 @@ fn child(args: &BenchArgs, mode: ChildMode) -> Result<(), BenchError> {
                 stop: None,
                 timings: false,
                 force: true,
+                invocation: Default::default(),
             };
             let result = run::run(m, opts);
             let _ = std::fs::remove_file(&out);

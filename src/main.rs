@@ -70,11 +70,19 @@ enum Command {
         /// default: the machine's available memory).
         #[arg(long = "max-memory", value_name = "SIZE", value_parser = burstsim::memory::parse_size)]
         max_memory: Option<u64>,
+        /// Print every parameter value in effect instead (defaults and the file's overrides, per
+        /// population and projection, with units) and the [[phase]] entries.
+        #[arg(long)]
+        params: bool,
     },
     /// Print per-population spike, event and burst statistics of an output file.
     Inspect {
         /// A file written by `burstsim run`.
         file: String,
+        /// Print how the file was made instead: version, command line, overrides, seed, duration,
+        /// threads, the model text and every file it referred to (name, hash, text).
+        #[arg(long)]
+        provenance: bool,
     },
     /// Draw a raster, rates, state or weights of an output file into a PNG.
     Plot(burstsim::plot::PlotArgs),
@@ -109,7 +117,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let estimated = m.memory.total(threads.or(m.threads).unwrap_or(1));
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let summary = run::run(m, RunOptions { out, threads, quiet, stop: Some(&STOP), timings, force })?;
+            let invocation = invocation(&out, seed, duration_ms, threads);
+            let opts = RunOptions { out, threads, quiet, stop: Some(&STOP), timings, force, invocation };
+            let summary = run::run(m, opts)?;
             if let Some(t) = &summary.timings {
                 let total: f64 = t.iter().map(|x| x.1).sum();
                 for (name, secs) in t {
@@ -150,10 +160,14 @@ fn real_main() -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { model: path, max_memory } => {
+        Command::Check { model: path, max_memory, params } => {
             let m = model::load_limited(&path, &Overrides::default(), &Limit::new(max_memory))?;
             for w in &m.warnings {
                 eprintln!("warning: {w}");
+            }
+            if params {
+                print_stdout(&model::params::report(&m, &path.display().to_string())?)?;
+                return Ok(ExitCode::SUCCESS);
             }
             print_stdout(&check_summary(&m))?;
             Ok(ExitCode::SUCCESS)
@@ -163,12 +177,41 @@ fn real_main() -> anyhow::Result<ExitCode> {
             print_stdout(&format!("{}: {} x {} pixels: {}\n", s.png.display(), s.size.0, s.size.1, s.what))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inspect { file } => {
+        Command::Inspect { file, provenance: true } => {
+            print_stdout(&burstsim::record::provenance::format(&burstsim::record::provenance::read(&file)?))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { file, provenance: false } => {
             let stats = inspect::inspect(&file)?;
             print_stdout(&inspect::format_table(&stats))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The command line of this process and the options of `run` that replace a value of the model
+/// file, for the output's provenance (an argument that is not UTF-8 is stored lossily).
+fn invocation(
+    out: &Option<String>,
+    seed: Option<u64>,
+    duration_ms: Option<f64>,
+    threads: Option<usize>,
+) -> burstsim::record::Invocation {
+    let mut overrides = Vec::new();
+    if let Some(o) = out {
+        overrides.push(format!("--out {o}"));
+    }
+    if let Some(x) = seed {
+        overrides.push(format!("--seed {x}"));
+    }
+    if let Some(x) = duration_ms {
+        overrides.push(format!("--duration-ms {x}"));
+    }
+    if let Some(x) = threads {
+        overrides.push(format!("--threads {x}"));
+    }
+    let command_line = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    burstsim::record::Invocation { command_line, overrides }
 }
 
 /// Writes `text` to standard output: a write error (closed pipe, full device) is returned, as a

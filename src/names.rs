@@ -84,6 +84,30 @@ pub const ATTR_T_STOP: &str = "t_stop_ms";
 pub const ATTR_WARNINGS: &str = "warnings";
 /// Root attribute: 1 when the run completed, 0 while running or after an interruption.
 pub const ATTR_COMPLETE: &str = "complete";
+/// Root attribute: the files the model refers to (protocol, stimulus, per-neuron current, rate
+/// and spike files), one string per file: the key that names it (`input 2 (file_current) file`).
+/// The attributes `input_file_*` below are parallel to it, one entry per file.
+pub const ATTR_INPUT_ROLES: &str = "input_file_roles";
+/// Root attribute: each referenced file's name as the model writes it.
+pub const ATTR_INPUT_NAMES: &str = "input_file_names";
+/// Root attribute: each referenced file's size in bytes (uint64).
+pub const ATTR_INPUT_BYTES: &str = "input_file_bytes";
+/// Root attribute: the SHA-256 of each referenced file's content (64 lowercase hex digits).
+pub const ATTR_INPUT_SHA256: &str = "input_file_sha256";
+/// Root attribute: each referenced file's text; empty for a binary file (not UTF-8) or one above
+/// [`INPUT_TEXT_LIMIT`] bytes, which only its hash identifies.
+pub const ATTR_INPUT_TEXTS: &str = "input_file_texts";
+/// The largest text file whose content the output stores (1 MiB): per-neuron current and spike
+/// CSVs of networks of this project's size are well below it, while a long recorded spike train
+/// or an HDF5 output used as input would make every output carry a copy of it.
+pub const INPUT_TEXT_LIMIT: u64 = 1 << 20;
+/// Root attribute: the command line of the run (one string per argument, the program first).
+pub const ATTR_COMMAND_LINE: &str = "command_line";
+/// Root attribute: the command-line options that replaced a value of the model file (`--seed 3`,
+/// `--duration-ms 500`, `--threads 2`, `--out F`), one string each.
+pub const ATTR_OVERRIDES: &str = "overrides";
+/// Root attribute: worker threads of the run (uint64; the output does not depend on it).
+pub const ATTR_THREADS: &str = "threads";
 
 // Buffer and chunk sizes of the file layout: the writer uses them, and the memory estimate made
 // before a model is built (`model::build::memory`) counts them.

@@ -3,7 +3,8 @@
 
 use crate::engine::Instability;
 use crate::model::Model;
-use crate::record::{Destination, DestinationError, H5Recorder, RecordError};
+use crate::record::provenance::{self, Stamp};
+use crate::record::{Destination, DestinationError, H5Recorder, Invocation, RecordError};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +24,8 @@ pub struct RunOptions<'a> {
     pub timings: bool,
     /// Replace an existing output file (written beside it, renamed at the end).
     pub force: bool,
+    /// The command line and its overrides, stored in the output (empty when not run from one).
+    pub invocation: Invocation,
 }
 
 /// What a run did.
@@ -103,7 +106,8 @@ pub fn run(mut model: Model, opts: RunOptions) -> Result<RunSummary, RunError> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let mut rec = H5Recorder::create(&writing, &model, n_steps as f64 * dt, &warnings)?;
+    let stamp = Stamp { inputs: provenance::input_files(&model.referenced)?, threads, invocation: opts.invocation };
+    let mut rec = H5Recorder::create(&writing, &model, n_steps as f64 * dt, &warnings, &stamp)?;
     // spikes per population (all of them: the saturation check looks at every one)
     let mut counts = vec![0u64; model.network.n_populations()];
     let start = Instant::now();

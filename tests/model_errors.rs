@@ -83,8 +83,11 @@ fn missing_fields() {
         &with("duration_ms = 100.0", ""),
         &["[simulation]", "`duration_ms` = (missing)", "required unless a [protocol]"],
     );
-    // `weight` may be left out only when an edge file gives the weights (issue 15 item 2).
-    expect(&with("weight = 0.2", ""), &["projection 0 (bg -> pyr)", "`weight` = (missing)", "weight column"]);
+    // `weight` may be left out when `weight_ns` or an edge file gives the weights
+    expect(
+        &with("weight = 0.2", ""),
+        &["projection 0 (bg -> pyr)", "`weight` = (missing)", "weight_ns (nS)", "weight column"],
+    );
     expect(&with("rate_hz = 5.0", ""), &["population 1 (\"bg\")", "rate_hz", "a rate in Hz"]);
 }
 

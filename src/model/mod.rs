@@ -6,10 +6,11 @@
 pub mod build;
 pub mod de;
 pub mod error;
+pub mod params;
 pub mod schema;
 pub mod template;
 
-pub use build::{Model, OutputConfig, Overrides, StateConfig, StateSource, WeightsConfig};
+pub use build::{Model, OutputConfig, Overrides, Referenced, StateConfig, StateSource, WeightsConfig};
 pub use error::ModelError;
 
 use crate::memory::Limit;

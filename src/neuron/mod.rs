@@ -31,6 +31,7 @@ pub mod params;
 pub mod poisson;
 pub mod pyramidal;
 mod recordable;
+pub mod replay;
 mod synapse_model;
 
 use crate::rng::{stream_rng, Stream};
@@ -41,6 +42,7 @@ pub use poisson::Poisson;
 pub use pyramidal::Pyramidal;
 use rand_distr::{Distribution, Normal};
 pub use recordable::{recordable_bytes, Recordable, StateVector};
+pub use replay::Replay;
 pub use synapse_model::SynapseModel;
 
 /// The compartment a synapse or a current targets.
@@ -370,6 +372,8 @@ populations! {
     Lif(Lif),
     /// Independent Poisson sources (spec 6).
     Poisson(Poisson),
+    /// Spike trains replayed from a file (`kind = "spike_file"`).
+    Replay(Replay),
 }
 
 /// Forwarding methods, so that callers need not import [`NeuronKind`]; see the trait for the docs.
@@ -625,7 +629,7 @@ mod tests {
                     ("g_exc", p.g.e.clone()),
                     ("g_inh", p.g.i.clone()),
                 ],
-                Population::Poisson(_) => vec![],
+                Population::Poisson(_) | Population::Replay(_) => vec![],
             };
             if let Some((_, v)) = expect.first() {
                 assert!(v.windows(2).any(|w| w[0] != w[1]), "{}: neurons differ", pop.kind_name());
@@ -700,7 +704,7 @@ mod tests {
             Population::BurstPoisson(p) => (("V_s", &mut p.v_s), ("g_inh_dend", &mut p.g.i_d)),
             Population::Adex(p) => (("V", &mut p.v), ("g_inh", &mut p.g.i)),
             Population::Lif(p) => (("V", &mut p.v), ("g_inh", &mut p.g.i)),
-            Population::Poisson(_) => return None,
+            Population::Poisson(_) | Population::Replay(_) => return None,
         };
         let (name, v) = if first { head } else { tail };
         v[i] = x;
@@ -734,7 +738,7 @@ mod tests {
                 Population::BurstPoisson(_) => 11,
                 Population::Adex(_) => 5,
                 Population::Lif(_) => 4,
-                Population::Poisson(_) => 0,
+                Population::Poisson(_) | Population::Replay(_) => 0,
             };
             let extra = match &pop {
                 // Two random streams (5000 neurons, chunks of 4096) with their positions.

@@ -9,6 +9,7 @@
 
 use super::{Compartment, Current, NeuronKind, Receptor};
 use crate::rng::{stream_rng, Rng, Stream};
+use rand::RngExt as _;
 use rand_distr::{Distribution, Exp1};
 
 /// Sources per independent random stream.
@@ -23,7 +24,72 @@ struct Chunk {
     next: u64,
 }
 
-/// A population of independent Poisson sources at a common rate.
+/// A time-varying rate common to all sources of a population.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateProfile {
+    /// max(0, rate_hz + amplitude_hz sin(2 pi t / period_ms + phase_rad)), t the absolute time.
+    Sine {
+        /// Mean rate, Hz.
+        rate_hz: f64,
+        /// Amplitude, Hz.
+        amplitude_hz: f64,
+        /// Period, ms.
+        period_ms: f64,
+        /// Phase at t = 0, radians.
+        phase_rad: f64,
+    },
+    /// A piecewise-linear series of rates read from a stimulus file (the series type of current
+    /// files, reused with its interpolation and looping: its `values_pa` hold rates in Hz here).
+    Piecewise(crate::stimulus::Piecewise),
+}
+
+impl RateProfile {
+    /// The rate at `t_ms`, Hz (clipped at 0).
+    pub fn at(&self, t_ms: f64) -> f64 {
+        match self {
+            RateProfile::Sine { rate_hz, amplitude_hz, period_ms, phase_rad } => {
+                let x = std::f64::consts::TAU * t_ms / period_ms + phase_rad;
+                (rate_hz + amplitude_hz * x.sin()).max(0.0)
+            }
+            RateProfile::Piecewise(p) => p.at(t_ms).max(0.0),
+        }
+    }
+
+    /// One line for `burstsim check --params`.
+    pub fn describe(&self) -> String {
+        match self {
+            RateProfile::Sine { rate_hz, amplitude_hz, period_ms, phase_rad } => format!(
+                "{rate_hz} Hz + {amplitude_hz} Hz sin(2 pi t / {period_ms} ms + {phase_rad} rad), clipped at 0 Hz"
+            ),
+            RateProfile::Piecewise(p) => format!(
+                "piecewise linear, {} points from {} to {} ms, {} to {} Hz{}",
+                p.times_ms.len(),
+                p.times_ms[0],
+                p.times_ms[p.times_ms.len() - 1],
+                p.values_pa.iter().fold(f64::INFINITY, |m, &v| m.min(v)),
+                self.max_hz(),
+                p.loop_ms.map_or(String::new(), |l| format!(", repeated every {l} ms"))
+            ),
+        }
+    }
+
+    /// The largest rate the profile reaches, Hz (a linear interpolation never leaves the range of
+    /// its samples).
+    pub fn max_hz(&self) -> f64 {
+        match self {
+            RateProfile::Sine { rate_hz, amplitude_hz, .. } => (rate_hz + amplitude_hz.abs()).max(0.0),
+            RateProfile::Piecewise(p) => p.values_pa.iter().fold(0.0, |m, &v| m.max(v)),
+        }
+    }
+}
+
+/// A population of independent Poisson sources at a common rate, constant or time-varying.
+///
+/// A time-varying rate r(t) is made by thinning: the pooled process runs at the profile's largest
+/// rate r_max, and each of its spikes in the step starting at t is kept with probability
+/// r(t) / r_max (one uniform draw from the chunk's stream). Thinning an independent process
+/// leaves it independent, with a mean of r(t) dt per source and step, and it keeps the chunked
+/// streams, so the output still does not depend on the number of threads.
 #[derive(Clone, Debug)]
 pub struct Poisson {
     rate_hz: f64,
@@ -31,6 +97,10 @@ pub struct Poisson {
     mean_extra: f64,
     chunks: Vec<Chunk>,
     dt_ms: f64,
+    /// The time-varying rate (None: constant `rate_hz`); the process then runs at its maximum.
+    profile: Option<RateProfile>,
+    /// The step the next call to `step` makes (for the profile's time).
+    step: u64,
 }
 
 impl Poisson {
@@ -47,19 +117,33 @@ impl Poisson {
                 }
             })
             .collect();
-        let mut p = Poisson { rate_hz: 0.0, mean_extra: f64::INFINITY, chunks, dt_ms };
+        let mut p = Poisson { rate_hz: 0.0, mean_extra: f64::INFINITY, chunks, dt_ms, profile: None, step: 0 };
         p.set_rate(rate_hz);
         p
     }
 
-    /// Firing rate, Hz.
+    /// `n` sources whose rate follows `profile` (its maximum validated < 1/dt by the caller).
+    pub fn with_profile(n: usize, profile: RateProfile, dt_ms: f64, seed: u64, pop_index: u64) -> Self {
+        let mut p = Poisson::new(n, profile.max_hz(), dt_ms, seed, pop_index);
+        p.profile = Some(profile);
+        p
+    }
+
+    /// The time-varying rate, if any.
+    pub fn profile(&self) -> Option<&RateProfile> {
+        self.profile.as_ref()
+    }
+
+    /// Firing rate, Hz (with a time-varying rate: its maximum).
     pub fn rate_hz(&self) -> f64 {
         self.rate_hz
     }
 
     /// Changes the rate (validated >= 0 and < 1/dt by the caller) and redraws the first gap, as the
-    /// reference's `set_rate`.
+    /// reference's `set_rate`. A time-varying rate is replaced by this constant one (a `[[phase]]`
+    /// change of rate sets the rate from then on).
     pub fn set_rate(&mut self, rate_hz: f64) {
+        self.profile = None;
         self.rate_hz = rate_hz;
         let p_step = rate_hz * self.dt_ms * 1e-3;
         self.mean_extra = if p_step > 0.0 { 1.0 / p_step - 1.0 } else { f64::INFINITY };
@@ -85,14 +169,23 @@ impl NeuronKind for Poisson {
 
     /// Evolve phase: appends the sources spiking this step (increasing order) to `spikes`.
     fn step(&mut self, spikes: &mut Vec<u32>) {
+        let step = self.step;
+        self.step += 1;
         if !self.mean_extra.is_finite() {
             return;
         }
         let m = self.mean_extra;
+        // the share of the maximum-rate spikes kept in this step (1 for a constant rate)
+        let keep = match &self.profile {
+            None => None,
+            Some(p) => Some(p.at(step as f64 * self.dt_ms) / self.rate_hz),
+        };
         for c in &mut self.chunks {
             let len = c.len as u64;
             while c.next < len {
-                spikes.push(c.start + c.next as u32);
+                if keep.is_none_or(|k| c.rng.random::<f64>() < k) {
+                    spikes.push(c.start + c.next as u32);
+                }
                 c.next += draw_gap(&mut c.rng, m);
             }
             c.next -= len;

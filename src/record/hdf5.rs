@@ -265,7 +265,13 @@ fn write_warnings(file: &h5::File, warnings: &[String]) -> h5::Result<()> {
 impl H5Recorder {
     /// Creates the output file (exclusively: an existing file is never truncated, see
     /// [`super::Destination`]) and its groups for the recorded populations.
-    pub fn create(path: &str, model: &Model, duration_ms: f64, warnings: &[String]) -> Result<Self, RecordError> {
+    pub fn create(
+        path: &str,
+        model: &Model,
+        duration_ms: f64,
+        warnings: &[String],
+        stamp: &super::provenance::Stamp,
+    ) -> Result<Self, RecordError> {
         let (net, out) = (&model.network, &model.output);
         let err = |what: &str| RecordError::hdf5(path, what);
         let file = h5::File::with_options()
@@ -288,6 +294,7 @@ impl H5Recorder {
             file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
             write_warnings(&file, warnings)?;
+            super::provenance::write(&file, stamp)?;
             let groups = |name: &str| file.create_group(name);
             let (gs, ge, gb, gr) = (groups(n::SPIKES)?, groups(n::EVENTS)?, groups(n::BURSTS)?, groups(n::RATES)?);
             if let Some(w) = &out.weights {

@@ -6,7 +6,9 @@ pub mod destination;
 mod examples;
 pub mod hdf5;
 pub mod inspect;
+pub mod provenance;
 mod state;
 
 pub use self::destination::{Destination, DestinationError};
 pub use self::hdf5::{H5Recorder, RecordError};
+pub use self::provenance::Invocation;

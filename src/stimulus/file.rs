@@ -130,6 +130,17 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Vec<f64>)>, StimulusError> {
 
 /// Reads a (time in ms, current in pA) series; `loop_ms` must exceed the last time.
 pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, StimulusError> {
+    read_series(path, loop_ms, "current in pA", false)
+}
+
+/// Reads a (time in ms, rate in Hz) series, the same format as a current series (so one file
+/// layout serves both), for a Poisson source with a time-varying rate; rates must be >= 0.
+pub fn read_piecewise_rate(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, StimulusError> {
+    read_series(path, loop_ms, "rate in Hz", true)
+}
+
+/// A two-column series of (time in ms, `value`); `non_negative` refuses values below 0.
+fn read_series(path: &Path, loop_ms: Option<f64>, value: &str, non_negative: bool) -> Result<Piecewise, StimulusError> {
     let text = read(path)?;
     let err = |line: usize, message: String| StimulusError {
         file: path.display().to_string(),
@@ -140,7 +151,13 @@ pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, St
     let mut values = Vec::new();
     for (line, v) in rows(path, &text)? {
         if v.len() != 2 {
-            return Err(err(line, format!("{} columns: expected two (time in ms, current in pA)", v.len())));
+            return Err(err(line, format!("{} columns: expected two (time in ms, {value})", v.len())));
+        }
+        if non_negative && v[1] < 0.0 {
+            return Err(err(
+                line,
+                format!("{} `{}`: expected a {value} >= 0", value.split(' ').next().unwrap_or(value), v[1]),
+            ));
         }
         if let Some(&last) = times.last() {
             if v[0] <= last {
@@ -153,7 +170,8 @@ pub fn read_piecewise(path: &Path, loop_ms: Option<f64>) -> Result<Piecewise, St
         values.push(v[1]);
     }
     if times.is_empty() {
-        return Err(err(0, "no data rows: expected lines of `time_ms, current_pa`".into()));
+        let cols = if non_negative { "time_ms, rate_hz" } else { "time_ms, current_pa" };
+        return Err(err(0, format!("no data rows: expected lines of `{cols}`")));
     }
     if let Some(p) = loop_ms {
         let last = *times.last().expect("non-empty");

@@ -2,6 +2,7 @@
 //! (spec 0.2 step 3), after this step's threshold check: V += dt I / C.
 
 pub mod file;
+pub mod spikes;
 pub mod teacher;
 
 use crate::neuron::{Compartment, Current, Population};

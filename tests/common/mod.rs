@@ -34,6 +34,7 @@ pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
             stop: None,
             timings: false,
             force: false,
+            invocation: Default::default(),
         },
     )
     .expect("run succeeds")

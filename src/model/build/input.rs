@@ -3,11 +3,12 @@
 
 use super::checks::Ctx;
 use super::projection::add_projection;
+use super::sources;
 use super::timescales::{self, Scale};
 use super::{comp_name, rec_name, Parts, Sim};
 use crate::model::error::ModelError;
 use crate::model::schema::{self, InputSpec, ProjectionSpec};
-use crate::neuron::{Compartment, Poisson, Population};
+use crate::neuron::Compartment;
 use crate::stimulus::{file as stimfile, CurrentInput, StimulusError, Waveform};
 use crate::PopulationId;
 
@@ -124,9 +125,20 @@ pub(super) fn add_inputs(
                 let waveform = Waveform::PerNeuron(values);
                 add_current(parts, name, current(t, *compartment, waveform, window));
             }
-            InputSpec::Poisson { name, target, compartment, receptor, rate_hz, weight, delay_ms } => {
+            InputSpec::Poisson {
+                name,
+                target,
+                compartment,
+                receptor,
+                rate_hz,
+                modulation,
+                rate_file,
+                loop_ms,
+                weight,
+                weight_ns,
+                delay_ms,
+            } => {
                 let t = parts.population(cx, &section, "target", target)?;
-                let rate = cx.rate_hz(&section, *rate_hz, dt)?;
                 let n = parts.pop(t).len();
                 let src_name = name.clone().unwrap_or_else(|| {
                     format!("{target}.{}.{}.input{k}", comp_name(*compartment), rec_name(*receptor))
@@ -137,7 +149,13 @@ pub(super) fn add_inputs(
                 // Generated source populations take indices after the declared ones, so adding an
                 // input does not change the random streams of declared populations.
                 let index = (n_declared + k) as u64 + (1 << 32);
-                let pop = Population::Poisson(Poisson::new(n, rate, dt, sim.seed, index));
+                let keys = sources::RateKeys {
+                    rate_hz: *rate_hz,
+                    modulation: modulation.as_ref(),
+                    rate_file: rate_file.as_deref(),
+                    loop_ms: *loop_ms,
+                };
+                let pop = sources::poisson(cx, sim, &section, &keys, n, index)?;
                 let id = parts.net.add_population(src_name.clone(), true, pop);
                 parts.names.insert(src_name.clone(), id.0 as usize);
                 parts.pop_entries.push(section.clone());
@@ -148,7 +166,8 @@ pub(super) fn add_inputs(
                     target: *compartment,
                     receptor: *receptor,
                     connect: schema::Connect::rule(schema::ConnectRule::OneToOne),
-                    weight: Some(schema::Varying::Fixed(*weight)),
+                    weight: weight.map(schema::Varying::Fixed),
+                    weight_ns: *weight_ns,
                     delay_ms: delay_ms.map(schema::Varying::Fixed),
                     stp: None,
                     transmit: None,

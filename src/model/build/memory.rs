@@ -58,6 +58,9 @@ fn neuron_bytes(kind: KindName, n: f64) -> f64 {
         KindName::Lif => 4.0 * 4.0 * n,
         // `neuron::poisson::Chunk`: start and len (u32), its stream, the next slot (u64).
         KindName::Poisson => chunks * (rng_chunk + 16.0),
+        // a replayed train's list is as long as its file (12 bytes a spike), which the estimate
+        // made from the model text alone does not read
+        KindName::SpikeFile => 0.0,
     }
 }
 

@@ -14,6 +14,7 @@ mod output;
 mod population;
 mod projection;
 mod protocol;
+mod sources;
 mod state;
 mod teacher;
 mod timescales;
@@ -76,10 +77,57 @@ pub struct Model {
     /// The files the model was read from (the model file, its protocol file, its stimulus
     /// files), as given: a run never writes over them.
     pub sources: Vec<std::path::PathBuf>,
+    /// Every file the model refers to (not the model file itself), in file order, for the
+    /// output's provenance attributes.
+    pub referenced: Vec<Referenced>,
     /// The memory estimate made before building (issue 10 item 3).
     pub memory: MemoryEstimate,
     /// One line per `[[layer]]` and `[[pathway]]` template the file expanded (for `check`).
     pub template: Vec<String>,
+}
+
+/// A file that a model refers to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Referenced {
+    /// The key that names it, e.g. `[simulation] protocol_file` or `input 2 (file_current) file`.
+    pub role: String,
+    /// The name as written in the model.
+    pub name: String,
+    /// The path it was read from (relative to the model file's folder).
+    pub path: std::path::PathBuf,
+}
+
+/// The files `raw` refers to: the protocol file, stimulus files, per-neuron current files and
+/// replayed spike files. One list, so that the run's guard against writing over an input and the
+/// output's provenance cannot disagree about what the model read.
+fn referenced_files(cx: &Ctx, raw: &ModelFile) -> Vec<Referenced> {
+    let mut out = Vec::new();
+    let mut add = |role: String, name: &str| {
+        out.push(Referenced { role, name: name.to_string(), path: cx.base.join(name) });
+    };
+    if let Some(f) = &raw.simulation.protocol_file {
+        add("[simulation] protocol_file".into(), f);
+    }
+    for (k, p) in raw.populations.iter().enumerate() {
+        for key in ["file", "rate_file"] {
+            if let Some(toml::Value::String(f)) = p.rest.get(key) {
+                add(format!("population {k} ({:?}) {key}", p.name), f);
+            }
+        }
+    }
+    for (k, input) in raw.inputs.iter().enumerate() {
+        match input {
+            schema::InputSpec::FileCurrent { file, .. } => add(format!("input {k} (file_current) file"), file),
+            schema::InputSpec::NeuronCurrents { file: Some(file), .. } => {
+                add(format!("input {k} (neuron_currents) file"), file)
+            }
+            schema::InputSpec::Poisson { rate_file: Some(file), .. } => {
+                add(format!("input {k} (poisson) rate_file"), file)
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The `[simulation]` settings every part needs, checked.
@@ -259,15 +307,9 @@ pub fn build(
         parts.net.set_examples(schedule);
     }
     let network: Network = parts.net.finish();
+    let referenced = referenced_files(&cx, &raw);
     let mut sources = vec![Path::new(file).to_path_buf()];
-    sources.extend(spec.protocol_file.iter().map(|f| cx.base.join(f)));
-    for input in &raw.inputs {
-        match input {
-            schema::InputSpec::FileCurrent { file, .. } => sources.push(cx.base.join(file)),
-            schema::InputSpec::NeuronCurrents { file: Some(file), .. } => sources.push(cx.base.join(file)),
-            _ => {}
-        }
-    }
+    sources.extend(referenced.iter().map(|r| r.path.clone()));
     Ok(Model {
         network,
         n_steps,
@@ -278,6 +320,7 @@ pub fn build(
         text: text.to_string(),
         protocol_text,
         sources,
+        referenced,
         warnings: sim.warnings.into_inner(),
         memory,
         template: Vec::new(),

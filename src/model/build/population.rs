@@ -3,6 +3,7 @@
 //! kind does not know.
 
 use super::checks::{number, Ctx};
+use super::sources;
 use super::timescales::{self, Scale};
 use super::varying;
 use super::Sim;
@@ -14,7 +15,7 @@ use crate::neuron::adex::{AdexParams, ExpKind};
 use crate::neuron::burst_poisson::{self, BurstTiming};
 use crate::neuron::lif::{InitialConductances, LifParams};
 use crate::neuron::pyramidal::{DendriticDrivingForce, PyramidalParams};
-use crate::neuron::{Adex, BurstPoisson, InitialVoltage, Lif, Poisson, Population, Pyramidal};
+use crate::neuron::{Adex, BurstPoisson, InitialVoltage, Lif, Population, Pyramidal};
 use crate::rng::{stream_rng, Stream};
 use std::collections::BTreeMap;
 
@@ -133,11 +134,22 @@ pub(super) fn build_population(
             Population::Lif(Lif::new(n, params, v_init, g, dt, seed, index))
         }
         KindName::Poisson => {
-            let rate =
-                rest.number("rate_hz")?.ok_or_else(|| cx.invalid(section, "rate_hz", "(missing)", "a rate in Hz"))?;
-            let rate = cx.rate_hz(section, rate, dt)?;
-            rest.finish(&["name", "kind", "size", "rate_hz"])?;
-            Population::Poisson(Poisson::new(n, rate, dt, seed, index))
+            let keys = sources::RateKeys {
+                rate_hz: rest.number("rate_hz")?,
+                modulation: rest.value("modulation"),
+                rate_file: rest.string("rate_file")?,
+                loop_ms: rest.number("loop_ms")?,
+            };
+            rest.finish(&["name", "kind", "size", "rate_hz", "modulation", "rate_file", "loop_ms"])?;
+            sources::poisson(cx, sim, section, &keys, n, index)?
+        }
+        KindName::SpikeFile => {
+            let file = rest
+                .string("file")?
+                .ok_or_else(|| cx.invalid(section, "file", "(missing)", "a spike file (CSV or SONATA)"))?;
+            let population = rest.string("population")?;
+            rest.finish(&["name", "kind", "size", "file", "population"])?;
+            sources::replay(cx, sim, section, n, file, population)?
         }
     };
     Ok(pop)
@@ -153,6 +165,7 @@ fn spec_kind_name(k: KindName) -> &'static str {
         KindName::Adex => "adex",
         KindName::Lif => "lif",
         KindName::Poisson => "poisson",
+        KindName::SpikeFile => "spike_file",
     }
 }
 
@@ -189,7 +202,7 @@ struct Keys<'a> {
     varying: Vec<(String, Varying)>,
 }
 
-impl Keys<'_> {
+impl<'a> Keys<'a> {
     /// Applies every numeric key that `set` knows (a parameter table), checking its value.
     fn params(
         &mut self,
@@ -298,6 +311,22 @@ impl Keys<'_> {
             schema::VInitSeed::Run => false,
         };
         Ok(InitialVoltage { mean_mv: mean, sd_mv: sd, fixed_seed: fixed })
+    }
+
+    /// A key's value as written, marked used (checked by the caller).
+    fn value(&mut self, key: &str) -> Option<&'a toml::Value> {
+        let v = self.map.get(key)?;
+        self.used.push(key.into());
+        Some(v)
+    }
+
+    /// A string key.
+    fn string(&mut self, key: &str) -> Result<Option<&'a str>, ModelError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(self.cx.invalid(self.section, key, v, "a string")),
+        }
     }
 
     fn number(&mut self, key: &str) -> Result<Option<f64>, ModelError> {

@@ -35,7 +35,20 @@ pub(super) fn add_projection(
     let wiring = wiring(cx, section, &spec.connect, from, to, n_pre, n_post)?;
     // The weight: the file's, or the `weight` key (a number or a distribution), not both.
     let file_weights = matches!(&wiring, Wiring::Edges(e) if e.weights.is_some());
-    let weight = match (&spec.weight, file_weights) {
+    // `weight_ns` is the same number in nS (issue 15 item 7), converted with the target's g_L
+    let given = match (&spec.weight, spec.weight_ns) {
+        (Some(_), Some(_)) => {
+            return Err(cx.invalid(
+                section,
+                "weight_ns",
+                "(both weight and weight_ns given)",
+                "exactly one of weight (units of the target compartment's leak conductance) and weight_ns (nS)",
+            ))
+        }
+        (None, Some(ns)) => Some(Varying::Fixed(weight_from_ns(cx, parts, section, spec, to, ns)?)),
+        (w, None) => w.clone(),
+    };
+    let weight = match (&given, file_weights) {
         (Some(_), true) => {
             return Err(cx.invalid(
                 section,
@@ -50,7 +63,7 @@ pub(super) fn add_projection(
                 section,
                 "weight",
                 "(missing)",
-                "a conductance >= 0 in units of the target's leak conductance, a distribution, or a weight column in the edge file",
+                "a conductance >= 0 in units of the target's leak conductance, a distribution, weight_ns (nS), or a weight column in the edge file",
             ))
         }
         (Some(Varying::File(f)), false) => {
@@ -560,4 +573,32 @@ fn stp(cx: &Ctx, section: &str, s: &schema::Stp) -> Result<StpParams, ModelError
         schema::StpIncrement::Etm => StpIncrement::Etm,
     };
     Ok(p)
+}
+
+/// `weight_ns` as a relative weight: nS / the target compartment's leak conductance.
+fn weight_from_ns(
+    cx: &Ctx,
+    parts: &Parts,
+    section: &str,
+    spec: &ProjectionSpec,
+    to: usize,
+    ns: f64,
+) -> Result<f64, ModelError> {
+    if !(ns.is_finite() && ns >= 0.0) {
+        return Err(cx.invalid(section, "weight_ns", ns, "a conductance >= 0 in nS (the receptor sets the sign)"));
+    }
+    let pop = parts.pop(to);
+    match pop.synapse_model(spec.target, spec.receptor) {
+        Some(m) => Ok(ns / m.g_leak_ns),
+        None => Err(cx.invalid(
+            section,
+            "target",
+            format!("\"{}\"", super::comp_name(spec.target)),
+            format!(
+                "a compartment of population \"{}\" (kind {}) that has synapses and a leak conductance",
+                parts.pop_name(to),
+                pop.kind_name()
+            ),
+        )),
+    }
 }

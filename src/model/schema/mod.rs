@@ -259,6 +259,8 @@ pub enum KindName {
     Lif,
     /// Poisson sources.
     Poisson,
+    /// Spike trains replayed from a file (CSV of `id, time_ms` or SONATA).
+    SpikeFile,
 }
 
 /// `[[population]]`: common keys; kind-specific keys are collected in `rest` and checked by the
@@ -381,10 +383,24 @@ pub enum InputSpec {
         compartment: Compartment,
         /// Receptor.
         receptor: Receptor,
-        /// Rate of each source, Hz.
-        rate_hz: f64,
-        /// Weight in units of the target compartment's leak conductance.
-        weight: f64,
+        /// Rate of each source, Hz (the mean rate under `modulation`; or give `rate_file`).
+        #[serde(default)]
+        rate_hz: Option<f64>,
+        /// A sine modulation of the rate: `{ amplitude_hz, period_ms, phase_rad }`.
+        #[serde(default)]
+        modulation: Option<toml::Value>,
+        /// A piecewise-linear rate from a stimulus file of `time_ms, rate_hz` rows.
+        #[serde(default)]
+        rate_file: Option<String>,
+        /// With `rate_file`: repeat the series with this period, ms.
+        #[serde(default)]
+        loop_ms: Option<f64>,
+        /// Weight in units of the target compartment's leak conductance (or give `weight_ns`).
+        #[serde(default)]
+        weight: Option<f64>,
+        /// Weight as a conductance in nS.
+        #[serde(default)]
+        weight_ns: Option<f64>,
         /// Delay, ms (default 0.8).
         #[serde(default)]
         delay_ms: Option<f64>,

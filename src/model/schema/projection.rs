@@ -28,9 +28,13 @@ pub struct ProjectionSpec {
     /// ...) or an edge file.
     pub connect: Connect,
     /// Weight in units of the target compartment's leak conductance: a number or a distribution
-    /// (one value per synapse). Required unless the edge file gives the weights.
+    /// (one value per synapse). Required unless `weight_ns` or the edge file gives the weights.
     #[serde(default)]
     pub weight: Option<Varying>,
+    /// Weight as a conductance in nS instead of `weight` (a number), converted with the target
+    /// compartment's leak conductance.
+    #[serde(default)]
+    pub weight_ns: Option<f64>,
     /// Axonal delay, ms (default 0.8, spec 0.3; 0 for event/burst-filtered projections): a
     /// number or a distribution (per synapse, rounded to steps).
     #[serde(default)]
