@@ -169,7 +169,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 print_stdout(&model::params::report(&m, &path.display().to_string())?)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            print_stdout(&check_summary(&m))?;
+            print_stdout(&check_summary(&m, &model::params::as_written(&m, &path.display().to_string())?))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Plot(args) => {
@@ -275,7 +275,7 @@ fn protocol_summary(net: &burstsim::engine::Network) -> String {
     s
 }
 
-fn check_summary(m: &model::Model) -> String {
+fn check_summary(m: &model::Model, written: &model::params::AsWritten) -> String {
     let net = &m.network;
     let mut s = String::new();
     if let Some(t) = &m.title {
@@ -296,7 +296,8 @@ fn check_summary(m: &model::Model) -> String {
         s += &format!(
             "  {:<32} {:<10} {:>8}{}\n",
             info.name,
-            pop.kind_name(),
+            // the kind as the file writes it (pv and sst build AdEx populations)
+            written.kinds.get(&info.name).copied().unwrap_or(pop.kind_name()),
             pop.len(),
             if info.generated { "  (from [[input]])" } else { "" }
         );
@@ -304,7 +305,8 @@ fn check_summary(m: &model::Model) -> String {
     }
     s += "projections:\n";
     for p in net.projections() {
-        s += &format!("  {:<48} {:>10} synapses, {}\n", p.name(), p.n_synapses(), p.describe());
+        let connect = written.connect.get(p.name()).map(|c| format!(", {c}")).unwrap_or_default();
+        s += &format!("  {:<48} {:>10} synapses{connect}, {}\n", p.name(), p.n_synapses(), p.describe());
     }
     s += &format!("currents: {}\n", net.currents().len());
     for t in net.teachers() {

@@ -199,3 +199,49 @@ fn weight_and_weight_ns_together_or_neither_are_refused() {
     let e = model::load(&write(dir.path(), &negative), &Overrides::default()).unwrap_err().to_string();
     assert!(e.contains("input 0") && e.contains("weight_ns") && e.contains("a conductance >= 0 in nS"), "{e}");
 }
+
+#[test]
+fn check_shows_kinds_and_connection_rules_as_written() {
+    // the plain summary: pv and sst as written (not the adex they build), and each projection's
+    // connection rule or edge file
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("edges.csv"), "pre,post\n0,1\n1,0\n").unwrap();
+    let p = write(
+        dir.path(),
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 10.0
+[[population]]
+name = "a"
+kind = "pv"
+size = 100
+[[population]]
+name = "b"
+kind = "sst"
+size = 100
+[[projection]]
+from = "a"
+to = "b"
+target = "soma"
+receptor = "exc"
+weight = 0.1
+connect = { rule = "fixed_indegree", indegree = 8, allow_multapses = false }
+[[projection]]
+name = "listed"
+from = "b"
+to = "a"
+target = "soma"
+receptor = "inh"
+weight = 0.1
+connect = { file = "edges.csv" }
+"#,
+    );
+    let out = Command::new(common::bin()).args(["check", p.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = |name: &str| text.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_else(|| panic!("{text}"));
+    assert!(line("a ").contains(" pv ") && line("b ").contains(" sst "), "{text}");
+    assert!(line("a->b").contains("800 synapses, fixed_indegree 8 (multapses not allowed)"), "{text}");
+    assert!(line("listed").contains("2 synapses, edges from edges.csv"), "{text}");
+}

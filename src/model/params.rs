@@ -167,6 +167,53 @@ fn phase_line(p: &PhaseSpec) -> String {
     format!("  at {} ms: {}\n", p.at_ms, if parts.is_empty() { "(no change)".into() } else { parts.join("; ") })
 }
 
+/// How the file writes each declared population's kind (pv, sst: not the adex they build) and
+/// each `[[projection]]`'s connection (rule, edge file), by name, for `burstsim check`.
+pub struct AsWritten {
+    /// Population name -> kind as written.
+    pub kinds: std::collections::BTreeMap<String, &'static str>,
+    /// Projection name -> its `connect`, in words.
+    pub connect: std::collections::BTreeMap<String, String>,
+}
+
+/// [`AsWritten`] of a built model.
+pub fn as_written(m: &Model, file: &str) -> Result<AsWritten, ModelError> {
+    let text = super::expanded_text(&m.text, file)?;
+    let raw: ModelFile = super::parse(&text, file).map_err(super::error::without_line)?;
+    let kinds = raw.populations.iter().map(|p| (p.name.clone(), kind_name(p.kind))).collect();
+    let connect =
+        raw.projections.iter().map(|p| (super::build::projection_name(p), connect_words(&p.connect))).collect();
+    Ok(AsWritten { kinds, connect })
+}
+
+/// A `connect` entry in words: the rule and its number, or the edge file.
+pub fn connect_words(c: &super::schema::Connect) -> String {
+    use super::schema::ConnectRule as R;
+    let rule = match &c.rule {
+        R::Probability(p) => format!("p {p}"),
+        R::OneToOne => "one_to_one".into(),
+        R::AllToAll => "all_to_all".into(),
+        R::FixedIndegree(k) => format!("fixed_indegree {k}"),
+        R::FixedOutdegree(k) => format!("fixed_outdegree {k}"),
+        R::FixedTotal(n) => format!("fixed_total_number {n}"),
+        R::Csv(f) => format!("edges from {f}"),
+        R::Sonata { file, population: Some(p) } => format!("edges from {file} (/edges/{p})"),
+        R::Sonata { file, population: None } => format!("edges from {file}"),
+    };
+    let mut flags = Vec::new();
+    if let Some(a) = c.allow_autapses {
+        flags.push(format!("autapses {}", if a { "allowed" } else { "not allowed" }));
+    }
+    if let Some(m) = c.allow_multapses {
+        flags.push(format!("multapses {}", if m { "allowed" } else { "not allowed" }));
+    }
+    if flags.is_empty() {
+        rule
+    } else {
+        format!("{rule} ({})", flags.join(", "))
+    }
+}
+
 /// The report for a built model `m` read from `file`.
 pub fn report(m: &Model, file: &str) -> Result<String, ModelError> {
     let text = super::expanded_text(&m.text, file)?;
