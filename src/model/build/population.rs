@@ -47,16 +47,12 @@ pub(super) fn build_population(
             }
             rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
             check_scales(cx, sim, section, &params.entries())?;
-            let varying = if bursty {
-                rest.refuse_varying("burst_poisson")?;
-                Vec::new()
-            } else {
-                rest.draw_varying(n, seed, index, PyramidalParams::KEYS, &|k, v| {
-                    let mut p = params.clone();
-                    p.set(k, v)?;
-                    check_scales_quiet(sim, &p.entries())
-                })?
-            };
+            // The stochastic-burst cell shares the mechanism (its unused terms are refused above).
+            let varying = rest.draw_varying(n, seed, index, PyramidalParams::KEYS, &|k, v| {
+                let mut p = params.clone();
+                p.set(k, v)?;
+                check_scales_quiet(sim, &p.entries())
+            })?;
             let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
                 schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
                 schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
@@ -79,7 +75,9 @@ pub(super) fn build_population(
                 check_scales(cx, sim, section, &timing)?;
                 let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
                 rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
-                Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
+                Population::BurstPoisson(
+                    BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index).with_varying(&varying, dt),
+                )
             } else {
                 rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
                 Population::Pyramidal(
@@ -246,7 +244,7 @@ impl<'a> Keys<'a> {
                     Varying::File(f) => format!("{{ file = {f:?} }}"),
                     Varying::Fixed(x) => x.to_string(),
                 },
-                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kind pyramidal)"),
+                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kinds pyramidal and burst_poisson)"),
             )),
         }
     }
