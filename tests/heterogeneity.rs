@@ -133,8 +133,191 @@ fn bad_distributions_name_the_key_and_what_was_expected() {
             assert!(e.contains(p), "{param}: message lacks `{p}`: {e}");
         }
     }
-    // kinds that keep one value per population say so
+    // kinds that keep one value per population say so, and name those that do not
     let t = "[simulation]\nduration_ms = 1.0\n[[population]]\nname = \"l\"\nkind = \"lif\"\nsize = 3\nv_th_mv = { normal = [-50, 1] }\n";
     let e = build(t, "models/bad.toml").unwrap_err();
     assert!(e.contains("v_th_mv") && e.contains("kind lif keeps one value per population"), "{e}");
+    assert!(e.contains("pyramidal, burst_poisson, adex, pv and sst"), "{e}");
+}
+
+fn burst(param: &str, size: usize, threads: u32) -> String {
+    format!(
+        "[simulation]\nduration_ms = 300.0\nseed = 5\nthreads = {threads}\n[[population]]\nname = \"bp\"\nkind = \"burst_poisson\"\nsize = {size}\n{param}\n"
+    )
+}
+
+fn burst_pop(m: &Model) -> &burstsim::neuron::BurstPoisson {
+    match m.network.population(0) {
+        Population::BurstPoisson(p) => p,
+        _ => panic!("not burst_poisson"),
+    }
+}
+
+/// Every step's spikes of population 0 over the model's duration, at `threads` threads.
+fn run_spikes(mut m: Model, threads: usize) -> Vec<Vec<u32>> {
+    m.network.set_threads(threads).unwrap();
+    let mut all = vec![];
+    for _ in 0..m.n_steps {
+        let s = m.network.steps_done();
+        m.network.step();
+        all.push(m.network.spikes(0).at(s).to_vec());
+    }
+    all
+}
+
+#[test]
+fn burst_poisson_draws_have_their_moments_and_the_mean_is_reported() {
+    // n = 20 000 normal draws, sd 3: the standard error of the mean is 3 / sqrt(n) = 0.021 mV,
+    // that of the sd about 3 / sqrt(2n) = 0.015 mV; 5 standard errors leave a fixed-seed draw
+    // a false-failure chance below 1e-6 while a wrong sd (or a mean off by 0.1 mV) fails.
+    let n = 20_000;
+    let m = build(&burst("e_thr_mv = { normal = [-52, 3] }", n, 1), "b.toml").unwrap();
+    let p = burst_pop(&m);
+    let t: Vec<f64> = p.thr.iter().map(|&x| x as f64).collect();
+    let (mean, sd) = mean_sd(&t);
+    assert!((mean + 52.0).abs() < 5.0 * 3.0 / (n as f64).sqrt(), "{mean}");
+    assert!((sd - 3.0).abs() < 5.0 * 3.0 / (2.0 * n as f64).sqrt(), "{sd}");
+    // the population reports the mean of its draws (f32 thresholds, f64 parameter)
+    assert!((p.params.e_thr_mv - mean).abs() < 1e-3, "{} vs {mean}", p.params.e_thr_mv);
+    // uniform E_d in [-65, -50]: each neuron's value is its own, the reported one the mean
+    // (-57.5, sd 15 / sqrt 12 = 4.33, standard error 0.031 mV)
+    let m = build(&burst("e_d_mv = { uniform = [-65, -50] }", n, 1), "b.toml").unwrap();
+    let e_d = burst_pop(&m).params.e_d_mv;
+    assert!((e_d + 57.5).abs() < 5.0 * 4.33 / (n as f64).sqrt(), "{e_d}");
+    // the terms this kind has not are still refused, as numbers or as tables
+    let e = build(&burst("g_d_pa = { normal = [1200, 10] }", 10, 1), "b.toml").unwrap_err();
+    assert!(e.contains("g_d_pa") && e.contains("no such term"), "{e}");
+}
+
+#[test]
+fn burst_poisson_per_neuron_leak_and_dendritic_midpoint_reach_each_neuron() {
+    // Files give neuron i its E_L and E_d. E_L = -40 mV sits above the threshold (-50 mV): the
+    // leak alone makes those neurons fire; at E_L = -70 mV they stay silent. E_d = -300 mV makes
+    // the burst probability 1 (every event brings a second spike), E_d = +300 mV makes it 0.
+    let d = tempfile::tempdir().unwrap();
+    let e_l = [-70.0, -40.0, -40.0, -70.0, -40.0, -40.0];
+    let e_d = [-300.0, -300.0, 300.0, 300.0, -300.0, 300.0];
+    let csv = |v: &[f64]| v.iter().map(|x| format!("{x}\n")).collect::<String>();
+    std::fs::write(d.path().join("e_l.csv"), csv(&e_l)).unwrap();
+    std::fs::write(d.path().join("e_d.csv"), csv(&e_d)).unwrap();
+    let file = d.path().join("m.toml");
+    let text = burst("e_l_mv = { file = \"e_l.csv\" }\ne_d_mv = { file = \"e_d.csv\" }\nv_init_mean_mv = -70.0", 6, 1);
+    let m = build(&text, file.to_str().unwrap()).unwrap();
+    // V_d starts at each neuron's own E_L
+    assert_eq!(burst_pop(&m).v_d, e_l.map(|x| x as f32).to_vec());
+    let mut count = [0usize; 6];
+    for s in run_spikes(m, 1) {
+        for i in s {
+            count[i as usize] += 1;
+        }
+    }
+    assert_eq!((count[0], count[3]), (0, 0), "E_L = -70 mV stays silent: {count:?}");
+    // 300 ms, one event per refractory period (20 ms) and the time to cross again: some ten
+    // events; the bursting neurons add a second spike to each, the others none.
+    for (bursty, single) in [(1, 2), (4, 5)] {
+        assert!(count[single] >= 5, "{count:?}");
+        assert!(count[bursty] as f64 > 1.3 * count[single] as f64, "bursts double the spikes: {count:?}");
+    }
+}
+
+#[test]
+fn burst_poisson_draws_and_run_do_not_depend_on_the_thread_count() {
+    let text = |threads: u32| {
+        let mut t = burst("e_thr_mv = { normal = [-52, 3] }\ne_d_mv = { uniform = [-65, -50] }", 5000, threads);
+        t.push_str(
+            "[[input]]\nkind = \"poisson\"\ntarget = \"bp\"\ncompartment = \"soma\"\nreceptor = \"exc\"\nrate_hz = 400.0\nweight = 0.3\n",
+        );
+        t
+    };
+    let (a, b) = (build(&text(1), "d.toml").unwrap(), build(&text(2), "d.toml").unwrap());
+    assert_eq!(burst_pop(&a).thr, burst_pop(&b).thr, "thresholds");
+    let (a, b) = (run_spikes(a, 1), run_spikes(b, 2));
+    assert_eq!(a, b, "spikes");
+    assert!(a.iter().map(Vec::len).sum::<usize>() > 1000, "the run must spike");
+}
+
+fn adex(kind: &str, param: &str, size: usize, threads: u32) -> String {
+    format!(
+        "[simulation]\nduration_ms = 300.0\nseed = 9\nthreads = {threads}\n[[population]]\nname = \"in\"\nkind = \"{kind}\"\nsize = {size}\n{param}\n"
+    )
+}
+
+fn adex_pop(m: &Model) -> &burstsim::neuron::Adex {
+    match m.network.population(0) {
+        Population::Adex(p) => p,
+        _ => panic!("not adex"),
+    }
+}
+
+#[test]
+fn adex_pv_and_sst_draws_have_their_moments() {
+    // n = 20 000 draws: standard errors sd / sqrt(n) for the mean and about sd / sqrt(2n) for the
+    // sd; 5 of them leave a fixed-seed draw a false-failure chance below 1e-6, while a wrong
+    // spread or a shifted mean (0.1 mV) fails.
+    let n = 20_000;
+    for kind in ["adex", "pv", "sst"] {
+        let m = build(&adex(kind, "v_t_mv = { normal = [-50, 1.5] }", n, 1), "a.toml").unwrap();
+        let p = adex_pop(&m);
+        let v_t: Vec<f64> = p.per_neuron().expect("per-neuron constants").v_t.iter().map(|&x| x as f64).collect();
+        let (mean, sd) = mean_sd(&v_t);
+        assert!((mean + 50.0).abs() < 5.0 * 1.5 / (n as f64).sqrt(), "{kind}: {mean}");
+        assert!((sd - 1.5).abs() < 5.0 * 1.5 / (2.0 * n as f64).sqrt(), "{kind}: {sd}");
+        assert!((p.params.v_t_mv - mean).abs() < 1e-3, "{kind}: the mean is reported");
+    }
+    // a homogeneous population keeps its scalar constants
+    assert!(adex_pop(&build(&adex("pv", "v_t_mv = -50.0", 10, 1), "a.toml").unwrap()).per_neuron().is_none());
+    // each neuron's clips must keep V_min below V_max, the pair checked per neuron
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("lo.csv"), "-80\n-10\n").unwrap();
+    std::fs::write(d.path().join("hi.csv"), "20\n-20\n").unwrap();
+    let file = d.path().join("m.toml");
+    let text = adex("pv", "v_min_mv = { file = \"lo.csv\" }\nv_max_mv = { file = \"hi.csv\" }", 2, 1);
+    let e = build(&text, file.to_str().unwrap()).unwrap_err();
+    assert!(e.contains("v_min_mv") && e.contains("neuron 1") && e.contains("v_min_mv < v_max_mv"), "{e}");
+}
+
+#[test]
+fn adex_per_neuron_leak_and_refractory_period_reach_each_neuron() {
+    // Files give neuron i its E_L and t_ref. E_L = -40 mV lies above V_T (-48 mV): the
+    // exponential runs away and the neuron fires on its own; at E_L = -70 mV it stays silent.
+    // A longer refractory period (V held at E_L) lowers the rate of a firing neuron.
+    let d = tempfile::tempdir().unwrap();
+    let e_l = [-70.0, -40.0, -40.0, -70.0];
+    let t_ref = [1.0, 1.0, 8.0, 8.0];
+    let csv = |v: &[f64]| v.iter().map(|x| format!("{x}\n")).collect::<String>();
+    std::fs::write(d.path().join("e_l.csv"), csv(&e_l)).unwrap();
+    std::fs::write(d.path().join("t_ref.csv"), csv(&t_ref)).unwrap();
+    let file = d.path().join("m.toml");
+    let text = adex(
+        "pv",
+        "e_l_mv = { file = \"e_l.csv\" }\nt_ref_ms = { file = \"t_ref.csv\" }\nv_init_mean_mv = -70.0",
+        4,
+        1,
+    );
+    let m = build(&text, file.to_str().unwrap()).unwrap();
+    let mut count = [0usize; 4];
+    for s in run_spikes(m, 1) {
+        for i in s {
+            count[i as usize] += 1;
+        }
+    }
+    assert_eq!((count[0], count[3]), (0, 0), "E_L = -70 mV stays silent: {count:?}");
+    assert!(count[2] >= 5 && count[1] as f64 > 1.5 * count[2] as f64, "t_ref 1 ms fires faster than 8 ms: {count:?}");
+}
+
+#[test]
+fn adex_draws_and_run_do_not_depend_on_the_thread_count() {
+    // 5000 neurons split across 2 threads: each part must read its own neurons' constants
+    let text = |threads: u32| {
+        let mut t = adex("sst", "v_t_mv = { normal = [-60, 2] }\nb_pa = { uniform = [0, 20] }", 5000, threads);
+        t.push_str(
+            "[[input]]\nkind = \"poisson\"\ntarget = \"in\"\ncompartment = \"soma\"\nreceptor = \"exc\"\nrate_hz = 400.0\nweight = 0.3\n",
+        );
+        t
+    };
+    let (a, b) = (build(&text(1), "d.toml").unwrap(), build(&text(2), "d.toml").unwrap());
+    assert_eq!(adex_pop(&a).per_neuron().unwrap().v_t, adex_pop(&b).per_neuron().unwrap().v_t, "thresholds");
+    let (a, b) = (run_spikes(a, 1), run_spikes(b, 2));
+    assert_eq!(a, b, "spikes");
+    assert!(a.iter().map(Vec::len).sum::<usize>() > 1000, "the run must spike");
 }

@@ -11,6 +11,7 @@
 //! [-80, 20] mV; the spike cut-off is V > 0 mV (not V_T); at a spike V <- V_reset and w += b/g_L,
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
+use super::params::At;
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
@@ -108,12 +109,14 @@ pub struct Adex {
     pub params: AdexParams,
     /// Exponential evaluation.
     pub exp_kind: ExpKind,
-    dt_tau_m: f32,
-    dt_tau_w: f32,
     dt_c: f32,
-    decay_ampa: f32,
-    decay_gaba: f32,
+    /// The shortest refractory period of the population, steps.
     ref_steps: u32,
+    /// The constants of the whole population (without per-neuron parameters).
+    same: Consts<f32>,
+    /// Per-neuron constants, when a model file gives some parameter per neuron; `params` then
+    /// holds the population means of those parameters.
+    each: Option<Consts<Vec<f32>>>,
     /// Membrane potential, mV.
     pub v: Vec<f32>,
     /// Adaptation, mV (current / g_L).
@@ -137,13 +140,12 @@ impl Adex {
     ) -> Self {
         let p = &params;
         let v = v_init.draw(n, seed, pop_index);
+        let same = Consts::of(p, dt_ms);
         Adex {
-            dt_tau_m: (dt_ms * p.g_l_ns / p.c_pf) as f32,
-            dt_tau_w: (dt_ms / p.tau_w_ms) as f32,
             dt_c: (dt_ms / p.c_pf) as f32,
-            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
-            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
-            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32,
+            ref_steps: same.ref_steps as u32,
+            same,
+            each: None,
             v,
             w: vec![0.0; n],
             refractory: vec![0; n],
@@ -152,25 +154,95 @@ impl Adex {
             exp_kind,
         }
     }
+
+    /// Gives the parameters `varying` one value per neuron (`(key, values)`, each value valid for
+    /// its key and V_min below V_max for every neuron, as the model layer has checked), with
+    /// `params` holding the others; `params` is then set to the means (which set the population's
+    /// synapse model and its reported values).
+    pub fn with_varying(mut self, varying: &[(&str, Vec<f64>)], dt_ms: f64) -> Self {
+        if varying.is_empty() {
+            return self;
+        }
+        let n = self.v.len();
+        let mut all = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut p = self.params.clone();
+            for (key, v) in varying {
+                p.set(key, v[i]).expect("values checked by the model layer");
+            }
+            all.push(Consts::of(&p, dt_ms));
+        }
+        for (key, v) in varying {
+            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
+            self.params.set(key, mean).expect("a mean of valid values");
+        }
+        let p = &self.params;
+        self.same = Consts::of(p, dt_ms);
+        self.dt_c = (dt_ms / p.c_pf) as f32;
+        self.ref_steps = all.iter().map(|c| c.ref_steps as u32).min().unwrap_or(self.same.ref_steps as u32);
+        self.each = Some(Consts::gather(&all));
+        self
+    }
 }
 
-/// The step-size constants of a step.
+crate::kernel_consts! {
+    /// What one step of an AdEx neuron reads besides its state: its parameters and dt factors,
+    /// one value each for the population or, when a model file gives some parameter per neuron,
+    /// one per neuron (the refractory step count carried as an f32, exact below 2^24).
+    pub struct Consts {
+        e_l, d_t, v_t, e_e, e_i, v_min, v_max, v_spike, v_reset, a_over_gl, b_over_gl, dt_tau_m, dt_tau_w,
+        decay_ampa, decay_gaba, ref_steps, dt_c,
+    }
+}
+
+impl Consts<f32> {
+    /// The constants of parameters `p` at dt = `dt_ms`.
+    fn of(p: &AdexParams, dt_ms: f64) -> Self {
+        Consts {
+            e_l: p.e_l_mv as f32,
+            d_t: p.delta_t_mv as f32,
+            v_t: p.v_t_mv as f32,
+            e_e: p.e_exc_mv as f32,
+            e_i: p.e_inh_mv as f32,
+            v_min: p.v_min_mv as f32,
+            v_max: p.v_max_mv as f32,
+            v_spike: p.v_spike_mv as f32,
+            v_reset: p.v_reset_mv as f32,
+            a_over_gl: (p.a_ns / p.g_l_ns) as f32,
+            b_over_gl: (p.b_pa / p.g_l_ns) as f32,
+            dt_tau_m: (dt_ms * p.g_l_ns / p.c_pf) as f32,
+            dt_tau_w: (dt_ms / p.tau_w_ms) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32 as f32,
+            dt_c: (dt_ms / p.c_pf) as f32,
+        }
+    }
+}
+
+/// The constants of the part that starts at neuron `first`: the population's `same`, or its
+/// neurons' in `each`.
+fn part_consts<'a>(each: &'a Option<Consts<Vec<f32>>>, same: &'a Consts<f32>, first: usize) -> PartConsts<'a> {
+    match each {
+        Some(c) => PartConsts::Each(c, first),
+        None => PartConsts::Same(same),
+    }
+}
+
+/// The constants a part steps with: the population's, or one per neuron.
 #[derive(Clone, Copy, Debug)]
-struct Consts {
-    dt_tau_m: f32,
-    dt_tau_w: f32,
-    decay_ampa: f32,
-    decay_gaba: f32,
-    ref_steps: u32,
+enum PartConsts<'a> {
+    Same(&'a Consts<f32>),
+    /// The population's per-neuron constants and the part's first neuron.
+    Each(&'a Consts<Vec<f32>>, usize),
 }
 
 /// Consecutive neurons of an [`Adex`] population, from neuron `offset` on, their state borrowed:
 /// they step on their own (see [`NeuronKind::split`]).
 #[derive(Debug)]
 pub struct Part<'a> {
-    params: &'a AdexParams,
     exp_kind: ExpKind,
-    k: Consts,
+    k: PartConsts<'a>,
     offset: u32,
     v: &'a mut [f32],
     w: &'a mut [f32],
@@ -186,26 +258,27 @@ impl Part<'_> {
     }
 
     fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
-        step_kernel(level, self, spikes);
+        match self.k {
+            PartConsts::Same(k) => step_kernel::<f32>(level, self, *k, spikes),
+            PartConsts::Each(c, first) => {
+                let k = c.slice(first..first + self.v.len());
+                step_kernel::<&[f32]>(level, self, k, spikes)
+            }
+        }
     }
 }
 
 impl Adex {
-    fn consts(&self) -> Consts {
-        Consts {
-            dt_tau_m: self.dt_tau_m,
-            dt_tau_w: self.dt_tau_w,
-            decay_ampa: self.decay_ampa,
-            decay_gaba: self.decay_gaba,
-            ref_steps: self.ref_steps,
-        }
+    /// The per-neuron constants (one vector per constant, as the kernel reads them), when a model
+    /// file gives some parameter per neuron.
+    pub fn per_neuron(&self) -> Option<&Consts<Vec<f32>>> {
+        self.each.as_ref()
     }
 
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
         Part {
-            k: self.consts(),
-            params: &self.params,
+            k: part_consts(&self.each, &self.same, 0),
             exp_kind: self.exp_kind,
             offset: 0,
             v: &mut self.v,
@@ -243,13 +316,15 @@ impl NeuronKind for Adex {
 
     /// Neurons do not interact within a step and draw no random numbers, so any split works.
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
-        let k = self.consts();
-        let (params, exp_kind) = (&self.params, self.exp_kind);
+        let consts: Vec<PartConsts<'a>> =
+            (0..self.v.len().div_ceil(chunk)).map(|c| part_consts(&self.each, &self.same, c * chunk)).collect();
+        let exp_kind = self.exp_kind;
         let state = self.v.chunks_mut(chunk).zip(self.w.chunks_mut(chunk)).zip(self.refractory.chunks_mut(chunk));
         let g = self.g.e.chunks_mut(chunk).zip(self.g.i.chunks_mut(chunk));
         for (c, (((v, w), refractory), (g_e, g_i))) in state.zip(g).enumerate() {
             let offset = (c * chunk) as u32;
-            parts.push(super::Part::Adex(Part { params, exp_kind, k, offset, v, w, refractory, g_e, g_i }));
+            let k = consts[c];
+            parts.push(super::Part::Adex(Part { exp_kind, k, offset, v, w, refractory, g_e, g_i }));
         }
         true
     }
@@ -272,8 +347,10 @@ impl NeuronKind for Adex {
 
     /// Device phase: V += dt I / C (soma only).
     fn inject(&mut self, c: Compartment, current: Current) {
-        if c == Compartment::Soma {
-            current.add_to(&mut self.v, self.dt_c);
+        match (c, &self.each) {
+            (Compartment::Soma, None) => current.add_to(&mut self.v, self.dt_c),
+            (Compartment::Soma, Some(k)) => current.add_to_each(&mut self.v, &k.dt_c),
+            _ => {}
         }
     }
 
@@ -287,33 +364,30 @@ impl NeuronKind for Adex {
 }
 
 simd_kernel! {
-    /// The body of [`NeuronKind::step`] for `Adex`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
-        let (p, k) = (pop.params, pop.k);
-        let (e_l, d_t, v_t) = (p.e_l_mv as f32, p.delta_t_mv as f32, p.v_t_mv as f32);
-        let (e_e, e_i) = (p.e_exc_mv as f32, p.e_inh_mv as f32);
-        let (v_min, v_max, v_spike, v_reset) =
-            (p.v_min_mv as f32, p.v_max_mv as f32, p.v_spike_mv as f32, p.v_reset_mv as f32);
-        let a_over_gl = (p.a_ns / p.g_l_ns) as f32;
-        let b_over_gl = (p.b_pa / p.g_l_ns) as f32;
+    /// The body of [`NeuronKind::step`] for `Adex`, compiled per SIMD level (identical results)
+    /// and per kind of constants (one for the population, or one per neuron).
+    fn step_kernel<K: At>(pop: &mut Part<'_>, k: Consts<K>, spikes: &mut Vec<u32>) {
         let n = pop.v.len();
+        let k = k.head(n);
         let (v, w, g_e, g_i, refractory) =
             (&mut pop.v[..n], &mut pop.w[..n], &mut pop.g_e[..n], &mut pop.g_i[..n], &mut pop.refractory[..n]);
-        let dt_tau_m = k.dt_tau_m;
         // 1. Euler step of the membrane (conductances in units of g_L, w in mV); 2. clip (P5).
-        let membrane = |v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
-            let v = v + dt_tau_m * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
-            v.clamp(v_min, v_max)
+        let membrane = |i: usize, v: f32, ex: f32, g_e: f32, g_i: f32, w: f32| {
+            let (e_l, d_t, e_e, e_i) = (k.e_l.at(i), k.d_t.at(i), k.e_e.at(i), k.e_i.at(i));
+            let v = v + k.dt_tau_m.at(i) * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
+            v.clamp(k.v_min.at(i), k.v_max.at(i))
         };
         match pop.exp_kind {
             ExpKind::Fast => {
                 for i in 0..n {
-                    v[i] = membrane(v[i], fast_exp((v[i] - v_t) / d_t), g_e[i], g_i[i], w[i]);
+                    let ex = fast_exp((v[i] - k.v_t.at(i)) / k.d_t.at(i));
+                    v[i] = membrane(i, v[i], ex, g_e[i], g_i[i], w[i]);
                 }
             }
             ExpKind::Exact => {
                 for i in 0..n {
-                    v[i] = membrane(v[i], ((v[i] - v_t) / d_t).exp(), g_e[i], g_i[i], w[i]);
+                    let ex = ((v[i] - k.v_t.at(i)) / k.d_t.at(i)).exp();
+                    v[i] = membrane(i, v[i], ex, g_e[i], g_i[i], w[i]);
                 }
             }
         }
@@ -321,22 +395,22 @@ simd_kernel! {
         //    (not V_reset, P5).
         for i in 0..n {
             if refractory[i] == 0 {
-                if v[i] > v_spike {
+                if v[i] > k.v_spike.at(i) {
                     spikes.push(pop.offset + i as u32);
-                    v[i] = v_reset;
-                    w[i] += b_over_gl;
-                    refractory[i] = k.ref_steps;
+                    v[i] = k.v_reset.at(i);
+                    w[i] += k.b_over_gl.at(i);
+                    refractory[i] = k.ref_steps.at(i) as u32;
                 }
             } else {
                 refractory[i] -= 1;
-                v[i] = e_l;
+                v[i] = k.e_l.at(i);
             }
         }
         // 4. Adaptation with the new V; 5. conductances decay.
         for i in 0..n {
-            w[i] += k.dt_tau_w * (a_over_gl * (v[i] - e_l) - w[i]);
-            g_e[i] = decay(g_e[i], k.decay_ampa);
-            g_i[i] = decay(g_i[i], k.decay_gaba);
+            w[i] += k.dt_tau_w.at(i) * (k.a_over_gl.at(i) * (v[i] - k.e_l.at(i)) - w[i]);
+            g_e[i] = decay(g_e[i], k.decay_ampa.at(i));
+            g_i[i] = decay(g_i[i], k.decay_gaba.at(i));
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   refractory 20 ms. Both counters count down at the start of each step, so the second spike
 //!   comes 4.9-14.8 ms after the event. Every burst has exactly two spikes.
 
+use super::params::At;
 use super::pyramidal::{DendriticDrivingForce, Derived, PyramidalParams};
 use super::{
     recordable_bytes, Compartment, Current, InitialVoltage, NeuronKind, Receptor, SynapseModel, TwoCompartmentSynapses,
@@ -76,9 +77,103 @@ pub struct BurstPoisson {
     pub burst: Vec<u32>,
     /// Synaptic conductances, units of each compartment's leak conductance.
     pub g: TwoCompartmentSynapses,
+    /// Per-neuron constants, when a model file gives some parameter per neuron; `params` then
+    /// holds the population means of those parameters.
+    each: Option<Each>,
+    /// The constants of the whole population (without per-neuron parameters).
+    same: Consts<f32>,
+}
+
+crate::kernel_consts! {
+    /// What the subthreshold update and the reset of a stochastic-burst neuron read: one value
+    /// each for the population or, when a model file gives some parameter per neuron, one per
+    /// neuron.
+    pub struct Consts {
+        e_l, e_e, e_i, e_thr, b, a_wd, v_reset, delta_thr, dt_tau_s, dt_tau_d, dt_c_s, dt_c_d, decay_ampa,
+        decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr,
+    }
+}
+
+impl Consts<f32> {
+    /// The constants of parameters `p` (whose dt factors are `d`).
+    fn of(p: &PyramidalParams, d: &Derived) -> Self {
+        Consts {
+            e_l: p.e_l_mv as f32,
+            e_e: p.e_exc_mv as f32,
+            e_i: p.e_inh_mv as f32,
+            e_thr: p.e_thr_mv as f32,
+            b: p.b_pa as f32,
+            a_wd: p.a_wd_ns as f32,
+            v_reset: p.v_reset_mv as f32,
+            delta_thr: p.delta_thr_mv as f32,
+            dt_tau_s: d.dt_tau_s,
+            dt_tau_d: d.dt_tau_d,
+            dt_c_s: d.dt_c_s,
+            dt_c_d: d.dt_c_d,
+            decay_ampa: d.decay_ampa,
+            decay_gaba: d.decay_gaba,
+            decay_ws: d.decay_ws,
+            dt_tau_wd: d.dt_tau_wd,
+            dt_tau_thr: d.dt_tau_thr,
+        }
+    }
+}
+
+/// The per-neuron constants of a population: those of the kernel, and the burst sigmoid's
+/// midpoint and width (E_d, D_d, mV), which the burst draw reads in f64.
+#[derive(Clone, Debug)]
+struct Each {
+    k: Consts<Vec<f32>>,
+    sigmoid: Vec<(f64, f64)>,
 }
 
 impl BurstPoisson {
+    /// Gives the parameters `varying` one value per neuron (`(key, values)`, each value valid for
+    /// its key, as the model layer has checked), with `params` holding the others. The
+    /// constants of every neuron and the state that starts from a parameter (V_d at E_L, theta at
+    /// E_theta, w_d at its initial value) follow; `params` is set to the means.
+    pub fn with_varying(mut self, varying: &[(&str, Vec<f64>)], dt_ms: f64) -> Self {
+        if varying.is_empty() {
+            return self;
+        }
+        let n = self.v_s.len();
+        let (mut all, mut sigmoid) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..n {
+            let mut p = self.params.clone();
+            for (key, v) in varying {
+                p.set(key, v[i]).expect("values checked by the model layer");
+            }
+            all.push(Consts::of(&p, &Derived::new(&p, dt_ms)));
+            sigmoid.push((p.e_d_mv, p.d_d_mv));
+            self.v_d[i] = p.e_l_mv as f32;
+            self.thr[i] = p.e_thr_mv as f32;
+            self.w_d[i] = p.w_d_init_mv as f32;
+        }
+        for (key, v) in varying {
+            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
+            self.params.set(key, mean).expect("a mean of valid values");
+        }
+        self.d = Derived::new(&self.params, dt_ms);
+        self.same = Consts::of(&self.params, &self.d);
+        self.each = Some(Each { k: Consts::gather(&all), sigmoid });
+        self
+    }
+
+    /// Steps every neuron at SIMD level `level` with the population's or each neuron's constants.
+    fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
+        match self.each.take() {
+            None => {
+                let k = self.same;
+                step_kernel::<f32>(level, self, k, None, spikes);
+            }
+            Some(each) => {
+                let n = self.v_s.len();
+                step_kernel::<&[f32]>(level, self, each.k.slice(0..n), Some(&each.sigmoid), spikes);
+                self.each = Some(each);
+            }
+        }
+    }
+
     /// `n` neurons with initial somatic potentials `v_init`.
     #[allow(clippy::too_many_arguments)] // plain settings, as Pyramidal::new
     pub fn new(
@@ -92,7 +187,10 @@ impl BurstPoisson {
         pop_index: u64,
     ) -> Self {
         let e_l = params.e_l_mv as f32;
+        let d = Derived::new(&params, dt_ms);
         BurstPoisson {
+            same: Consts::of(&params, &d),
+            each: None,
             ref_steps: (timing.refractory_ms / dt_ms + 1e-9).floor() as u32,
             rngs: (0..n.div_ceil(CHUNK))
                 .map(|c| stream_rng(seed, Stream::BurstDraws, &[pop_index, c as u64]))
@@ -105,7 +203,7 @@ impl BurstPoisson {
             refractory: vec![0; n],
             burst: vec![0; n],
             g: TwoCompartmentSynapses::new(n),
-            d: Derived::new(&params, dt_ms),
+            d,
             dt_ms,
             params,
             timing,
@@ -132,7 +230,7 @@ impl NeuronKind for BurstPoisson {
     /// the branch-free subthreshold update of every neuron (SIMD), then the spike checks, which
     /// only read what the first pass wrote, so the split changes no result.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        step_kernel(Simd::detected(), self, spikes);
+        self.step_at(Simd::detected(), spikes);
     }
 
     fn synapse_model(&self, c: Compartment, r: Receptor) -> Option<SynapseModel> {
@@ -149,11 +247,12 @@ impl NeuronKind for BurstPoisson {
 
     /// Device phase: V += dt I / C on the soma or the dendrite.
     fn inject(&mut self, c: Compartment, current: Current) {
-        let (v, dt_over_c) = match c {
-            Compartment::Soma => (&mut self.v_s, self.d.dt_c_s),
-            Compartment::Dendrite => (&mut self.v_d, self.d.dt_c_d),
-        };
-        current.add_to(v, dt_over_c);
+        match (c, &self.each) {
+            (Compartment::Soma, None) => current.add_to(&mut self.v_s, self.d.dt_c_s),
+            (Compartment::Dendrite, None) => current.add_to(&mut self.v_d, self.d.dt_c_d),
+            (Compartment::Soma, Some(e)) => current.add_to_each(&mut self.v_s, &e.k.dt_c_s),
+            (Compartment::Dendrite, Some(e)) => current.add_to_each(&mut self.v_d, &e.k.dt_c_d),
+        }
     }
 
     recordables! {
@@ -178,22 +277,26 @@ impl NeuronKind for BurstPoisson {
 
 simd_kernel! {
     /// The body of [`NeuronKind::step`] for `BurstPoisson`, compiled per SIMD level (identical
-    /// results: the same operations in the same order at every level, no fused multiply-add).
-    fn step_kernel(pop: &mut BurstPoisson, spikes: &mut Vec<u32>) {
-        let p = &pop.params;
+    /// results: the same operations in the same order at every level, no fused multiply-add) and
+    /// per kind of constants (one for the population, or one per neuron, with each neuron's burst
+    /// sigmoid in `sigmoid`).
+    fn step_kernel<K: At>(
+        pop: &mut BurstPoisson,
+        k: Consts<K>,
+        sigmoid: Option<&[(f64, f64)]>,
+        spikes: &mut Vec<u32>,
+    ) {
         let dt = pop.dt_ms;
-        let Derived {
-            dt_tau_s, dt_tau_d, dt_c_s, dt_c_d, decay_ampa, decay_gaba, decay_ws, dt_tau_wd, dt_tau_thr, ..
-        } = pop.d;
-        let (e_l, e_e, e_i, e_thr) = (p.e_l_mv as f32, p.e_exc_mv as f32, p.e_inh_mv as f32, p.e_thr_mv as f32);
-        let (b, a_wd) = (p.b_pa as f32, p.a_wd_ns as f32);
         let soma_force = pop.driving_force == DendriticDrivingForce::Soma;
         let n = pop.v_s.len();
+        let k = k.head(n);
         let (v_s, v_d, w_s, w_d) = (&mut pop.v_s[..n], &mut pop.v_d[..n], &mut pop.w_s[..n], &mut pop.w_d[..n]);
         let (thr, refractory, burst) = (&mut pop.thr[..n], &mut pop.refractory[..n], &mut pop.burst[..n]);
         let g = &mut pop.g;
         let (g_e_s, g_i_s, g_e_d, g_i_d) = (&mut g.e_s[..n], &mut g.i_s[..n], &mut g.e_d[..n], &mut g.i_d[..n]);
         for i in 0..n {
+            let (e_l, e_e, e_i) = (k.e_l.at(i), k.e_e.at(i), k.e_i.at(i));
+            let (dt_tau_s, dt_c_s, dt_tau_d, dt_c_d) = (k.dt_tau_s.at(i), k.dt_c_s.at(i), k.dt_tau_d.at(i), k.dt_c_d.at(i));
             // Counters count down at the start of the step, before the checks.
             refractory[i] = refractory[i].saturating_sub(1);
             burst[i] = burst[i].saturating_sub(1);
@@ -201,15 +304,15 @@ simd_kernel! {
             let vf = if soma_force { vs } else { vd };
             let j_s = g_e_s[i] * (e_e - vs) + g_i_s[i] * (e_i - vs);
             let j_d = g_e_d[i] * (e_e - vf) + g_i_d[i] * (e_i - vf);
-            g_e_s[i] = decay(g_e_s[i], decay_ampa);
-            g_e_d[i] = decay(g_e_d[i], decay_ampa);
-            g_i_s[i] = decay(g_i_s[i], decay_gaba);
-            g_i_d[i] = decay(g_i_d[i], decay_gaba);
-            let vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * b * w_s[i] + dt_tau_s * j_s;
-            let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * a_wd * w_d[i] + dt_tau_d * j_d;
-            w_s[i] = decay(w_s[i], decay_ws);
-            w_d[i] += dt_tau_wd * ((vd_new - e_l) - w_d[i]);
-            thr[i] += dt_tau_thr * (e_thr - thr[i]);
+            g_e_s[i] = decay(g_e_s[i], k.decay_ampa.at(i));
+            g_e_d[i] = decay(g_e_d[i], k.decay_ampa.at(i));
+            g_i_s[i] = decay(g_i_s[i], k.decay_gaba.at(i));
+            g_i_d[i] = decay(g_i_d[i], k.decay_gaba.at(i));
+            let vs_new = vs + dt_tau_s * (e_l - vs) - dt_c_s * k.b.at(i) * w_s[i] + dt_tau_s * j_s;
+            let vd_new = vd + dt_tau_d * (e_l - vd) - dt_c_d * k.a_wd.at(i) * w_d[i] + dt_tau_d * j_d;
+            w_s[i] = decay(w_s[i], k.decay_ws.at(i));
+            w_d[i] += k.dt_tau_wd.at(i) * ((vd_new - e_l) - w_d[i]);
+            thr[i] += k.dt_tau_thr.at(i) * (k.e_thr.at(i) - thr[i]);
             v_s[i] = vs_new;
             v_d[i] = vd_new;
         }
@@ -217,8 +320,7 @@ simd_kernel! {
         // else the burst's second spike when its countdown reads 1. Blocks of 16 neurons are first
         // tested branch-free; only a block holding a candidate is walked, in increasing order (so
         // the burst draws come from each chunk's stream in the same order as a plain loop).
-        let (v_reset, delta_thr) = (p.v_reset_mv as f32, p.delta_thr_mv as f32);
-        let (e_d, d_d) = (p.e_d_mv, p.d_d_mv);
+        let (e_d, d_d) = (pop.params.e_d_mv, pop.params.d_d_mv);
         let (delay_min, delay_span) = (pop.timing.burst_delay_min_ms, pop.timing.burst_delay_span_ms);
         const BLOCK: usize = 16;
         let mut start = 0;
@@ -234,12 +336,13 @@ simd_kernel! {
                     if v_s[i] > thr[i] && refractory[i] == 0 {
                         spikes.push(i as u32);
                         refractory[i] = pop.ref_steps;
-                        v_s[i] = v_reset;
-                        thr[i] += delta_thr;
+                        v_s[i] = k.v_reset.at(i);
+                        thr[i] += k.delta_thr.at(i);
                         w_s[i] += 1.0;
                         let rng = &mut pop.rngs[i / CHUNK];
                         let (u1, u2): (f64, f64) = (rng.random(), rng.random());
                         // p = 1/(1 + exp(-(V_d - E_d)/D_d)) with V_d after this step's integration.
+                        let (e_d, d_d) = sigmoid.map_or((e_d, d_d), |s| s[i]);
                         let p_burst = 1.0 / (1.0 + (-(v_d[i] as f64 - e_d) / d_d).exp());
                         if u1 < p_burst {
                             burst[i] = ((delay_min + u2 * delay_span) / dt + 1e-9).floor() as u32;
@@ -325,13 +428,8 @@ mod tests {
                 b.v_s[i] = spread(i, 1, -70.0, -48.0);
                 b.v_d[i] = spread(i, 2, -70.0, -45.0);
             }
-            let out = drive_levels(
-                &mut b,
-                3000,
-                5,
-                |b, k| b.g.kick_for_tests(k, 0.6),
-                |b, spikes| step_kernel(level, b, spikes),
-            );
+            let out =
+                drive_levels(&mut b, 3000, 5, |b, k| b.g.kick_for_tests(k, 0.6), |b, spikes| b.step_at(level, spikes));
             let state =
                 [&b.v_s, &b.v_d, &b.w_s, &b.w_d, &b.thr, &b.g.e_s, &b.g.i_s, &b.g.e_d, &b.g.i_d].map(|v| bits(v));
             (out, state, b.refractory.clone(), b.burst.clone())

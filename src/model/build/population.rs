@@ -47,16 +47,12 @@ pub(super) fn build_population(
             }
             rest.params(|k, v| params.set(k, v), PyramidalParams::KEYS)?;
             check_scales(cx, sim, section, &params.entries())?;
-            let varying = if bursty {
-                rest.refuse_varying("burst_poisson")?;
-                Vec::new()
-            } else {
-                rest.draw_varying(n, seed, index, PyramidalParams::KEYS, &|k, v| {
-                    let mut p = params.clone();
-                    p.set(k, v)?;
-                    check_scales_quiet(sim, &p.entries())
-                })?
-            };
+            // The stochastic-burst cell shares the mechanism (its unused terms are refused above).
+            let varying = rest.draw_varying(n, seed, index, PyramidalParams::KEYS, &|k, v| {
+                let mut p = params.clone();
+                p.set(k, v)?;
+                check_scales_quiet(sim, &p.entries())
+            })?;
             let driving_force = match rest.choice("dendritic_driving_force")?.unwrap_or_default() {
                 schema::DendriticDrivingForce::Soma => DendriticDrivingForce::Soma,
                 schema::DendriticDrivingForce::Dendrite => DendriticDrivingForce::Dendrite,
@@ -79,7 +75,9 @@ pub(super) fn build_population(
                 check_scales(cx, sim, section, &timing)?;
                 let keys: Vec<&str> = PyramidalParams::KEYS.iter().copied().filter(|k| !unused.contains(k)).collect();
                 rest.finish(&[&["name", "kind", "size"], &extra[..], &keys[..]].concat())?;
-                Population::BurstPoisson(BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index))
+                Population::BurstPoisson(
+                    BurstPoisson::new(n, params, t, driving_force, v_init, dt, seed, index).with_varying(&varying, dt),
+                )
             } else {
                 rest.finish(&[&["name", "kind", "size"], &extra[..], PyramidalParams::KEYS].concat())?;
                 Population::Pyramidal(
@@ -90,8 +88,22 @@ pub(super) fn build_population(
         KindName::Pv | KindName::Sst | KindName::Adex => {
             let mut params = if spec.kind == KindName::Sst { AdexParams::sst() } else { AdexParams::pv() };
             rest.params(|k, v| params.set(k, v), AdexParams::KEYS)?;
-            rest.refuse_varying(spec_kind_name(spec.kind))?;
             check_scales(cx, sim, section, &params.entries())?;
+            let clips = "a lower clip below the upper one (v_min_mv < v_max_mv)";
+            let varying = rest.draw_varying(n, seed, index, AdexParams::KEYS, &|k, v| {
+                let mut p = params.clone();
+                p.set(k, v)?;
+                check_scales_quiet(sim, &p.entries())
+            })?;
+            // each neuron's pair of clips (either may vary)
+            let clip =
+                |key: &str, i: usize, all: f64| varying.iter().find(|(k, _)| *k == key).map_or(all, |(_, v)| v[i]);
+            for i in (0..n).filter(|_| !varying.is_empty()) {
+                let (lo, hi) = (clip("v_min_mv", i, params.v_min_mv), clip("v_max_mv", i, params.v_max_mv));
+                if lo >= hi {
+                    return Err(cx.invalid(section, "v_min_mv", format!("{lo} (neuron {i}, v_max_mv {hi})"), clips));
+                }
+            }
             let exp_kind = match rest.choice("exp")?.unwrap_or_default() {
                 schema::Exp::Fast => ExpKind::Fast,
                 schema::Exp::Exact => ExpKind::Exact,
@@ -99,10 +111,10 @@ pub(super) fn build_population(
             let v_init = rest.v_init(params.e_l_mv)?;
             let extra = ["exp", "v_init_mean_mv", "v_init_sd_mv", "v_init_seed"];
             rest.finish(&[&["name", "kind", "size"], &extra[..], AdexParams::KEYS].concat())?;
-            if params.v_min_mv >= params.v_max_mv {
+            if varying.is_empty() && params.v_min_mv >= params.v_max_mv {
                 return Err(cx.invalid(section, "v_min_mv", params.v_min_mv, "a lower clip below v_max_mv"));
             }
-            Population::Adex(Adex::new(n, params, exp_kind, v_init, dt, seed, index))
+            Population::Adex(Adex::new(n, params, exp_kind, v_init, dt, seed, index).with_varying(&varying, dt))
         }
         KindName::Lif => {
             let mut params = LifParams::default();
@@ -153,20 +165,6 @@ pub(super) fn build_population(
         }
     };
     Ok(pop)
-}
-
-/// The kind's name in the file.
-fn spec_kind_name(k: KindName) -> &'static str {
-    match k {
-        KindName::Pyramidal => "pyramidal",
-        KindName::BurstPoisson => "burst_poisson",
-        KindName::Pv => "pv",
-        KindName::Sst => "sst",
-        KindName::Adex => "adex",
-        KindName::Lif => "lif",
-        KindName::Poisson => "poisson",
-        KindName::SpikeFile => "spike_file",
-    }
 }
 
 /// Whether the durations among a kind's parameters can be represented at dt (the refusals of
@@ -246,7 +244,7 @@ impl<'a> Keys<'a> {
                     Varying::File(f) => format!("{{ file = {f:?} }}"),
                     Varying::Fixed(x) => x.to_string(),
                 },
-                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kind pyramidal)"),
+                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kinds pyramidal, burst_poisson, adex, pv and sst)"),
             )),
         }
     }
