@@ -22,6 +22,7 @@ pub mod rate;
 pub mod record;
 pub mod rng;
 pub mod run;
+pub mod series;
 pub mod stimulus;
 pub mod synapse;
 

@@ -79,9 +79,7 @@ impl Current<'_> {
     pub fn add_to(self, v: &mut [f32], dt_over_c: f32) {
         add_current(crate::fastmath::Simd::detected(), self, v, dt_over_c);
     }
-}
 
-impl Current<'_> {
     /// [`Current::add_to`] with one dt / C per neuron (a capacitance given per neuron).
     pub fn add_to_each(self, v: &mut [f32], dt_over_c: &[f32]) {
         match self {

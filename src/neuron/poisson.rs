@@ -40,7 +40,7 @@ pub enum RateProfile {
     },
     /// A piecewise-linear series of rates read from a stimulus file (the series type of current
     /// files, reused with its interpolation and looping: its `values_pa` hold rates in Hz here).
-    Piecewise(crate::stimulus::Piecewise),
+    Piecewise(crate::series::Piecewise),
 }
 
 impl RateProfile {

@@ -1,5 +1,5 @@
 //! Replayed spike trains (`kind = "spike_file"`): a source population that emits, at each step,
-//! the spikes a file lists for it (read and rounded to steps by [`crate::stimulus::spikes`]), so
+//! the spikes a file lists for it (read and rounded to steps by the stimulus module's spike lists), so
 //! that recorded or hand-made trains can drive projections like any other population.
 
 use super::{Compartment, Current, NeuronKind, Receptor};

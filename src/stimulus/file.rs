@@ -19,37 +19,7 @@ pub struct StimulusError {
     pub message: String,
 }
 
-/// A piecewise-linear current time series.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Piecewise {
-    /// Sample times, ms, strictly increasing.
-    pub times_ms: Vec<f64>,
-    /// Currents, pA.
-    pub values_pa: Vec<f64>,
-    /// Period of the loop, ms (None: hold the last value after the last time).
-    pub loop_ms: Option<f64>,
-}
-
-impl Piecewise {
-    /// Current at time `t_ms`: linear between samples, the first value before the first time,
-    /// the last value after the last (or the series repeated every `loop_ms`).
-    pub fn at(&self, t_ms: f64) -> f64 {
-        let t = match self.loop_ms {
-            Some(p) => t_ms.rem_euclid(p),
-            None => t_ms,
-        };
-        let ts = &self.times_ms;
-        let k = ts.partition_point(|&x| x <= t);
-        if k == 0 {
-            return self.values_pa[0];
-        }
-        if k == ts.len() {
-            return self.values_pa[k - 1];
-        }
-        let (t0, t1, v0, v1) = (ts[k - 1], ts[k], self.values_pa[k - 1], self.values_pa[k]);
-        v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-    }
-}
+pub use crate::series::Piecewise;
 
 fn read(path: &Path) -> Result<String, StimulusError> {
     std::fs::read_to_string(path).map_err(|e| StimulusError {
