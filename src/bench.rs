@@ -367,6 +367,7 @@ fn child(args: &BenchArgs, mode: ChildMode) -> Result<(), BenchError> {
                 timings: false,
                 force: true,
                 invocation: Default::default(),
+                ..Default::default()
             };
             let result = run::run(m, opts);
             let _ = std::fs::remove_file(&out);

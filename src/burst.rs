@@ -78,6 +78,14 @@ impl BurstDetector {
         }
     }
 
+    /// Saves or restores the trace, the last spike and event steps and the armed flags.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.slice("trace", &mut self.trace);
+        io.slice("last_spike", &mut self.last_spike);
+        io.slice("event_step", &mut self.event_step);
+        io.flags("armed", &mut self.armed);
+    }
+
     /// Starts every neuron armed, as the reference's filtering and plastic connections do (they
     /// store 0 = armed initially, spec 2.1); the monitor starts disarmed.
     pub fn armed_at_start(mut self) -> Self {

@@ -51,6 +51,22 @@ enum Command {
         /// default: the machine's available memory).
         #[arg(long = "max-memory", value_name = "SIZE", value_parser = burstsim::memory::parse_size)]
         max_memory: Option<u64>,
+        /// Save the run's state to FILE at its end (also when stopped early), to continue it with
+        /// --restore: every neuron, synapse, weight, estimate, queued spike and random stream.
+        #[arg(long = "save-state", value_name = "FILE")]
+        save_state: Option<String>,
+        /// With --save-state: also save every T ms of simulated time (the file is replaced each time).
+        #[arg(long = "save-every-ms", value_name = "T", requires = "save_state")]
+        save_every_ms: Option<f64>,
+        /// Continue the run saved in FILE (by --save-state), bit-identically, with the model file it
+        /// was saved from and its seed; --duration-ms then is the time to add (default: on to the
+        /// model's duration_ms).
+        #[arg(long, value_name = "FILE", conflicts_with = "weights_from")]
+        restore: Option<String>,
+        /// Start a new run from the learned weights in FILE (a state file, or an output file with
+        /// [output.weights] full = true), matched by projection name; wiring and sizes must match.
+        #[arg(long = "weights-from", value_name = "FILE")]
+        weights_from: Option<String>,
     },
     /// Train a rate-level BurstCCN (or a baseline) from a config (see docs/rate.md).
     Train(burstsim::rate::cli::TrainArgs),
@@ -108,17 +124,79 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { model: path, out, seed, duration_ms, threads, quiet, timings, force, max_memory } => {
+        Command::Run {
+            model: path,
+            out,
+            seed,
+            duration_ms,
+            threads,
+            quiet,
+            timings,
+            force,
+            max_memory,
+            save_state,
+            save_every_ms,
+            restore,
+            weights_from,
+        } => {
             if let Some(t) = threads {
                 check_threads(t)?;
             }
+            if let Some(x) = save_every_ms {
+                if !(x.is_finite() && x > 0.0) {
+                    anyhow::bail!("--save-every-ms {x}: expected a positive period in ms");
+                }
+            }
+            let restored = restore.as_deref().map(burstsim::record::state_file::read).transpose()?;
+            let overrides = match &restored {
+                None => Overrides { seed, duration_ms },
+                Some(s) => {
+                    if let Some(x) = seed.filter(|&x| x != s.meta.seed) {
+                        anyhow::bail!(
+                            "--seed {x}: the state in {} was saved by a run with seed {}, which a continued run keeps \
+                             (its wiring and random streams come from it)",
+                            s.path,
+                            s.meta.seed
+                        );
+                    }
+                    let dt = s.meta.dt_ms;
+                    if let Some(x) =
+                        duration_ms.filter(|x| !(x.is_finite() && *x > 0.0 && (x / dt - (x / dt).round()).abs() < 1e-6))
+                    {
+                        anyhow::bail!(
+                            "--duration-ms {x}: expected a positive time to add, in ms, a multiple of dt = {dt} ms"
+                        );
+                    }
+                    // --duration-ms adds to the saved time (the model is built for the whole run, so
+                    // that its protocol covers it); without it the run goes on to the model's duration
+                    let end = duration_ms.map(|x| (s.meta.step + (x / dt).round() as u64) as f64 * dt);
+                    Overrides { seed: Some(s.meta.seed), duration_ms: end }
+                }
+            };
             let limit = Limit::new(max_memory).with_threads(threads);
-            let m = model::load_limited(&path, &Overrides { seed, duration_ms }, &limit)?;
+            let m = model::load_limited(&path, &overrides, &limit)?;
             let estimated = m.memory.total(threads.or(m.threads).unwrap_or(1));
             // Ctrl-C / SIGTERM stop the loop; the file is then closed with what was recorded.
             ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)).context("cannot install the signal handler")?;
-            let invocation = invocation(&out, seed, duration_ms, threads);
-            let opts = RunOptions { out, threads, quiet, stop: Some(&STOP), timings, force, invocation };
+            let mut invocation = invocation(&out, seed, duration_ms, threads);
+            for (flag, v) in [("--restore", &restore), ("--weights-from", &weights_from)] {
+                if let Some(v) = v {
+                    invocation.overrides.push(format!("{flag} {v}"));
+                }
+            }
+            let opts = RunOptions {
+                out,
+                threads,
+                quiet,
+                stop: Some(&STOP),
+                timings,
+                force,
+                invocation,
+                save_state,
+                save_every_ms,
+                restore: restored,
+                weights_from,
+            };
             let summary = run::run(m, opts)?;
             if let Some(t) = &summary.timings {
                 let total: f64 = t.iter().map(|x| x.1).sum();

@@ -76,6 +76,10 @@ pub const ATTR_VERSION: &str = "burstsim_version";
 pub const ATTR_DT: &str = "dt_ms";
 /// Root attribute: requested duration, ms.
 pub const ATTR_DURATION: &str = "duration_ms";
+/// Root attribute: the time the data start at, ms (0, or where a continued run resumed).
+pub const ATTR_T_START: &str = "t_start_ms";
+/// Root attribute of a continued run: the state file it resumed from, with its SHA-256.
+pub const ATTR_RESTORED_FROM: &str = "restored_from";
 /// Root attribute: simulated time covered by the data in the file, ms (updated at every flush;
 /// smaller than `duration_ms` after an interrupted run).
 pub const ATTR_T_STOP: &str = "t_stop_ms";

@@ -204,6 +204,7 @@ neurons = [0, 3, 7]
             timings: false,
             force: false,
             invocation: Default::default(),
+            ..Default::default()
         };
         let s = burstsim::run::run(m, opts).unwrap();
         assert!(!s.complete && s.steps < n_steps, "the run should have been stopped early");

@@ -35,6 +35,11 @@ impl SpikeHistory {
         }
     }
 
+    /// Saves or restores the ring's lists (the spikes that delayed projections still have to read).
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.lists("spikes", &mut self.slots);
+    }
+
     /// Bytes held (capacity of all slots).
     pub fn bytes(&self) -> usize {
         self.slots.iter().map(|s| s.capacity() * 4).sum::<usize>() + self.slots.len() * 24

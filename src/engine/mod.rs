@@ -370,6 +370,53 @@ impl Network {
         );
     }
 
+    /// Replaces projection `k`'s per-synapse weights (see [`Projection::set_weights`]).
+    pub fn set_weights(&mut self, k: usize, w: &[f32]) -> bool {
+        self.projections[k].set_weights(w)
+    }
+
+    /// Saves or restores the whole dynamic state of the network (see [`crate::persist`]): the
+    /// clock, the protocol's place, and per population, projection, current input and teacher
+    /// everything that changes while it runs. A restored network steps on exactly as the saved
+    /// one would have, whatever the number of threads of either.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.value("step", &mut self.step);
+        io.value("synaptic_events", &mut self.synaptic_events);
+        let mut dt = self.dt_ms;
+        io.value("dt_ms", &mut dt);
+        if dt != self.dt_ms {
+            io.problem("dt_ms", format!("the state was saved at dt = {dt} ms, the model's dt is {} ms", self.dt_ms));
+        }
+        io.scope("protocol", |io| self.protocol.persist(io));
+        for (p, info) in self.info.iter().enumerate() {
+            io.scope("populations", |io| {
+                io.scope(&info.name, |io| {
+                    let mut n = self.populations[p].len() as u64;
+                    io.value("n", &mut n);
+                    if n != self.populations[p].len() as u64 {
+                        let m = self.populations[p].len();
+                        io.problem("n", format!("the saved population has {n} neurons, the model's {m}"));
+                        return;
+                    }
+                    io.scope("neurons", |io| self.populations[p].persist(io));
+                    io.scope("spikes", |io| self.spikes[p].persist(io));
+                    io.scope("estimates", |io| self.estimates[p].persist(io));
+                })
+            });
+        }
+        for proj in &mut self.projections {
+            let name = proj.name().to_string();
+            io.scope("projections", |io| io.scope(&name, |io| proj.persist(io)));
+        }
+        for (k, c) in self.currents.iter_mut().enumerate() {
+            io.scope("currents", |io| io.scope(&k.to_string(), |io| c.persist(io)));
+        }
+        for t in &mut self.teachers {
+            let name = t.name.clone();
+            io.scope("teachers", |io| io.scope(&name, |io| t.persist(io)));
+        }
+    }
+
     /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).
     /// The tasks (whole populations for integration, whole target populations for delivery) are
     /// listed once, costliest first (neurons, Poisson sources count a tenth; synapses), so that the

@@ -71,6 +71,34 @@ impl Protocol {
         self.events.is_empty()
     }
 
+    /// Saves or restores how many changes have been applied, with a hash of them: a continued
+    /// run may be longer (its protocol then holds more changes, e.g. more examples), but the
+    /// changes already applied must be the model's first ones.
+    pub(super) fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        let hash = |events: &[(u64, Action)]| -> u64 {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in events.iter().flat_map(|(s, a)| format!("{s} {a:?};").into_bytes()) {
+                h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h
+        };
+        let mut applied = self.next;
+        io.index("applied", &mut applied);
+        let mut h = hash(&self.events[..self.next]);
+        io.value("applied_hash", &mut h);
+        if io.is_saving() {
+            return;
+        }
+        if applied > self.events.len() || hash(&self.events[..applied]) != h {
+            io.problem(
+                "applied_hash",
+                format!("the {applied} protocol changes applied before the save are not the model's first ones"),
+            );
+            return;
+        }
+        self.next = applied;
+    }
+
     /// The changes due at `step`, removed from the queue.
     pub(super) fn due(&mut self, step: u64) -> Vec<Action> {
         let mut out = Vec::new();

@@ -28,6 +28,21 @@ impl SpikeState {
         }
     }
 
+    /// Saves or restores the history, the detector and this step's classification.
+    pub(super) fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        self.history.persist(io);
+        io.vec("events", &mut self.events);
+        io.vec("bursts", &mut self.bursts);
+        io.vec("burst_onsets", &mut self.burst_onsets);
+        let mut has = self.detector.is_some();
+        io.flag("has_detector", &mut has);
+        match &mut self.detector {
+            Some(d) if has => io.scope("detector", |io| d.persist(io)),
+            None if !has => {}
+            _ => io.problem("has_detector", "the saved population and the model's differ in having a burst detector"),
+        }
+    }
+
     /// The (cleared) spike list of `step`, for the population's integration.
     pub(super) fn begin(&mut self, step: u64) -> &mut Vec<u32> {
         self.history.begin(step)

@@ -270,6 +270,12 @@ impl NeuronKind for BurstPoisson {
     }
 
     /// The state vectors and the random streams of the burst draws.
+    fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        self.persist_recordables(io);
+        io.rngs("burst_rngs", &mut self.rngs);
+    }
+
+    /// The state vectors and the random streams of the burst draws.
     fn state_bytes(&self) -> usize {
         recordable_bytes(self) + std::mem::size_of_val(&self.rngs[..])
     }

@@ -21,6 +21,11 @@ macro_rules! recordables {
             let vars: &[$crate::neuron::StateVector<'_>] = &[$( (&self.$($field).+[..]).into() ),*];
             vars[var]
         }
+
+        fn persist_recordables(&mut self, io: &mut $crate::persist::StateIo) {
+            $( io.slice(stringify!($name), &mut self.$($field).+[..]); )*
+            let _ = io;
+        }
     };
 }
 
@@ -271,6 +276,16 @@ pub trait NeuronKind {
     /// The kind's recordable state variables, one per stored state vector (empty for sources).
     fn recordables(&self) -> &'static [Recordable];
 
+    /// Saves or restores the recordable vectors, each under its name (written by `recordables!`).
+    fn persist_recordables(&mut self, io: &mut crate::persist::StateIo);
+
+    /// Saves or restores the kind's dynamic state (`run --save-state`, `--restore`): by default
+    /// the recordable vectors, which are all of a kind's state vectors; kinds with other state
+    /// (random streams, a cursor) add it.
+    fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        self.persist_recordables(io);
+    }
+
     /// The stored vector of recordable `var` (an index into
     /// [`recordables`](NeuronKind::recordables)). Panics when `var` is out of range.
     fn state(&self, var: usize) -> StateVector<'_>;
@@ -451,6 +466,11 @@ impl Population {
     /// Bytes of per-neuron state (for `burstsim check`).
     pub fn state_bytes(&self) -> usize {
         self.kind().state_bytes()
+    }
+
+    /// Saves or restores the neurons' dynamic state.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        self.kind_mut().persist(io)
     }
 }
 

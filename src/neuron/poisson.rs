@@ -206,6 +206,28 @@ impl NeuronKind for Poisson {
 
     recordables! {}
 
+    /// The rate (a `[[phase]]` may have changed it, and dropped a time-varying profile), the
+    /// clock, and each chunk's random stream and next spike slot.
+    fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.value("rate_hz", &mut self.rate_hz);
+        io.value("mean_extra", &mut self.mean_extra);
+        io.value("step", &mut self.step);
+        let mut varying = self.profile.is_some();
+        io.flag("time_varying", &mut varying);
+        if !varying {
+            self.profile = None;
+        } else if self.profile.is_none() {
+            io.problem("time_varying", "the saved rate varies in time, the model's is constant");
+        }
+        let mut rngs: Vec<_> = self.chunks.iter().map(|c| c.rng.clone()).collect();
+        let mut next: Vec<u64> = self.chunks.iter().map(|c| c.next).collect();
+        io.rngs("chunk_rngs", &mut rngs);
+        io.slice("chunk_next", &mut next);
+        for ((c, r), n) in self.chunks.iter_mut().zip(rngs).zip(next) {
+            (c.rng, c.next) = (r, n);
+        }
+    }
+
     /// Bytes of generator state (one random stream and position per chunk of sources).
     fn state_bytes(&self) -> usize {
         std::mem::size_of_val(&self.chunks[..])

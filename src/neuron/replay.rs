@@ -68,6 +68,12 @@ impl NeuronKind for Replay {
 
     recordables! {}
 
+    /// The cursor into the list (the list itself comes from the file).
+    fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.index("next", &mut self.next);
+        io.value("step", &mut self.step);
+    }
+
     /// Bytes of the spike list.
     fn state_bytes(&self) -> usize {
         std::mem::size_of_val(&self.spikes[..])

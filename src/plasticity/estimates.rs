@@ -131,6 +131,20 @@ impl Estimates {
         Estimates { n, averages: Vec::new(), spike_rates: Vec::new() }
     }
 
+    /// Saves or restores every average and spike-rate trace (in creation order, which the model
+    /// fixes).
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        for (k, a) in self.averages.iter_mut().enumerate() {
+            io.scope(&format!("average_{k}"), |io| {
+                io.slice("e_bar", &mut a.e_bar);
+                io.slice("b_bar", &mut a.b_bar);
+            });
+        }
+        for (k, r) in self.spike_rates.iter_mut().enumerate() {
+            io.scope(&format!("spike_rate_{k}"), |io| io.slice("r", &mut r.r));
+        }
+    }
+
     /// The event/burst average with time constant `tau_ms`, created on first request.
     pub fn average(&mut self, tau_ms: f64, dt_ms: f64) -> AverageId {
         let k = match self.averages.iter().position(|a| a.tau_ms == tau_ms) {

@@ -188,6 +188,13 @@ impl Plasticity {
         }
     }
 
+    /// Saves or restores the switch and the presynaptic traces (the rule reads the target's
+    /// shared estimates, saved with its population).
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.flag("enabled", &mut self.enabled);
+        io.slice("e_pre", &mut self.e_pre);
+    }
+
     /// The rule.
     pub fn rule(&self) -> &dyn PlasticityRule {
         self.rule.get()

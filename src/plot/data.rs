@@ -16,6 +16,8 @@ const BLOCK: usize = 1 << 20;
 pub(crate) struct Input {
     /// Its path, as given.
     pub path: String,
+    /// Start of the data, ms (where a continued run resumed; 0 otherwise).
+    pub t_start_ms: f64,
     /// End of the data, ms.
     pub t_stop_ms: f64,
     file: h5::File,
@@ -36,8 +38,8 @@ pub(crate) struct Recorded {
 impl Input {
     /// Opens `path`, refusing a missing file or one burstsim did not write.
     pub fn open(path: &str) -> Result<Self, PlotError> {
-        let OutputFile { file, t_stop_ms, .. } = open_output(path)?;
-        Ok(Input { path: path.to_string(), t_stop_ms, file })
+        let OutputFile { file, t_start_ms, t_stop_ms, .. } = open_output(path)?;
+        Ok(Input { path: path.to_string(), t_start_ms, t_stop_ms, file })
     }
 
     fn err(&self, what: &str) -> impl FnOnce(h5::Error) -> PlotError {

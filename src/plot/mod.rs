@@ -185,9 +185,10 @@ pub fn plot(args: &PlotArgs) -> Result<PlotSummary, PlotError> {
     Ok(PlotSummary { png: PathBuf::from(&args.png), size, what })
 }
 
-/// The window asked for, defaulting to the data's: 0 to `t_stop_ms`.
+/// The window asked for, defaulting to the data's: `t_start_ms` (0 but for a continued run) to
+/// `t_stop_ms`.
 fn window(args: &PlotArgs, input: &data::Input) -> Result<Window, PlotError> {
-    let t0 = args.t0_ms.unwrap_or(0.0);
+    let t0 = args.t0_ms.unwrap_or(input.t_start_ms);
     let t1 = args.t1_ms.unwrap_or(input.t_stop_ms);
     if !(t0.is_finite() && t1.is_finite() && t0 < t1) {
         return Err(PlotError::Window { file: input.path.clone(), t0, t1, t_stop: input.t_stop_ms });

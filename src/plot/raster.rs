@@ -135,7 +135,7 @@ pub(super) fn figure<'a>(input: &'a Input, args: &PlotArgs, w: Window) -> Result
         }
         let (xr, _) = chart.plotting_area().get_pixel_range();
         // Rates over the part of the window the data cover.
-        let covered_s = (w.t1.min(input.t_stop_ms) - w.t0.max(0.0)).max(0.0) * 1e-3;
+        let covered_s = (w.t1.min(input.t_stop_ms) - w.t0.max(input.t_start_ms)).max(0.0) * 1e-3;
         for (b, &count) in bands.iter().zip(&counts) {
             let (_, y_mid) = chart.backend_coord(&(w.t0, b.offset as f64 + 0.5 * b.n as f64));
             let rate = if covered_s > 0.0 && b.n > 0 {

@@ -53,6 +53,14 @@ pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
     Some(parent.join(p.file_name()?))
 }
 
+/// True when `a` and `b` name the same file (existing or not).
+pub(crate) fn same_file(a: &str, b: &str) -> bool {
+    match (resolved(Path::new(a)), resolved(Path::new(b))) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 impl Destination {
     /// Decides where a run writes `target`: refused when it is one of `inputs`, or when it exists
     /// and `replace` is false.

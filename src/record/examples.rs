@@ -37,6 +37,43 @@ impl ExampleLog {
         ExampleLog { count: vec![0; net.teachers().len()], ..Default::default() }
     }
 
+    /// Saves or restores the scores so far and the window in progress, so that a continued run's
+    /// `/protocol` lists every example since the first run began.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.index("next", &mut self.next);
+        io.slice("count", &mut self.count);
+        io.value("window_start", &mut self.window_start);
+        let k = self.count.len();
+        for (name, list) in [("before", &mut self.before), ("after", &mut self.after)] {
+            io.scope(name, |io| {
+                let mut n = list.len();
+                io.index("n", &mut n);
+                let mut cols: [Vec<f64>; 3] = [
+                    list.iter().flat_map(|m| m.ebar_hz.clone()).collect(),
+                    list.iter().flat_map(|m| m.rate_hz.clone()).collect(),
+                    list.iter().flat_map(|m| m.cost.clone()).collect(),
+                ];
+                for (c, col) in ["ebar_hz", "rate_hz", "cost"].iter().zip(&mut cols) {
+                    io.vec(c, col);
+                }
+                if io.is_saving() {
+                    return;
+                }
+                if cols.iter().any(|c| c.len() != n * k) {
+                    io.problem("n", format!("{n} scores of {k} teachers do not fit the saved columns"));
+                    return;
+                }
+                *list = (0..n)
+                    .map(|r| Measure {
+                        ebar_hz: cols[0][r * k..(r + 1) * k].to_vec(),
+                        rate_hz: cols[1][r * k..(r + 1) * k].to_vec(),
+                        cost: cols[2][r * k..(r + 1) * k].to_vec(),
+                    })
+                    .collect();
+            });
+        }
+    }
+
     fn measure(&self, net: &Network, pattern: usize, step_end: u64) -> Measure {
         let sched = net.examples();
         let mut m = Measure::default();

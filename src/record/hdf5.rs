@@ -291,7 +291,8 @@ impl H5Recorder {
             file.new_attr::<VarLenUnicode>().create(n::ATTR_VERSION)?.write_scalar(&vlu(crate::version()))?;
             file.new_attr::<f64>().create(n::ATTR_DT)?.write_scalar(&net.dt_ms())?;
             file.new_attr::<f64>().create(n::ATTR_DURATION)?.write_scalar(&duration_ms)?;
-            file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&0.0)?;
+            file.new_attr::<f64>().create(n::ATTR_T_START)?.write_scalar(&net.t_ms())?;
+            file.new_attr::<f64>().create(n::ATTR_T_STOP)?.write_scalar(&net.t_ms())?;
             file.new_attr::<u8>().create(n::ATTR_COMPLETE)?.write_scalar(&0)?;
             write_warnings(&file, warnings)?;
             super::provenance::write(&file, stamp)?;
@@ -346,14 +347,21 @@ impl H5Recorder {
             examples: ExampleLog::new(net),
             dt_ms: net.dt_ms(),
             bin_steps: out.rate_bin_steps,
-            bin_start: 0,
+            // a continued run's first bin starts where it resumes
+            bin_start: net.steps_done(),
             last_flush: Instant::now(),
         };
         for w in &mut rec.weights {
-            w.snapshot(net, 0.0).map_err(RecordError::hdf5(&rec.path, "cannot write weights"))?;
+            w.snapshot(net, net.t_ms()).map_err(RecordError::hdf5(&rec.path, "cannot write weights"))?;
         }
         rec.flush()?;
         Ok(rec)
+    }
+
+    /// Saves or restores what the recorder carries from step to step beyond the file: the scores
+    /// of the examples (a continued run's `/protocol` goes on from them).
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        io.scope("examples", |io| self.examples.persist(io));
     }
 
     fn h5err(&self, what: &str) -> impl FnOnce(h5::Error) -> RecordError {

@@ -56,6 +56,9 @@ pub struct OutputFile {
     pub file: h5::File,
     /// The file was locked by the run writing it and was opened without file locking.
     pub being_written: bool,
+    /// Root attribute `t_start_ms`: the time the data start at, ms (0 when absent: files written
+    /// before runs could be continued).
+    pub t_start_ms: f64,
     /// Root attribute `t_stop_ms`: the time the data cover, ms.
     pub t_stop_ms: f64,
     /// Root attribute `complete` = 1.
@@ -83,14 +86,16 @@ pub fn open_output(path: &str) -> Result<OutputFile, RecordError> {
         .and_then(|a| a.read_scalar())
         .map_err(|_| fmt(format!("no `{}` attribute: not written by burstsim", n::ATTR_T_STOP)))?;
     let complete = file.attr(n::ATTR_COMPLETE).and_then(|a| a.read_scalar::<u8>()).map(|c| c == 1).unwrap_or(false);
-    Ok(OutputFile { file, being_written, t_stop_ms, complete })
+    let t_start_ms = file.attr(n::ATTR_T_START).and_then(|a| a.read_scalar::<f64>()).unwrap_or(0.0);
+    Ok(OutputFile { file, being_written, t_start_ms, t_stop_ms, complete })
 }
 
 /// Reads the statistics of every population in `path`.
 pub fn inspect(path: &str) -> Result<Vec<PopulationStats>, RecordError> {
     let herr = |what: &str| RecordError::hdf5(path, what);
     let fmt = |what: String| RecordError::Format { file: path.to_string(), what };
-    let OutputFile { file, being_written, t_stop_ms: t_ms, complete } = open_output(path)?;
+    let OutputFile { file, being_written, t_start_ms, t_stop_ms, complete } = open_output(path)?;
+    let t_ms = t_stop_ms - t_start_ms;
     let spikes = file.group(n::SPIKES).map_err(herr("no /spikes group"))?;
     let count = |group: &str, pop: &str| -> Option<u64> {
         file.dataset(&format!("{group}/{pop}/{}", n::TIMESTAMPS)).ok().map(|d| d.size() as u64)

@@ -8,6 +8,7 @@ pub mod hdf5;
 pub mod inspect;
 pub mod provenance;
 mod state;
+pub mod state_file;
 
 pub use self::destination::{Destination, DestinationError};
 pub use self::hdf5::{H5Recorder, RecordError};

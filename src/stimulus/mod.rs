@@ -52,6 +52,16 @@ pub struct CurrentInput {
 }
 
 impl CurrentInput {
+    /// Saves or restores the value a `[[phase]]` may have set (a constant's current, a sine's
+    /// amplitude); the other waveforms do not change.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        match &mut self.waveform {
+            Waveform::Constant { current_pa } => io.value("current_pa", current_pa),
+            Waveform::Sine { amplitude_pa, .. } => io.value("amplitude_pa", amplitude_pa),
+            Waveform::Piecewise(_) | Waveform::PerNeuron(_) => {}
+        }
+    }
+
     /// The current shared by all neurons at `step` (dt in ms), or `None` outside [start, stop)
     /// or for per-neuron currents.
     pub fn current_at(&self, step: u64, dt_ms: f64) -> Option<f64> {

@@ -159,6 +159,16 @@ impl Teacher {
         }
     }
 
+    /// Saves or restores whether the teacher is on, its target and its currents.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        let mut on = self.target_value.is_some();
+        let mut y = self.target_value.unwrap_or(f64::NAN);
+        io.flag("on", &mut on);
+        io.value("target", &mut y);
+        self.target_value = on.then_some(y);
+        io.slice("current_pa", &mut self.current_pa);
+    }
+
     /// Switches the teacher on with target `y` (computing the currents from `est` now), or off.
     pub fn set(&mut self, target: Option<f64>, est: &Estimates) {
         self.target_value = target;

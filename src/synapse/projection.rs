@@ -307,6 +307,97 @@ impl Projection {
         }
     }
 
+    /// A 64-bit FNV-1a hash of the wiring (row starts and targets), which a restored state must
+    /// match: the same model and seed wire the same synapses, an edited model or another seed
+    /// does not.
+    pub fn wiring_hash(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |x: u64| {
+            for b in x.to_le_bytes() {
+                h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        self.csr.row_start.iter().for_each(|&r| eat(r as u64));
+        self.csr.targets.iter().for_each(|&t| eat(t as u64));
+        h
+    }
+
+    /// Saves or restores what changes while the network runs: the weights (or the protocol's
+    /// factor on a shared one), the STP variables, the detector, the rule's presynaptic traces and
+    /// switch, and the spikes queued for delivery; the wiring is checked, not restored.
+    pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
+        let (mut hash, mut n_syn) = (self.wiring_hash(), self.csr.targets.len() as u64);
+        let (model_hash, model_n) = (hash, n_syn);
+        io.value("n_synapses", &mut n_syn);
+        io.value("wiring_hash", &mut hash);
+        if !io.is_saving() && (hash, n_syn) != (model_hash, model_n) {
+            io.problem(
+                "wiring_hash",
+                format!(
+                    "the saved projection has {n_syn} synapses wired otherwise than the model's {model_n} \
+                     (another seed, or an edited connection rule)"
+                ),
+            );
+            return;
+        }
+        match &mut self.weights {
+            Weights::Shared { scale, .. } => io.value("weight_scale", scale),
+            Weights::PerSynapse(w) => io.slice("weights", w),
+        }
+        if let Some(stp) = &mut self.stp {
+            io.scope("stp", |io| {
+                io.slice("x", &mut stp.x);
+                io.slice("u", &mut stp.u);
+            });
+        }
+        if let Some(d) = self.transmission.detector_mut() {
+            io.scope("detector", |io| d.persist(io));
+        }
+        if let Some(p) = &mut self.plasticity {
+            io.scope("plasticity", |io| p.persist(io));
+        }
+        if !self.queue.is_empty() {
+            let mut pre: Vec<Vec<u32>> = self.queue.iter().map(|q| q.iter().map(|x| x.pre).collect()).collect();
+            let mut release: Vec<Vec<f32>> = self.queue.iter().map(|q| q.iter().map(|x| x.release).collect()).collect();
+            let flags = |f: fn(&Queued) -> bool| -> Vec<Vec<u8>> {
+                self.queue.iter().map(|q| q.iter().map(|x| f(x).into()).collect()).collect()
+            };
+            let (mut transmitted, mut event) = (flags(|q| q.transmitted), flags(|q| q.event));
+            io.scope("queue", |io| {
+                io.lists("pre", &mut pre);
+                io.lists("release", &mut release);
+                io.lists("transmitted", &mut transmitted);
+                io.lists("event", &mut event);
+            });
+            for (k, slot) in self.queue.iter_mut().enumerate() {
+                let (p, r, t, e) = (&pre[k], &release[k], &transmitted[k], &event[k]);
+                if p.len() != r.len() || p.len() != t.len() || p.len() != e.len() {
+                    io.problem("queue", "its lists differ in length");
+                    return;
+                }
+                slot.clear();
+                slot.extend((0..p.len()).map(|i| Queued {
+                    pre: p[i],
+                    release: r[i],
+                    transmitted: t[i] != 0,
+                    event: e[i] != 0,
+                }));
+            }
+        }
+    }
+
+    /// Replaces the per-synapse weights by `w` (same order and length, checked by the caller);
+    /// false, changing nothing, for a projection with one shared weight or another length.
+    pub fn set_weights(&mut self, w: &[f32]) -> bool {
+        match &mut self.weights {
+            Weights::PerSynapse(v) if v.len() == w.len() => {
+                v.copy_from_slice(w);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Switches plasticity on or off (no effect on static projections).
     pub fn set_plasticity(&mut self, on: bool) {
         if let Some(p) = &mut self.plasticity {

@@ -52,6 +52,11 @@ pub struct Selected {
 }
 
 impl Transmission {
+    /// The projection's own presynaptic detector, if it has one (for saving its state).
+    pub fn detector_mut(&mut self) -> Option<&mut BurstDetector> {
+        self.detector.as_mut()
+    }
+
     /// The part for `n_pre` presynaptic neurons; `classify` asks for a detector even when every
     /// spike is transmitted (plastic projections need presynaptic events).
     pub fn new(mode: Transmit, classify: bool, n_pre: usize, trace_delay: u32, dt_ms: f64) -> Self {

@@ -35,6 +35,7 @@ pub fn run_to(m: Model, out: &Path, threads: usize) -> RunSummary {
             timings: false,
             force: false,
             invocation: Default::default(),
+            ..Default::default()
         },
     )
     .expect("run succeeds")
