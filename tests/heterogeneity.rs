@@ -133,11 +133,10 @@ fn bad_distributions_name_the_key_and_what_was_expected() {
             assert!(e.contains(p), "{param}: message lacks `{p}`: {e}");
         }
     }
-    // kinds that keep one value per population say so, and name those that do not
-    let t = "[simulation]\nduration_ms = 1.0\n[[population]]\nname = \"l\"\nkind = \"lif\"\nsize = 3\nv_th_mv = { normal = [-50, 1] }\n";
+    // a draw outside a parameter's own range is refused with the neuron: a LIF time constant
+    let t = "[simulation]\nduration_ms = 1.0\n[[population]]\nname = \"l\"\nkind = \"lif\"\nsize = 300\ntau_m_ms = { normal = [1, 5] }\n";
     let e = build(t, "models/bad.toml").unwrap_err();
-    assert!(e.contains("v_th_mv") && e.contains("kind lif keeps one value per population"), "{e}");
-    assert!(e.contains("pyramidal, burst_poisson, adex, pv and sst"), "{e}");
+    assert!(e.contains("tau_m_ms") && e.contains("(neuron "), "{e}");
 }
 
 fn burst(param: &str, size: usize, threads: u32) -> String {
@@ -317,6 +316,73 @@ fn adex_draws_and_run_do_not_depend_on_the_thread_count() {
     };
     let (a, b) = (build(&text(1), "d.toml").unwrap(), build(&text(2), "d.toml").unwrap());
     assert_eq!(adex_pop(&a).per_neuron().unwrap().v_t, adex_pop(&b).per_neuron().unwrap().v_t, "thresholds");
+    let (a, b) = (run_spikes(a, 1), run_spikes(b, 2));
+    assert_eq!(a, b, "spikes");
+    assert!(a.iter().map(Vec::len).sum::<usize>() > 1000, "the run must spike");
+}
+
+fn lif(param: &str, size: usize, threads: u32) -> String {
+    format!(
+        "[simulation]\nduration_ms = 300.0\nseed = 4\nthreads = {threads}\n[[population]]\nname = \"l\"\nkind = \"lif\"\nsize = {size}\n{param}\n"
+    )
+}
+
+fn lif_pop(m: &Model) -> &burstsim::neuron::Lif {
+    match m.network.population(0) {
+        Population::Lif(p) => p,
+        _ => panic!("not lif"),
+    }
+}
+
+#[test]
+fn lif_draws_have_their_moments_and_reach_each_neuron() {
+    // Moments: the tolerances of adex_pv_and_sst_draws_have_their_moments (n = 20 000, 5 standard
+    // errors).
+    let n = 20_000;
+    let m = build(&lif("v_th_mv = { normal = [-50, 1.5] }", n, 1), "l.toml").unwrap();
+    let p = lif_pop(&m);
+    let v_th: Vec<f64> = p.per_neuron().expect("per-neuron constants").v_th.iter().map(|&x| x as f64).collect();
+    let (mean, sd) = mean_sd(&v_th);
+    assert!((mean + 50.0).abs() < 5.0 * 1.5 / (n as f64).sqrt(), "{mean}");
+    assert!((sd - 1.5).abs() < 5.0 * 1.5 / (2.0 * n as f64).sqrt(), "{sd}");
+    assert!((p.params.v_th_mv - mean).abs() < 1e-3, "the mean is reported");
+    assert!(lif_pop(&build(&lif("v_th_mv = -50.0", 10, 1), "l.toml").unwrap()).per_neuron().is_none());
+    // Files give neuron i its E_L and t_ref: with E_L = -45 mV above V_th = -50 mV a neuron fires
+    // on its own, every t_ref + tau_m ln((E_L - V_reset) / (E_L - V_th)) = t_ref + 20 ln(3) ms
+    // (22 ms of charging); at E_L = -60 mV it stays silent. So in 300 ms: t_ref 2 ms, 12-13
+    // spikes; t_ref 20 ms, 7-8 (Euler at dt = 0.1 ms adds under a step per interval).
+    let d = tempfile::tempdir().unwrap();
+    let csv = |v: &[f64]| v.iter().map(|x| format!("{x}\n")).collect::<String>();
+    std::fs::write(d.path().join("e_l.csv"), csv(&[-60.0, -45.0, -45.0, -60.0])).unwrap();
+    std::fs::write(d.path().join("t_ref.csv"), csv(&[2.0, 2.0, 20.0, 20.0])).unwrap();
+    let file = d.path().join("m.toml");
+    let text =
+        lif("e_l_mv = { file = \"e_l.csv\" }\nt_ref_ms = { file = \"t_ref.csv\" }\nv_init_mean_mv = -60.0", 4, 1);
+    let m = build(&text, file.to_str().unwrap()).unwrap();
+    let mut count = [0usize; 4];
+    for s in run_spikes(m, 1) {
+        for i in s {
+            count[i as usize] += 1;
+        }
+    }
+    let period = |t_ref: f64| t_ref + 20.0 * 3f64.ln();
+    let expect = |t_ref: f64| (300.0 / period(t_ref)).floor() as usize;
+    assert_eq!((count[0], count[3]), (0, 0), "E_L = -60 mV stays silent: {count:?}");
+    assert!(count[1].abs_diff(expect(2.0)) <= 1 && count[2].abs_diff(expect(20.0)) <= 1, "{count:?}");
+}
+
+#[test]
+fn lif_draws_and_run_do_not_depend_on_the_thread_count() {
+    // 5000 neurons split across 2 threads: each part must read its own neurons' constants
+    let text = |threads: u32| {
+        let mut t = lif("v_th_mv = { normal = [-52, 2] }\ntau_m_ms = { uniform = [15, 25] }", 5000, threads);
+        t.push_str(
+            "[[input]]\nkind = \"poisson\"\ntarget = \"l\"\ncompartment = \"soma\"\nreceptor = \"exc\"\nrate_hz = 400.0\nweight = 0.3\n",
+        );
+        t
+    };
+    let (a, b) = (build(&text(1), "d.toml").unwrap(), build(&text(2), "d.toml").unwrap());
+    assert_eq!(lif_pop(&a).per_neuron().unwrap().v_th, lif_pop(&b).per_neuron().unwrap().v_th, "thresholds");
     let (a, b) = (run_spikes(a, 1), run_spikes(b, 2));
     assert_eq!(a, b, "spikes");
     assert!(a.iter().map(Vec::len).sum::<usize>() > 1000, "the run must spike");

@@ -220,22 +220,8 @@ impl Consts<f32> {
     }
 }
 
-/// The constants of the part that starts at neuron `first`: the population's `same`, or its
-/// neurons' in `each`.
-fn part_consts<'a>(each: &'a Option<Consts<Vec<f32>>>, same: &'a Consts<f32>, first: usize) -> PartConsts<'a> {
-    match each {
-        Some(c) => PartConsts::Each(c, first),
-        None => PartConsts::Same(same),
-    }
-}
-
 /// The constants a part steps with: the population's, or one per neuron.
-#[derive(Clone, Copy, Debug)]
-enum PartConsts<'a> {
-    Same(&'a Consts<f32>),
-    /// The population's per-neuron constants and the part's first neuron.
-    Each(&'a Consts<Vec<f32>>, usize),
-}
+type PartConsts<'a> = super::params::PartConsts<'a, Consts<f32>, Consts<Vec<f32>>>;
 
 /// Consecutive neurons of an [`Adex`] population, from neuron `offset` on, their state borrowed:
 /// they step on their own (see [`NeuronKind::split`]).
@@ -278,7 +264,7 @@ impl Adex {
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
         Part {
-            k: part_consts(&self.each, &self.same, 0),
+            k: PartConsts::of(&self.each, &self.same, 0),
             exp_kind: self.exp_kind,
             offset: 0,
             v: &mut self.v,
@@ -317,7 +303,7 @@ impl NeuronKind for Adex {
     /// Neurons do not interact within a step and draw no random numbers, so any split works.
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
         let consts: Vec<PartConsts<'a>> =
-            (0..self.v.len().div_ceil(chunk)).map(|c| part_consts(&self.each, &self.same, c * chunk)).collect();
+            (0..self.v.len().div_ceil(chunk)).map(|c| PartConsts::of(&self.each, &self.same, c * chunk)).collect();
         let exp_kind = self.exp_kind;
         let state = self.v.chunks_mut(chunk).zip(self.w.chunks_mut(chunk)).zip(self.refractory.chunks_mut(chunk));
         let g = self.g.e.chunks_mut(chunk).zip(self.g.i.chunks_mut(chunk));

@@ -5,6 +5,7 @@
 //! tau_m dV/dt = (E_L - V) + g_E (E_E - V) + g_I (E_I - V), conductances in units of g_L = C/tau_m.
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
+use super::params::At;
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
@@ -51,12 +52,13 @@ pub struct InitialConductances {
 /// A population of conductance-based LIF neurons.
 #[derive(Clone, Debug)]
 pub struct Lif {
-    /// Parameters.
+    /// Parameters (with per-neuron parameters: the population means of those).
     pub params: LifParams,
-    dt_tau_m: f32,
-    dt_c: f32,
-    decay_ampa: f32,
-    decay_gaba: f32,
+    /// The constants of the whole population (without per-neuron parameters).
+    same: Consts<f32>,
+    /// Per-neuron constants, when a model file gives some parameter per neuron.
+    each: Option<Consts<Vec<f32>>>,
+    /// The shortest refractory period of the population, steps.
     ref_steps: u32,
     /// Membrane potential, mV.
     pub v: Vec<f32>,
@@ -83,40 +85,87 @@ impl Lif {
             let normal = Normal::new(mean, sd.max(0.0)).expect("validated sd");
             (0..n).map(|_| normal.sample(&mut rng).max(0.0) as f32).collect()
         };
+        let same = Consts::of(p, dt_ms);
         Lif {
-            dt_tau_m: (dt_ms / p.tau_m_ms) as f32,
-            dt_c: (dt_ms / p.c_pf) as f32,
-            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
-            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
-            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32,
+            ref_steps: same.ref_steps as u32,
+            same,
+            each: None,
             v: v_init.draw(n, seed, pop_index),
             refractory: vec![0; n],
             g: PointSynapses { e: draw(g_init.exc, 1), i: draw(g_init.inh, 2) },
             params,
         }
     }
+
+    /// Gives the parameters `varying` one value per neuron (`(key, values)`, each value valid for
+    /// its key, as the model layer has checked), with `params` holding the others; `params` is
+    /// then set to the means (which set the population's synapse model and its reported values).
+    pub fn with_varying(mut self, varying: &[(&str, Vec<f64>)], dt_ms: f64) -> Self {
+        if varying.is_empty() {
+            return self;
+        }
+        let n = self.v.len();
+        let all: Vec<Consts<f32>> = (0..n)
+            .map(|i| {
+                let mut p = self.params.clone();
+                for (key, v) in varying {
+                    p.set(key, v[i]).expect("values checked by the model layer");
+                }
+                Consts::of(&p, dt_ms)
+            })
+            .collect();
+        for (key, v) in varying {
+            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
+            self.params.set(key, mean).expect("a mean of valid values");
+        }
+        self.same = Consts::of(&self.params, dt_ms);
+        self.ref_steps = all.iter().map(|c| c.ref_steps as u32).min().unwrap_or(self.same.ref_steps as u32);
+        self.each = Some(Consts::gather(&all));
+        self
+    }
+
+    /// The per-neuron constants (one vector per constant, as the kernel reads them), when a model
+    /// file gives some parameter per neuron.
+    pub fn per_neuron(&self) -> Option<&Consts<Vec<f32>>> {
+        self.each.as_ref()
+    }
 }
 
-/// What one step of a neuron reads besides its state.
-#[derive(Clone, Copy, Debug)]
-struct Consts {
-    /// E_L, E_E, E_I, V_th, V_reset, mV.
-    e_l: f32,
-    e_e: f32,
-    e_i: f32,
-    v_th: f32,
-    v_reset: f32,
-    dt_tau_m: f32,
-    decay_ampa: f32,
-    decay_gaba: f32,
-    ref_steps: u32,
+crate::kernel_consts! {
+    /// What one step of a LIF neuron reads besides its state: potentials in mV and dt factors,
+    /// one value each for the population or, when a model file gives some parameter per neuron,
+    /// one per neuron (the refractory step count carried as an f32, exact below 2^24).
+    pub struct Consts {
+        e_l, e_e, e_i, v_th, v_reset, dt_tau_m, decay_ampa, decay_gaba, ref_steps, dt_c,
+    }
 }
+
+impl Consts<f32> {
+    /// The constants of parameters `p` at dt = `dt_ms`.
+    fn of(p: &LifParams, dt_ms: f64) -> Self {
+        Consts {
+            e_l: p.e_l_mv as f32,
+            e_e: p.e_exc_mv as f32,
+            e_i: p.e_inh_mv as f32,
+            v_th: p.v_th_mv as f32,
+            v_reset: p.v_reset_mv as f32,
+            dt_tau_m: (dt_ms / p.tau_m_ms) as f32,
+            decay_ampa: (-dt_ms / p.tau_ampa_ms).exp() as f32,
+            decay_gaba: (-dt_ms / p.tau_gaba_ms).exp() as f32,
+            ref_steps: (p.t_ref_ms / dt_ms + 1e-9).floor() as u32 as f32,
+            dt_c: (dt_ms / p.c_pf) as f32,
+        }
+    }
+}
+
+/// The constants a part steps with: the population's, or one per neuron.
+type PartConsts<'a> = super::params::PartConsts<'a, Consts<f32>, Consts<Vec<f32>>>;
 
 /// Consecutive neurons of a [`Lif`] population, from neuron `offset` on, their state borrowed:
 /// they step on their own (see [`NeuronKind::split`]).
 #[derive(Debug)]
 pub struct Part<'a> {
-    k: Consts,
+    k: PartConsts<'a>,
     offset: u32,
     v: &'a mut [f32],
     refractory: &'a mut [u32],
@@ -131,30 +180,21 @@ impl Part<'_> {
     }
 
     fn step_at(&mut self, level: Simd, spikes: &mut Vec<u32>) {
-        step_kernel(level, self, spikes);
+        match self.k {
+            PartConsts::Same(k) => step_kernel::<f32>(level, self, *k, spikes),
+            PartConsts::Each(c, first) => {
+                let k = c.slice(first..first + self.v.len());
+                step_kernel::<&[f32]>(level, self, k, spikes)
+            }
+        }
     }
 }
 
 impl Lif {
-    fn consts(&self) -> Consts {
-        let p = &self.params;
-        Consts {
-            e_l: p.e_l_mv as f32,
-            e_e: p.e_exc_mv as f32,
-            e_i: p.e_inh_mv as f32,
-            v_th: p.v_th_mv as f32,
-            v_reset: p.v_reset_mv as f32,
-            dt_tau_m: self.dt_tau_m,
-            decay_ampa: self.decay_ampa,
-            decay_gaba: self.decay_gaba,
-            ref_steps: self.ref_steps,
-        }
-    }
-
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
         Part {
-            k: self.consts(),
+            k: PartConsts::of(&self.each, &self.same, 0),
             offset: 0,
             v: &mut self.v,
             refractory: &mut self.refractory,
@@ -186,10 +226,11 @@ impl NeuronKind for Lif {
 
     /// Neurons do not interact within a step and draw no random numbers, so any split works.
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
-        let k = self.consts();
+        let (each, same) = (&self.each, &self.same);
         let state = self.v.chunks_mut(chunk).zip(self.refractory.chunks_mut(chunk));
         let g = self.g.e.chunks_mut(chunk).zip(self.g.i.chunks_mut(chunk));
         for (c, ((v, refractory), (g_e, g_i))) in state.zip(g).enumerate() {
+            let k = PartConsts::of(each, same, c * chunk);
             parts.push(super::Part::Lif(Part { k, offset: (c * chunk) as u32, v, refractory, g_e, g_i }));
         }
         true
@@ -214,8 +255,10 @@ impl NeuronKind for Lif {
 
     /// Device phase: V += dt I / C (soma only).
     fn inject(&mut self, c: Compartment, current: Current) {
-        if c == Compartment::Soma {
-            current.add_to(&mut self.v, self.dt_c);
+        match (c, &self.each) {
+            (Compartment::Soma, None) => current.add_to(&mut self.v, self.same.dt_c),
+            (Compartment::Soma, Some(k)) => current.add_to_each(&mut self.v, &k.dt_c),
+            _ => {}
         }
     }
 
@@ -228,26 +271,26 @@ impl NeuronKind for Lif {
 }
 
 simd_kernel! {
-    /// The body of [`NeuronKind::step`] for `Lif`, compiled per SIMD level (identical results).
-    fn step_kernel(pop: &mut Part<'_>, spikes: &mut Vec<u32>) {
-        let k = pop.k;
-        let (e_l, e_e, e_i) = (k.e_l, k.e_e, k.e_i);
-        let (v_th, v_reset) = (k.v_th, k.v_reset);
+    /// The body of [`NeuronKind::step`] for `Lif`, compiled per SIMD level (identical results)
+    /// and per kind of constants (one for the population, or one per neuron).
+    fn step_kernel<K: At>(pop: &mut Part<'_>, k: Consts<K>, spikes: &mut Vec<u32>) {
         let n = pop.v.len();
+        let k = k.head(n);
         let (v, g_e, g_i, refr) = (&mut pop.v[..n], &mut pop.g_e[..n], &mut pop.g_i[..n], &mut pop.refractory[..n]);
         for i in 0..n {
-            v[i] += k.dt_tau_m * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
-            g_e[i] = decay(g_e[i], k.decay_ampa);
-            g_i[i] = decay(g_i[i], k.decay_gaba);
+            let (e_l, e_e, e_i) = (k.e_l.at(i), k.e_e.at(i), k.e_i.at(i));
+            v[i] += k.dt_tau_m.at(i) * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
+            g_e[i] = decay(g_e[i], k.decay_ampa.at(i));
+            g_i[i] = decay(g_i[i], k.decay_gaba.at(i));
         }
         for i in 0..n {
             if refr[i] > 0 {
                 refr[i] -= 1;
-                v[i] = v_reset;
-            } else if v[i] > v_th {
+                v[i] = k.v_reset.at(i);
+            } else if v[i] > k.v_th.at(i) {
                 spikes.push(pop.offset + i as u32);
-                v[i] = v_reset;
-                refr[i] = k.ref_steps;
+                v[i] = k.v_reset.at(i);
+                refr[i] = k.ref_steps.at(i) as u32;
             }
         }
     }

@@ -111,6 +111,37 @@ impl At for &[f32] {
     }
 }
 
+/// The constants a part of a population steps with: the population's one set `S`, or its
+/// per-neuron ones `E` from the part's first neuron on (kept by reference: the sliced constants
+/// would make every task of the worker team large). `S` and `E` are a kind's
+/// `Consts<f32>` and `Consts<Vec<f32>>` ([`kernel_consts!`](crate::kernel_consts)).
+#[derive(Debug)]
+pub enum PartConsts<'a, S, E> {
+    /// The population's constants.
+    Same(&'a S),
+    /// The population's per-neuron constants and the part's first neuron.
+    Each(&'a E, usize),
+}
+
+impl<S, E> Clone for PartConsts<'_, S, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, E> Copy for PartConsts<'_, S, E> {}
+
+impl<'a, S, E> PartConsts<'a, S, E> {
+    /// The constants of the part that starts at neuron `first`: the population's `same`, or its
+    /// neurons' in `each`.
+    pub fn of(each: &'a Option<E>, same: &'a S, first: usize) -> Self {
+        match each {
+            Some(c) => PartConsts::Each(c, first),
+            None => PartConsts::Same(same),
+        }
+    }
+}
+
 /// Declares the constants a kernel reads as a struct generic over [`At`], with `gather` (one
 /// vector per constant from the constants of each neuron), `slice` (a part's neurons) and `head`.
 #[macro_export]

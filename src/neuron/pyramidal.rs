@@ -184,13 +184,7 @@ impl Consts<f32> {
 }
 
 /// The constants a part steps with: the population's, or one per neuron.
-#[derive(Clone, Copy, Debug)]
-enum PartConsts<'a> {
-    Same(&'a Consts<f32>),
-    /// The population's per-neuron constants and the part's first neuron (kept by reference:
-    /// the sliced constants would make every task of the worker team large).
-    Each(&'a Consts<Vec<f32>>, usize),
-}
+type PartConsts<'a> = super::params::PartConsts<'a, Consts<f32>, Consts<Vec<f32>>>;
 
 /// A population of Naud pyramidal neurons, state as structure of arrays.
 #[derive(Clone, Debug)]
@@ -335,10 +329,7 @@ impl Part<'_> {
 impl Pyramidal {
     /// The whole population as one part.
     fn whole(&mut self) -> Part<'_> {
-        let k = match &self.each {
-            Some(c) => PartConsts::Each(c, 0),
-            None => PartConsts::Same(&self.same),
-        };
+        let k = PartConsts::of(&self.each, &self.same, 0);
         let g = &mut self.g;
         Part {
             k,
@@ -382,10 +373,8 @@ impl NeuronKind for Pyramidal {
     /// Neurons do not interact within a step and draw no random numbers, so any split works.
     fn split<'a>(&'a mut self, chunk: usize, parts: &mut Vec<super::Part<'a>>) -> bool {
         let n = self.v_s.len();
-        let consts: Vec<PartConsts<'a>> = match &self.each {
-            Some(c) => (0..n.div_ceil(chunk)).map(|k| PartConsts::Each(c, k * chunk)).collect(),
-            None => vec![PartConsts::Same(&self.same); n.div_ceil(chunk)],
-        };
+        let consts: Vec<PartConsts<'a>> =
+            (0..n.div_ceil(chunk)).map(|k| PartConsts::of(&self.each, &self.same, k * chunk)).collect();
         let driving_force = self.driving_force;
         let c = |v: &'a mut Vec<f32>| v.chunks_mut(chunk);
         let potentials = c(&mut self.v_s).zip(c(&mut self.v_d));

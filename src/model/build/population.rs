@@ -119,8 +119,12 @@ pub(super) fn build_population(
         KindName::Lif => {
             let mut params = LifParams::default();
             rest.params(|k, v| params.set(k, v), LifParams::KEYS)?;
-            rest.refuse_varying("lif")?;
             check_scales(cx, sim, section, &params.entries())?;
+            let varying = rest.draw_varying(n, seed, index, LifParams::KEYS, &|k, v| {
+                let mut p = params.clone();
+                p.set(k, v)?;
+                check_scales_quiet(sim, &p.entries())
+            })?;
             let v_init = rest.v_init(params.e_l_mv)?;
             let mut g = InitialConductances::default();
             for (key, slot) in [
@@ -143,7 +147,7 @@ pub(super) fn build_population(
                 "g_inh_init_sd",
             ];
             rest.finish(&[&["name", "kind", "size"], &extra[..], LifParams::KEYS].concat())?;
-            Population::Lif(Lif::new(n, params, v_init, g, dt, seed, index))
+            Population::Lif(Lif::new(n, params, v_init, g, dt, seed, index).with_varying(&varying, dt))
         }
         KindName::Poisson => {
             let keys = sources::RateKeys {
@@ -230,23 +234,6 @@ impl<'a> Keys<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Refuses per-neuron parameters for a kind that keeps one value per population.
-    fn refuse_varying(&self, kind: &str) -> Result<(), ModelError> {
-        match self.varying.first() {
-            None => Ok(()),
-            Some((key, v)) => Err(self.cx.invalid(
-                self.section,
-                key,
-                match v {
-                    Varying::Dist(d) => format!("{{ {d} }}"),
-                    Varying::File(f) => format!("{{ file = {f:?} }}"),
-                    Varying::Fixed(x) => x.to_string(),
-                },
-                format!("a number: kind {kind} keeps one value per population (per-neuron parameters are implemented for kinds pyramidal, burst_poisson, adex, pv and sst)"),
-            )),
-        }
     }
 
     /// The values per neuron of the parameters given as a distribution (drawn from the run
