@@ -58,8 +58,7 @@ fn neuron_bytes(kind: KindName, n: f64) -> f64 {
         KindName::Lif => 4.0 * 4.0 * n,
         // `neuron::poisson::Chunk`: start and len (u32), its stream, the next slot (u64).
         KindName::Poisson => chunks * (rng_chunk + 16.0),
-        // a replayed train's list is as long as its file (12 bytes a spike), which the estimate
-        // made from the model text alone does not read
+        // a replayed train's list is as long as its file: counted by `file_spikes`
         KindName::SpikeFile => 0.0,
     }
 }
@@ -158,6 +157,26 @@ fn file_edges(rule: &ConnectRule, base: &std::path::Path) -> f64 {
         }
         _ => 0.0,
     }
+}
+
+/// Bytes of one replayed spike (`neuron::Replay` keeps (step u64, id u32) pairs, padded to 16).
+const REPLAY_SPIKE: f64 = std::mem::size_of::<(u64, u32)>() as f64;
+
+/// The spikes of a `spike_file` population's file, at most (0 when it cannot be read: the builder
+/// then refuses it): the lines of a CSV, or the spikes of every population of a SONATA file.
+fn file_spikes(spec: &schema::PopulationSpec, base: &std::path::Path) -> f64 {
+    let Some(toml::Value::String(f)) = spec.rest.get("file") else { return 0.0 };
+    let path = base.join(f);
+    let Ok(h5) = hdf5_metno::File::open(&path) else {
+        return std::fs::read(&path).map_or(0.0, |b| b.iter().filter(|&&c| c == b'\n').count() as f64 + 1.0);
+    };
+    let Ok(spikes) = h5.group(crate::names::SPIKES) else { return 0.0 };
+    let names = spikes.member_names().unwrap_or_default();
+    names
+        .iter()
+        .filter_map(|p| spikes.dataset(&format!("{p}/{}", crate::names::TIMESTAMPS)).ok())
+        .map(|d| d.size() as f64)
+        .sum()
 }
 
 /// Estimates the memory of `raw` at time step `dt_ms` (validated by the caller; the estimate
@@ -311,6 +330,13 @@ pub fn estimate_in(raw: &ModelFile, dt_ms: f64, base: &std::path::Path) -> Memor
         // `engine::SpikeState`: the delay ring (depth + 1 spike lists) and the detector.
         let detector = if *kind == KindName::Poisson { 0.0 } else { n * DETECTOR_PER_NEURON };
         let mut b = neuron_bytes(*kind, *n) + detector + (depth[i] + 1.0) * RING_SLOT;
+        if *kind == KindName::SpikeFile && i < raw.populations.len() {
+            let spikes = file_spikes(&raw.populations[i], base);
+            b += REPLAY_SPIKE * spikes;
+            // while reading: the file's text (some 10-20 bytes a line) and the parsed (id, time)
+            // list (16 bytes a spike), freed once the spikes are on their steps
+            est.build_scratch = est.build_scratch.max(32.0 * spikes);
+        }
         // `plasticity::Estimates`: E_bar and B_bar (f64) per average, r (f64) per rate.
         if let Some(list) = traces.get(&i) {
             let per = list.iter().map(|t| if t.0 == 0 { 2.0 } else { 1.0 }).sum::<f64>();
@@ -415,6 +441,23 @@ mod tests {
             assert!((est - built).abs() <= 0.1 * built, "{name}: estimated {est} B, built {built} B");
             assert!(m.memory.total(1) > PROCESS_BASELINE + est, "{name}");
         }
+    }
+
+    /// A replayed train's list is counted from its file (CSV lines; SONATA spikes), so a large
+    /// spike file shows in the estimate as it does in the built network.
+    #[test]
+    fn replayed_spike_files_are_counted() {
+        let d = tempfile::tempdir().unwrap();
+        let csv: String = (0..200_000).map(|k| format!("{},{}\n", k % 50, k as f64 * 0.01)).collect();
+        std::fs::write(d.path().join("train.csv"), format!("id,time_ms\n{csv}")).unwrap();
+        let text = "[simulation]\nduration_ms = 10.0\n[[population]]\nname = \"rep\"\nkind = \"spike_file\"\nsize = 50\nfile = \"train.csv\"\n";
+        let path = d.path().join("m.toml");
+        std::fs::write(&path, text).unwrap();
+        let m = crate::model::load(&path, &crate::model::Overrides::default()).unwrap();
+        let (built, est) = (m.network.state_bytes() as f64, m.memory.network_bytes());
+        assert!(built > 16.0 * 200_000.0, "{built}");
+        assert!((est - built).abs() <= 0.1 * built, "estimated {est} B, built {built} B");
+        assert!(m.memory.build_scratch >= 16.0 * 200_000.0, "{:?}", m.memory);
     }
 
     #[test]
