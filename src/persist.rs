@@ -169,6 +169,12 @@ impl StateIo {
         self.arrays.insert(k, T::wrap(v));
     }
 
+    /// True when saving, or when the state holds `name` (for parts that may be absent: what a
+    /// continued run records may differ from what the first run recorded).
+    pub fn has(&self, name: &str) -> bool {
+        self.saving || self.arrays.contains_key(&self.key(name))
+    }
+
     /// A fixed-length array: its length comes from the model, and the saved one must match.
     pub fn slice<T: Element>(&mut self, name: &str, v: &mut [T]) {
         if self.saving {

@@ -63,11 +63,12 @@ fn attr_f64(file: &Path, name: &str) -> f64 {
     h5::File::open(file).unwrap().attr(name).unwrap().read_scalar().unwrap()
 }
 
-/// The spike, event and burst lists of `whole` are those of `first` followed by `second`, byte for
-/// byte; returns the number of spikes compared.
+/// The spike, event and burst lists and the binned rates of `whole` are those of `first` followed
+/// by `second`, byte for byte (the first part's partial bin is dropped, the second completes it);
+/// returns the number of spikes compared.
 fn assert_concatenated(whole: &Path, first: &Path, second: &Path) -> usize {
     let mut compared = 0;
-    for group in ["spikes", "events", "bursts"] {
+    for group in ["spikes", "events", "bursts", "rates"] {
         let (w, a, b) = (datasets(whole, group), datasets(first, group), datasets(second, group));
         assert_eq!(w.keys().collect::<Vec<_>>(), a.keys().collect::<Vec<_>>(), "{group}");
         assert_eq!(w.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "{group}");

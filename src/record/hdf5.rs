@@ -226,6 +226,7 @@ impl WeightWriter {
 
 struct PopWriter {
     pop: usize,
+    name: String,
     n: usize,
     spikes: Option<SpikeSets>,
     events: Option<SpikeSets>,
@@ -332,7 +333,7 @@ impl H5Recorder {
                 } else {
                     (None, None, None)
                 };
-                pops.push(PopWriter { pop: p, n: size, spikes, events, bursts, rates });
+                pops.push(PopWriter { pop: p, name: name.to_string(), n: size, spikes, events, bursts, rates });
             }
             Ok(pops)
         };
@@ -359,9 +360,26 @@ impl H5Recorder {
     }
 
     /// Saves or restores what the recorder carries from step to step beyond the file: the scores
-    /// of the examples (a continued run's `/protocol` goes on from them).
+    /// of the examples (a continued run's `/protocol` goes on from them) and the rate bin in
+    /// progress (so the continued run's bins are the first run's grid, its first bin complete).
+    /// A continued run that records other populations' rates starts its bins where it resumes.
     pub fn persist(&mut self, io: &mut crate::persist::StateIo) {
         io.scope("examples", |io| self.examples.persist(io));
+        io.scope("rates", |io| {
+            let names: Vec<String> = self.pops.iter().filter(|w| w.rates.is_some()).map(|w| w.name.clone()).collect();
+            if !names.iter().all(|p| io.has(&format!("{p}/events"))) || !io.has("bin_start") {
+                return;
+            }
+            io.value("bin_start", &mut self.bin_start);
+            for w in &mut self.pops {
+                if let Some(r) = &mut w.rates {
+                    io.scope(&w.name, |io| {
+                        io.value("events", &mut r.events);
+                        io.value("bursts", &mut r.bursts);
+                    });
+                }
+            }
+        });
     }
 
     fn h5err(&self, what: &str) -> impl FnOnce(h5::Error) -> RecordError {
