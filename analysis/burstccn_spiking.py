@@ -4,6 +4,8 @@
     python3 analysis/burstccn_spiking.py calibrate MODEL.toml [--dir DIR] [--burstsim PATH]
     python3 analysis/burstccn_spiking.py ablations MODEL.toml [--dir DIR] [--epochs N]
     python3 analysis/burstccn_spiking.py baseline MODEL.toml [--dir DIR] [--burstsim PATH] [--seed S]
+    python3 analysis/burstccn_spiking.py qspiking MODEL.toml --drive PATHWAY LOW HIGH [--iters N]
+        [--dir DIR] [--burstsim PATH] [--seed S]
     python3 analysis/burstccn_spiking.py RUN.h5 [--off OFF.h5] [--png fig.png]
         [--hidden hid0 hid1] [--output out0] [--y-sign S ...] [--p-hidden P ...] [--p-output P]
         [--skip-ms 500] [--raster-ms 8000]   (p_b and Y signs default to the run's stored model's)
@@ -25,7 +27,17 @@ output event rate (the SST's own background rate is a constant offset, which onl
 baseline); it prints the Q weights (and the mean field's own baselines) to put in the model file.
 `baseline` then measures each unit's p_b as what it is: its BP without a teacher and without
 plasticity, in a spiking run of the model (each pattern held 10 s, the first 0.5 s left out), and
-prints it per pattern (the spread shows how well Q cancels Y) and averaged.
+prints it per pattern (the spread shows how well Q cancels Y), averaged, and pooled over the events
+of the four patterns (bursts / events: the p_b at which the rule's drift without a teacher sums to
+zero, and defined when a pattern silences the unit, where the per-pattern BP is not).
+`qspiking` calibrates the same Q weights on the spiking circuit instead, over a range of the
+output's event rate rather than at its baseline: without a teacher and without plasticity (each
+pattern held 4 s, the first 0.5 s left out) the output is driven at two rates by setting the scalar
+`weight` of PATHWAY (e.g. the output's bias, `bo`) to LOW and HIGH, and each Q weight is moved by a
+secant search until its hidden unit's BP, pooled over the four patterns, is the same at both (to
+`--tol`, 0.002: about the BP's noise at 200 neurons); it
+prints every step and the Q weights to put in the model file (for circuits the mean field does not
+cover, e.g. with a Poisson bias layer, or outputs driven far above their baseline).
 """
 
 import argparse
@@ -269,6 +281,91 @@ def calibrate(a):
     print(f"out0 BP per pattern {', '.join(f'{b:.4f}' for b in out)}; p_b = {np.mean(out):.4f}")
 
 
+def set_pathway_weight(text, pathway, value):
+    """Replaces the scalar `weight` of [[pathway]] `pathway` in the model text."""
+    import re
+    pat = re.compile(r'(\[\[pathway\]\]\nname = "' + re.escape(pathway) + r'"\n(?:[^\[]*\n)*?weight = )([0-9.eE+-]+)\n')
+    new, n = pat.subn(lambda m: m.group(1) + f"{value}\n", text)
+    if n != 1:
+        sys.exit(f"pathway {pathway!r} with a scalar weight not found once in the model")
+    return new
+
+
+def qspiking(a):
+    import os
+    import re
+    import subprocess
+    os.makedirs(a.dir, exist_ok=True)
+    text = open(a.model).read()
+    text = re.sub(r"(?m)^target = \{ teacher = [0-9.]+ \}$", "", text)
+    for key, value in (("epochs", "0"), ("example_ms", "4000.0"), ("learning_ms", "4000.0")):
+        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
+        if n != 1:
+            sys.exit(f"{a.model}: no `{key}` in its [protocol]")
+    Q = q_pathways(text)
+    if not Q:
+        sys.exit(f"{a.model}: no `qs` or `q` [[pathway]] reaches a hidden unit")
+    weights = {}
+    for h, (name, _, n) in Q.items():
+        m = re.search(r'\[\[pathway\]\]\nname = "' + name + r'"\n(?:[^\[]*\n)*?weight_matrix = (\[.*\])', text)
+        weights[h] = float(eval(m.group(1))[int(h[len(h.rstrip("0123456789")):])][0])
+    pathway, lo_w, hi_w = a.drive[0], float(a.drive[1]), float(a.drive[2])
+
+    def with_q(w, drive):
+        t = set_pathway_weight(text, pathway, drive)
+        for name in ("qs", "q"):
+            units = [h for h in Q if Q[h][0] == name]
+            if units:
+                rows = [f"[{w[f'hid{i}']:.6g}]" if f"hid{i}" in units else "[0.0]" for i in range(Q[units[0]][2])]
+                t = set_pathway_matrix(t, name, "[" + ", ".join(rows) + "]")
+        return t
+
+    def measure(w, drive):
+        path, out = os.path.join(a.dir, "qspiking.toml"), os.path.join(a.dir, "qspiking.h5")
+        with open(path, "w") as f:
+            f.write(with_q(w, drive))
+        subprocess.run([a.burstsim, "run", path, "--seed", str(a.seed), "--threads", "1", "--out", out, "--force", "--quiet"],
+                       check=True)
+        f = load(out)
+        _, kind, _, start, end = examples(f)
+        res = {}
+        for pop in list(Q) + ["out0"]:
+            t, b, er, br = rates(f, pop)
+            sel = np.zeros(len(t), bool)
+            for k in range(len(kind)):
+                sel |= (t >= start[k] + 500.0 - 1e-9) & (t + b <= end[k] + 1e-9)
+            res[pop] = (br[sel].sum() / max(er[sel].sum(), 1e-12), er[sel].mean())
+        f.close()
+        return res
+
+    hist = {h: [] for h in Q}
+    for it in range(a.iters):
+        lo, hi = measure(weights, lo_w), measure(weights, hi_w)
+        line = [f"output ER {lo['out0'][1]:.2f} -> {hi['out0'][1]:.2f} Hz"]
+        for h in Q:
+            d = hi[h][0] - lo[h][0]
+            hist[h].append((weights[h], d))
+            line.append(f"{Q[h][1]} {weights[h]:.5f}: {h} BP {lo[h][0]:.4f} -> {hi[h][0]:.4f} ({d:+.4f})")
+        print(f"step {it}: " + "; ".join(line), flush=True)
+        if all(abs(hist[h][-1][1]) < a.tol for h in Q):
+            break
+        for h in Q:
+            if abs(hist[h][-1][1]) < a.tol:
+                continue
+            (w1, d1) = hist[h][-1]
+            if len(hist[h]) == 1:
+                # more SST inhibition (qs) lowers the slope, more direct excitation (q) raises it
+                up = (d1 > 0) == (Q[h][0] == "qs")
+                weights[h] = w1 * (1.15 if up else 1 / 1.15)
+            else:
+                w0, d0 = hist[h][-2]
+                w = w1 - d1 * (w1 - w0) / (d1 - d0) if d1 != d0 else w1
+                weights[h] = min(max(w, 0.3 * w1), 3.0 * w1)
+    best = {h: min(hist[h], key=lambda x: abs(x[1])) for h in Q}
+    for h in Q:
+        print(f"{Q[h][1]} = {best[h][0]:.5f} (BP change {best[h][1]:+.4f} between the two output rates)")
+
+
 def baseline(a):
     import os
     import re
@@ -288,9 +385,15 @@ def baseline(a):
     f = load(out)
     names, kind, pattern, start, end = examples(f)
     for pop in ("hid0", "hid1", "out0"):
-        bps = [window_bp(f, pop, start[k] + 500.0, end[k])[0] for k in range(len(kind)) if kind[k] == 0]
-        print(f"{pop}: BP without teacher per pattern {', '.join(f'{b:.4f}' for b in bps)}; p_b = {np.mean(bps):.4f} "
-              f"(spread {max(bps) - min(bps):.4f})")
+        w = [window_bp(f, pop, start[k] + 500.0, end[k]) for k in range(len(kind)) if kind[k] == 0]
+        bps = [x[0] for x in w]
+        # pooled: bursts over events of all four patterns, the p_b at which the rule's drift without a
+        # teacher sums to zero over the patterns (and defined when one pattern silences the unit)
+        ers = np.array([x[1] for x in w])
+        pooled = np.nansum(np.array(bps) * ers) / ers.sum() if ers.sum() > 0 else float("nan")
+        print(f"{pop}: BP without teacher per pattern {', '.join(f'{b:.4f}' for b in bps)} (ER "
+              f"{', '.join(f'{e:.2f}' for e in ers)} Hz); p_b = {np.mean(bps):.4f} (spread {max(bps) - min(bps):.4f}); "
+              f"pooled over events {pooled:.4f}")
 
 
 def raster(f, ax, span_ms):
@@ -389,6 +492,19 @@ def main():
         ap.add_argument("--dir", default="burstccn_ablations")
         ap.add_argument("--epochs", type=int, default=None)
         ablations(ap.parse_args())
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "qspiking":
+        ap = argparse.ArgumentParser(description="calibrate the Q weights of a spiking BurstCCN model on the spiking circuit")
+        ap.add_argument("cmd")
+        ap.add_argument("model")
+        ap.add_argument("--drive", nargs=3, required=True, metavar=("PATHWAY", "LOW", "HIGH"),
+                        help="the pathway whose scalar weight drives the output, and its two values")
+        ap.add_argument("--iters", type=int, default=6)
+        ap.add_argument("--tol", type=float, default=0.002, help="stop when every BP change is below this")
+        ap.add_argument("--dir", default="burstccn_calibration")
+        ap.add_argument("--burstsim", default="target/release/burstsim")
+        ap.add_argument("--seed", type=int, default=1)
+        qspiking(ap.parse_args())
         return
     if len(sys.argv) > 1 and sys.argv[1] == "baseline":
         ap = argparse.ArgumentParser(description="measure the baselines p_b of a spiking BurstCCN model")
