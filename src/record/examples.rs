@@ -151,7 +151,10 @@ impl ExampleLog {
             }
         }
         let ge = g.create_group(n::EXAMPLES)?;
-        let done = &sched.examples[..self.after.len()];
+        // (at most the schedule's examples: a restored log is checked against the protocol, this
+        // keeps a mismatch from indexing past it)
+        let rows = self.after.len().min(self.before.len()).min(sched.examples.len());
+        let done = &sched.examples[..rows];
         let dt = net.dt_ms();
         let col_u = |name: &str, v: Vec<u64>| ge.new_dataset_builder().with_data(&v).create(name).map(|_| ());
         col_u("index", (0..done.len() as u64).collect())?;
@@ -166,7 +169,6 @@ impl ExampleLog {
         col_f("learn_ms", done.iter().map(|e| e.learn_step.map_or(f64::NAN, |s| s as f64 * dt)).collect())?;
         col_f("end_ms", done.iter().map(|e| e.end_step as f64 * dt).collect())?;
         let k = teachers.len();
-        let rows = done.len();
         let table = |name: &str, f: &dyn Fn(usize, usize) -> f64| -> h5::Result<()> {
             let mut v = Vec::with_capacity(rows * k);
             for r in 0..rows {
