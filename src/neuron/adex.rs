@@ -163,19 +163,8 @@ impl Adex {
         if varying.is_empty() {
             return self;
         }
-        let n = self.v.len();
-        let mut all = Vec::with_capacity(n);
-        for i in 0..n {
-            let mut p = self.params.clone();
-            for (key, v) in varying {
-                p.set(key, v[i]).expect("values checked by the model layer");
-            }
-            all.push(Consts::of(&p, dt_ms));
-        }
-        for (key, v) in varying {
-            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
-            self.params.set(key, mean).expect("a mean of valid values");
-        }
+        let mut all = Vec::with_capacity(self.v.len());
+        super::params::each_neuron(&mut self.params, varying, AdexParams::set, |_, p| all.push(Consts::of(p, dt_ms)));
         let p = &self.params;
         self.same = Consts::of(p, dt_ms);
         self.dt_c = (dt_ms / p.c_pf) as f32;

@@ -104,20 +104,8 @@ impl Lif {
         if varying.is_empty() {
             return self;
         }
-        let n = self.v.len();
-        let all: Vec<Consts<f32>> = (0..n)
-            .map(|i| {
-                let mut p = self.params.clone();
-                for (key, v) in varying {
-                    p.set(key, v[i]).expect("values checked by the model layer");
-                }
-                Consts::of(&p, dt_ms)
-            })
-            .collect();
-        for (key, v) in varying {
-            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
-            self.params.set(key, mean).expect("a mean of valid values");
-        }
+        let mut all = Vec::with_capacity(self.v.len());
+        super::params::each_neuron(&mut self.params, varying, LifParams::set, |_, p| all.push(Consts::of(p, dt_ms)));
         self.same = Consts::of(&self.params, dt_ms);
         self.ref_steps = all.iter().map(|c| c.ref_steps as u32).min().unwrap_or(self.same.ref_steps as u32);
         self.each = Some(Consts::gather(&all));

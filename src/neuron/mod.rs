@@ -38,6 +38,7 @@ pub mod pyramidal;
 mod recordable;
 pub mod replay;
 mod synapse_model;
+mod synapses;
 
 use crate::rng::{stream_rng, Stream};
 pub use adex::Adex;
@@ -49,6 +50,7 @@ use rand_distr::{Distribution, Normal};
 pub use recordable::{recordable_bytes, Recordable, StateVector};
 pub use replay::Replay;
 pub use synapse_model::SynapseModel;
+pub use synapses::{PointSynapses, TwoCompartmentSynapses};
 
 /// The compartment a synapse or a current targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -136,72 +138,6 @@ impl InitialVoltage {
         };
         let normal = Normal::new(self.mean_mv, self.sd_mv.max(0.0)).expect("validated sd");
         (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
-    }
-}
-
-/// Conductances of a point neuron (soma only), in units of its leak conductance.
-#[derive(Clone, Debug)]
-pub struct PointSynapses {
-    /// AMPA.
-    pub e: Vec<f32>,
-    /// GABA.
-    pub i: Vec<f32>,
-}
-
-impl PointSynapses {
-    /// The vector a synapse with receptor `r` increments; `None` for the dendrite it lacks.
-    pub fn get_mut(&mut self, c: Compartment, r: Receptor) -> Option<&mut [f32]> {
-        match (c, r) {
-            (Compartment::Soma, Receptor::Exc) => Some(&mut self.e),
-            (Compartment::Soma, Receptor::Inh) => Some(&mut self.i),
-            (Compartment::Dendrite, _) => None,
-        }
-    }
-}
-
-/// Conductances of a two-compartment cell, in units of each compartment's leak conductance.
-#[derive(Clone, Debug)]
-pub struct TwoCompartmentSynapses {
-    /// Somatic AMPA.
-    pub e_s: Vec<f32>,
-    /// Somatic GABA.
-    pub i_s: Vec<f32>,
-    /// Dendritic AMPA.
-    pub e_d: Vec<f32>,
-    /// Dendritic GABA.
-    pub i_d: Vec<f32>,
-}
-
-impl TwoCompartmentSynapses {
-    /// Test input for the SIMD-level comparisons of the two-compartment kinds: adds to every
-    /// neuron's four conductances a deterministic spread of values (kick `k`), up to `e_d_max` for
-    /// the dendritic AMPA one and 0.6 / 0.2 / 0.2 for the others.
-    #[cfg(test)]
-    pub(crate) fn kick_for_tests(&mut self, k: u64, e_d_max: f32) {
-        use crate::fastmath::level_tests::spread;
-        for i in 0..self.e_s.len() {
-            self.e_s[i] += spread(i, 10 + k, 0.0, 0.6);
-            self.e_d[i] += spread(i, 20 + k, 0.0, e_d_max);
-            self.i_s[i] += spread(i, 30 + k, 0.0, 0.2);
-            self.i_d[i] += spread(i, 40 + k, 0.0, 0.2);
-        }
-    }
-}
-
-impl TwoCompartmentSynapses {
-    /// All closed, for `n` neurons.
-    pub fn new(n: usize) -> Self {
-        TwoCompartmentSynapses { e_s: vec![0.0; n], i_s: vec![0.0; n], e_d: vec![0.0; n], i_d: vec![0.0; n] }
-    }
-
-    /// The vector a synapse onto compartment `c` with receptor `r` increments.
-    pub fn get_mut(&mut self, c: Compartment, r: Receptor) -> &mut [f32] {
-        match (c, r) {
-            (Compartment::Soma, Receptor::Exc) => &mut self.e_s,
-            (Compartment::Soma, Receptor::Inh) => &mut self.i_s,
-            (Compartment::Dendrite, Receptor::Exc) => &mut self.e_d,
-            (Compartment::Dendrite, Receptor::Inh) => &mut self.i_d,
-        }
     }
 }
 

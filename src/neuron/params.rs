@@ -78,6 +78,29 @@ macro_rules! param_table {
     };
 }
 
+/// Per-neuron parameters (a model file's distributions or files): calls `each(i, p)` with `p` =
+/// `params` whose `varying` keys hold neuron i's values (checked by the model layer), then sets
+/// `params` to the means of those keys (the population's reported values and synapse model).
+pub fn each_neuron<P: Clone>(
+    params: &mut P,
+    varying: &[(&str, Vec<f64>)],
+    set: fn(&mut P, &str, f64) -> Result<bool, &'static str>,
+    mut each: impl FnMut(usize, &P),
+) {
+    let n = varying.first().map_or(0, |v| v.1.len());
+    for i in 0..n {
+        let mut p = params.clone();
+        for (key, v) in varying {
+            set(&mut p, key, v[i]).expect("values checked by the model layer");
+        }
+        each(i, &p);
+    }
+    for (key, v) in varying {
+        let mean = v.iter().sum::<f64>() / n.max(1) as f64;
+        set(params, key, mean).expect("a mean of valid values");
+    }
+}
+
 /// A constant of a neuron kernel, read per neuron: one value for the whole population (`f32`:
 /// the homogeneous path, where the compiler keeps it in a register as before) or one value per
 /// neuron (`&[f32]`: the parameters a model file gave as distributions or files). A kernel is

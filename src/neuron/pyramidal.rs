@@ -224,22 +224,14 @@ impl Pyramidal {
         if varying.is_empty() {
             return self;
         }
-        let n = self.v_s.len();
-        let mut all = Vec::with_capacity(n);
-        for i in 0..n {
-            let mut p = self.params.clone();
-            for (key, v) in varying {
-                p.set(key, v[i]).expect("values checked by the model layer");
-            }
-            all.push(Consts::of(&p, &Derived::new(&p, dt_ms)));
-            self.v_d[i] = p.e_l_mv as f32;
-            self.thr[i] = p.e_thr_mv as f32;
-            self.w_d[i] = p.w_d_init_mv as f32;
-        }
-        for (key, v) in varying {
-            let mean = v.iter().sum::<f64>() / n.max(1) as f64;
-            self.params.set(key, mean).expect("a mean of valid values");
-        }
+        let mut all = Vec::with_capacity(self.v_s.len());
+        let (v_d, thr, w_d) = (&mut self.v_d, &mut self.thr, &mut self.w_d);
+        super::params::each_neuron(&mut self.params, varying, PyramidalParams::set, |i, p| {
+            all.push(Consts::of(p, &Derived::new(p, dt_ms)));
+            v_d[i] = p.e_l_mv as f32;
+            thr[i] = p.e_thr_mv as f32;
+            w_d[i] = p.w_d_init_mv as f32;
+        });
         self.d = Derived::new(&self.params, dt_ms);
         self.same = Consts::of(&self.params, &self.d);
         self.each = Some(Consts::gather(&all));
