@@ -98,6 +98,11 @@ pub struct Network {
     by_target: Vec<Vec<usize>>,
     /// Populations with plastic projections onto them (their estimates are counted in learn).
     learners: Vec<usize>,
+    /// Per population: a Poisson source fused into the one projection that reads it (see
+    /// [`Network::fuse_drives`]); it is stepped in that projection's delivery, not in integrate.
+    fused_source: Vec<bool>,
+    /// Per projection: its source is fused into it.
+    fused_drive: Vec<bool>,
     currents: Vec<CurrentInput>,
     /// Teacher currents, in file order (after the current inputs in the currents phase).
     teachers: Vec<Teacher>,
@@ -239,7 +244,8 @@ impl Network {
             sp.classify(step);
         };
         let Some(plan) = &mut self.team.0 else {
-            self.populations.iter_mut().zip(self.spikes.iter_mut()).for_each(|(p, s)| integrate(p, s));
+            let all = self.populations.iter_mut().zip(self.spikes.iter_mut()).zip(&self.fused_source);
+            all.filter(|(_, &fused)| !fused).for_each(|((p, s), _)| integrate(p, s));
             return;
         };
         let mut tasks: Vec<Task<'_>> = recycle(std::mem::take(&mut plan.tasks));
@@ -288,9 +294,15 @@ impl Network {
         let n = match &mut self.team.0 {
             None => {
                 let mut n = 0;
-                for (pop, ks) in self.populations.iter_mut().zip(&self.by_target) {
+                for (t, ks) in self.by_target.iter().enumerate() {
                     for &k in ks {
-                        n += deliver(&mut self.projections[k], pop, spikes, step);
+                        let proj = &mut self.projections[k];
+                        n += if self.fused_drive[k] {
+                            let (pop, src) = two_mut(&mut self.populations, t, proj.from().0 as usize);
+                            deliver_drive(proj, pop, src, step)
+                        } else {
+                            deliver(proj, &mut self.populations[t], spikes, step)
+                        };
                     }
                 }
                 n
@@ -299,12 +311,20 @@ impl Network {
                 // One task per target population: it and the projections onto it (file order).
                 let pops = Claims::new(&mut self.populations, &mut plan.population_flags);
                 let projs = Claims::new(&mut self.projections, &mut plan.projection_flags);
-                let (order, by_target) = (&plan.deliver, &self.by_target);
+                let (order, by_target, fused) = (&plan.deliver, &self.by_target, &self.fused_drive);
                 let total = AtomicU64::new(0);
                 plan.team.run(order.len(), &|t| {
                     let target = order[t];
                     let pop = pops.take(target);
-                    let n: u64 = by_target[target].iter().map(|&k| deliver(projs.take(k), pop, spikes, step)).sum();
+                    let mut n = 0;
+                    for &k in &by_target[target] {
+                        let proj = projs.take(k);
+                        // a fused source is read by this projection only, so only this task takes it
+                        n += match fused[k] {
+                            true => deliver_drive(proj, pop, pops.take(proj.from().0 as usize), step),
+                            false => deliver(proj, pop, spikes, step),
+                        };
+                    }
                     total.fetch_add(n, Ordering::Relaxed);
                 });
                 total.into_inner()
@@ -362,6 +382,7 @@ impl Network {
     pub fn apply(&mut self, action: &Action) {
         protocol::apply(
             action,
+            self.step,
             &mut self.projections,
             &mut self.populations,
             &mut self.currents,
@@ -417,6 +438,31 @@ impl Network {
         }
     }
 
+    /// Fuses every Poisson source made by an `[[input]]` (a drive) into the one projection that
+    /// reads it, unless the source is in `recorded` (the populations whose spikes are written):
+    /// its spikes are then generated in that projection's deliver phase, `delay` steps after
+    /// their emission, and added straight to the targets' conductances, instead of being listed,
+    /// kept in a delay ring and read back (Brian2's `PoissonInput` idea, but with the same
+    /// process and random streams, so the output is bit-identical). A fused source lists no
+    /// spikes. Called before the first step and before [`Network::set_threads`].
+    pub fn fuse_drives(&mut self, recorded: &[usize]) {
+        assert!(self.step == 0 && self.team.0.is_none(), "drives are fused before the run");
+        for p in 0..self.populations.len() {
+            let Population::Poisson(src) = &mut self.populations[p] else { continue };
+            let mut readers = self.projections.iter().enumerate().filter(|(_, q)| q.from().0 as usize == p);
+            let (Some((k, proj)), None) = (readers.next(), readers.next()) else { continue };
+            if self.info[p].generated && !recorded.contains(&p) && proj.can_fuse_source() {
+                src.fuse(proj.config().delay_steps);
+                (self.fused_source[p], self.fused_drive[k]) = (true, true);
+            }
+        }
+    }
+
+    /// True when population `p` is a Poisson source fused into its projection (it lists no spikes).
+    pub fn is_fused(&self, p: usize) -> bool {
+        self.fused_source[p]
+    }
+
     /// Runs the integrate and deliver phases on `threads` threads (persistent workers; 1 = none).
     /// The tasks (whole populations for integration, whole target populations for delivery) are
     /// listed once, costliest first (neurons, Poisson sources count a tenth; synapses), so that the
@@ -433,8 +479,12 @@ impl Network {
             .map(|p| p.len() as f64 * if matches!(p, Population::Poisson(_)) { 0.1 } else { 1.0 })
             .collect();
         let mut target_costs = vec![0.0; self.populations.len()];
-        for p in &self.projections {
+        for (k, p) in self.projections.iter().enumerate() {
             target_costs[p.to().0 as usize] += p.n_synapses() as f64 + p.csr().row_start.len() as f64;
+            if self.fused_drive[k] {
+                // its source is generated in this delivery
+                target_costs[p.to().0 as usize] += pop_costs[p.from().0 as usize];
+            }
         }
         let costliest_first = |costs: &[f64], keep: &dyn Fn(usize) -> bool| {
             let mut order: Vec<usize> = (0..costs.len()).filter(|&i| keep(i)).collect();
@@ -459,7 +509,7 @@ impl Network {
         let flags = |n: usize| (0..n).map(|_| AtomicBool::new(false)).collect::<Vec<_>>();
         self.team = TeamSlot(Some(TeamPlan {
             team,
-            integrate: costliest_first(&pop_costs, &|_| true),
+            integrate: costliest_first(&pop_costs, &|p| !self.fused_source[p]),
             deliver: costliest_first(&target_costs, &|t| !self.by_target[t].is_empty()),
             population_flags: flags(self.populations.len()),
             spike_flags: flags(self.spikes.len()),
@@ -514,6 +564,26 @@ fn deliver(proj: &mut Projection, pop: &mut Population, spikes: &[SpikeState], s
     let cfg = proj.config();
     let g = pop.conductance_mut(cfg.target, cfg.receptor).expect("target compartment validated by the builder");
     proj.deliver(step, |d| src.delayed(step, d), g)
+}
+
+/// Delivers a projection whose Poisson source `src` is fused into it (see [`Network::fuse_drives`]).
+fn deliver_drive(proj: &mut Projection, pop: &mut Population, src: &mut Population, step: u64) -> u64 {
+    let Population::Poisson(source) = src else { unreachable!("only Poisson sources are fused") };
+    let cfg = proj.config();
+    let g = pop.conductance_mut(cfg.target, cfg.receptor).expect("target compartment validated by the builder");
+    proj.deliver_drive(step, source, g)
+}
+
+/// Exclusive borrows of two distinct elements.
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    assert_ne!(a, b, "two distinct elements");
+    if a < b {
+        let (lo, hi) = v.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
+    }
 }
 
 /// The network's team, if any. A clone of the network gets none (call `set_threads` on it): the

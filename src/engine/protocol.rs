@@ -110,9 +110,11 @@ impl Protocol {
     }
 }
 
-/// Applies one change to the network's parts (indices validated by the model builder).
+/// Applies one change to the network's parts in the protocol phase of clock step `step`
+/// (indices validated by the model builder).
 pub(super) fn apply(
     action: &Action,
+    step: u64,
     projections: &mut [Projection],
     populations: &mut [Population],
     currents: &mut [CurrentInput],
@@ -124,7 +126,7 @@ pub(super) fn apply(
         Action::WeightScale { projection, scale } => projections[projection].set_weight_scale(scale as f32),
         Action::Rate { population, hz } => {
             if let Population::Poisson(p) = &mut populations[population] {
-                p.set_rate(hz);
+                p.change_rate(step, hz);
             }
         }
         Action::Teacher { teacher, target } => {

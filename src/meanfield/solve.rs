@@ -438,8 +438,9 @@ pub fn circuit(
 const SOLVER_EVENTS: usize = 5_000;
 
 impl Circuit {
-    /// ER and BP of unit `u` at inputs (soma, dend).
-    fn respond(&self, u: usize, soma: f64, dend: f64) -> (f64, f64) {
+    /// ER and BP of unit `u` at inputs (soma, dend): its fits, or its table where a fit misses
+    /// it (or with [`Lookup::Table`]).
+    pub fn respond(&self, u: usize, soma: f64, dend: f64) -> (f64, f64) {
         let t = &self.units[u].transfer;
         let table = &t.table;
         let table_bp = || {

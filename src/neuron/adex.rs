@@ -12,6 +12,7 @@
 //! then for t_ref the voltage is clamped to E_L (so V_reset acts for one step only).
 
 use super::params::At;
+use super::refractory::{count_down, list_spikes, SPIKED};
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
@@ -352,41 +353,48 @@ simd_kernel! {
             let v = v + k.dt_tau_m.at(i) * ((e_l - v) + d_t * ex + g_e * (e_e - v) + g_i * (e_i - v) - w);
             v.clamp(k.v_min.at(i), k.v_max.at(i))
         };
+        // 3. Spike at the 0 mV cut-off when not refractory (V_reset); during refractoriness V is
+        //    held at E_L (not V_reset, P5). Without data-dependent branches (see `refractory`):
+        //    a neuron that fired is marked, and listed after step 5. In the same pass as 1-2, so
+        //    that V is always stored anew (a select that mostly keeps the old V compiles to a
+        //    masked store, slow on some CPUs).
+        let settle = |i: usize, v: f32, count: &mut u32| {
+            let held = *count > 0;
+            let fired = !held & (v > k.v_spike.at(i));
+            *count = count_down(*count, fired);
+            let (e_l, v_reset) = (k.e_l.at(i), k.v_reset.at(i));
+            if held {
+                e_l
+            } else if fired {
+                v_reset
+            } else {
+                v
+            }
+        };
         match pop.exp_kind {
             ExpKind::Fast => {
                 for i in 0..n {
                     let ex = fast_exp((v[i] - k.v_t.at(i)) / k.d_t.at(i));
-                    v[i] = membrane(i, v[i], ex, g_e[i], g_i[i], w[i]);
+                    v[i] = settle(i, membrane(i, v[i], ex, g_e[i], g_i[i], w[i]), &mut refractory[i]);
                 }
             }
             ExpKind::Exact => {
                 for i in 0..n {
                     let ex = ((v[i] - k.v_t.at(i)) / k.d_t.at(i)).exp();
-                    v[i] = membrane(i, v[i], ex, g_e[i], g_i[i], w[i]);
+                    v[i] = settle(i, membrane(i, v[i], ex, g_e[i], g_i[i], w[i]), &mut refractory[i]);
                 }
             }
         }
-        // 3. Spike at the 0 mV cut-off when not refractory; during refractoriness V is held at E_L
-        //    (not V_reset, P5).
+        // 3 (cont.). w += b for a neuron that fired; 4. adaptation with the new V; 5. conductances
+        //    decay.
         for i in 0..n {
-            if refractory[i] == 0 {
-                if v[i] > k.v_spike.at(i) {
-                    spikes.push(pop.offset + i as u32);
-                    v[i] = k.v_reset.at(i);
-                    w[i] += k.b_over_gl.at(i);
-                    refractory[i] = k.ref_steps.at(i) as u32;
-                }
-            } else {
-                refractory[i] -= 1;
-                v[i] = k.e_l.at(i);
-            }
-        }
-        // 4. Adaptation with the new V; 5. conductances decay.
-        for i in 0..n {
-            w[i] += k.dt_tau_w.at(i) * (k.a_over_gl.at(i) * (v[i] - k.e_l.at(i)) - w[i]);
+            let (wi, b) = (w[i], k.b_over_gl.at(i));
+            let wi = if refractory[i] == SPIKED { wi + b } else { wi };
+            w[i] = wi + k.dt_tau_w.at(i) * (k.a_over_gl.at(i) * (v[i] - k.e_l.at(i)) - wi);
             g_e[i] = decay(g_e[i], k.decay_ampa.at(i));
             g_i[i] = decay(g_i[i], k.decay_gaba.at(i));
         }
+        list_spikes(refractory, pop.offset, |i| k.ref_steps.at(i) as u32, spikes);
     }
 }
 

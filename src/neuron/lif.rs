@@ -6,6 +6,7 @@
 //! Spike when V > V_th: V <- V_reset, held there for t_ref. Forward Euler, exact conductance decay.
 
 use super::params::At;
+use super::refractory;
 use super::{Compartment, Current, InitialVoltage, NeuronKind, PointSynapses, Receptor, SynapseModel};
 use crate::fastmath::{decay, Simd};
 use crate::param_table;
@@ -265,22 +266,20 @@ simd_kernel! {
         let n = pop.v.len();
         let k = k.head(n);
         let (v, g_e, g_i, refr) = (&mut pop.v[..n], &mut pop.g_e[..n], &mut pop.g_i[..n], &mut pop.refractory[..n]);
+        // Without data-dependent branches (see `refractory`): integrate; a neuron still refractory
+        // is held at V_reset and counts down; one past it that crosses V_th is reset and marked.
         for i in 0..n {
             let (e_l, e_e, e_i) = (k.e_l.at(i), k.e_e.at(i), k.e_i.at(i));
-            v[i] += k.dt_tau_m.at(i) * ((e_l - v[i]) + g_e[i] * (e_e - v[i]) + g_i[i] * (e_i - v[i]));
+            let vi = v[i];
+            let v_new = vi + k.dt_tau_m.at(i) * ((e_l - vi) + g_e[i] * (e_e - vi) + g_i[i] * (e_i - vi));
             g_e[i] = decay(g_e[i], k.decay_ampa.at(i));
             g_i[i] = decay(g_i[i], k.decay_gaba.at(i));
+            let (held, v_reset) = (refr[i] > 0, k.v_reset.at(i));
+            let fired = !held & (v_new > k.v_th.at(i));
+            v[i] = if held | fired { v_reset } else { v_new };
+            refr[i] = refractory::count_down(refr[i], fired);
         }
-        for i in 0..n {
-            if refr[i] > 0 {
-                refr[i] -= 1;
-                v[i] = k.v_reset.at(i);
-            } else if v[i] > k.v_th.at(i) {
-                spikes.push(pop.offset + i as u32);
-                v[i] = k.v_reset.at(i);
-                refr[i] = k.ref_steps.at(i) as u32;
-            }
-        }
+        refractory::list_spikes(refr, pop.offset, |i| k.ref_steps.at(i) as u32, spikes);
     }
 }
 

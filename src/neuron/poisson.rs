@@ -5,12 +5,14 @@
 //! rate corrected to lambda = 1/(1/r - dt). The gap is at least one slot, so a source spikes at most
 //! once per step, and the mean gap is 1/(r dt) slots, so each source fires at r (to 1e-4 relative at
 //! 500 Hz). We run the same process, in fixed chunks of [`CHUNK`] sources, each chunk with its own
-//! random stream, so the output does not depend on the number of threads.
+//! random stream, so the output does not depend on the number of threads. The gaps of a fast
+//! source are drawn from their own (discrete) law by table rather than through E (`gaps`): the
+//! same process, with other random numbers than the reference's.
 
+use super::gaps::Gaps;
 use super::{Compartment, Current, NeuronKind, Receptor};
 use crate::rng::{stream_rng, Rng, Stream};
 use rand::RngExt as _;
-use rand_distr::{Distribution, Exp1};
 
 /// Sources per independent random stream.
 pub const CHUNK: usize = 4096;
@@ -95,12 +97,19 @@ pub struct Poisson {
     rate_hz: f64,
     /// Mean gap between spikes in slots minus one: 1/(r dt) - 1 (infinite at rate 0).
     mean_extra: f64,
+    /// How the gaps are drawn at this rate (`gaps`).
+    gaps: Gaps,
     chunks: Vec<Chunk>,
     dt_ms: f64,
     /// The time-varying rate (None: constant `rate_hz`); the process then runs at its maximum.
     profile: Option<RateProfile>,
-    /// The step the next call to `step` makes (for the profile's time).
+    /// The step of the process the next call to `step` makes (for the profile's time).
     step: u64,
+    /// Steps by which the process runs behind the clock: the delay of the projection it is fused
+    /// into (see [`Poisson::fuse`]; 0 when it runs with the clock).
+    lag: u32,
+    /// Rate changes made at clock steps that a lagging process has not reached yet: (step, Hz).
+    pending: Vec<(u64, f64)>,
 }
 
 impl Poisson {
@@ -117,7 +126,17 @@ impl Poisson {
                 }
             })
             .collect();
-        let mut p = Poisson { rate_hz: 0.0, mean_extra: f64::INFINITY, chunks, dt_ms, profile: None, step: 0 };
+        let mut p = Poisson {
+            rate_hz: 0.0,
+            mean_extra: f64::INFINITY,
+            gaps: Gaps::Never,
+            chunks,
+            dt_ms,
+            profile: None,
+            step: 0,
+            lag: 0,
+            pending: Vec::new(),
+        };
         p.set_rate(rate_hz);
         p
     }
@@ -147,10 +166,86 @@ impl Poisson {
         self.rate_hz = rate_hz;
         let p_step = rate_hz * self.dt_ms * 1e-3;
         self.mean_extra = if p_step > 0.0 { 1.0 / p_step - 1.0 } else { f64::INFINITY };
-        let m = self.mean_extra;
+        self.gaps = Gaps::new(self.mean_extra);
         for c in &mut self.chunks {
-            c.next = if m.is_finite() { draw_gap(&mut c.rng, m) - 1 } else { u64::MAX };
+            c.next = self.gaps.draw(&mut c.rng).saturating_sub(1);
         }
+    }
+
+    /// Changes the rate from clock step `clock` on (a `[[phase]]` change, in the protocol phase
+    /// of that step): at once, or, for a process that runs behind the clock, when it reaches
+    /// that step, so that the spikes emitted from `clock` on follow the new rate either way.
+    pub fn change_rate(&mut self, clock: u64, rate_hz: f64) {
+        if self.lag == 0 {
+            self.set_rate(rate_hz);
+        } else {
+            self.pending.push((clock, rate_hz));
+        }
+    }
+
+    /// Makes the process run `delay` steps behind the clock, its spikes going straight into the
+    /// one projection that reads them, `delay` steps late (see [`Poisson::step_into`]). Called
+    /// before the first step.
+    pub fn fuse(&mut self, delay: u32) {
+        assert_eq!(self.step, 0, "a source is fused before it steps");
+        self.lag = delay;
+    }
+
+    /// The delay of the projection this source is fused into (see [`Poisson::fuse`]), if any.
+    pub fn fused_lag(&self) -> u32 {
+        self.lag
+    }
+
+    /// The deliver phase of clock step `clock` for a fused source: generates the spikes that it
+    /// emitted `lag` steps ago (none before the run is `lag` steps old) and calls `hit(i)` for
+    /// each, in increasing order; returns their number. The process, its random streams and its
+    /// rate changes are those of an unfused source emitting in the integrate phase, so the
+    /// spikes are the same, only generated when they arrive: no spike list, no delay ring.
+    #[inline]
+    pub fn step_into(&mut self, clock: u64, hit: impl FnMut(u32)) -> u64 {
+        let Some(emitted) = clock.checked_sub(self.lag as u64) else {
+            return 0;
+        };
+        debug_assert_eq!(self.step, emitted, "a fused source generates each step once, in order");
+        self.generate(hit)
+    }
+
+    /// One step of the pooled process (the spikes of the step `self.step`), after the rate
+    /// changes due then; calls `hit` for each spiking source, in increasing order.
+    #[inline(always)]
+    fn generate(&mut self, mut hit: impl FnMut(u32)) -> u64 {
+        while self.pending.first().is_some_and(|&(at, _)| at <= self.step) {
+            let (_, hz) = self.pending.remove(0);
+            self.set_rate(hz);
+        }
+        let step = self.step;
+        self.step += 1;
+        if !self.mean_extra.is_finite() {
+            return 0;
+        }
+        let gaps = &self.gaps;
+        // the share of the maximum-rate spikes kept in this step (1 for a constant rate)
+        let keep = match &self.profile {
+            None => None,
+            Some(p) => Some(p.at(step as f64 * self.dt_ms) / self.rate_hz),
+        };
+        let mut n = 0;
+        for c in &mut self.chunks {
+            // The stream and the slot as locals, so that they stay in registers while `hit`
+            // writes memory (a conductance it cannot alias, which the compiler does not see).
+            let (mut rng, mut next, len) = (c.rng.clone(), c.next, c.len as u64);
+            let mut hits = 0u32;
+            while next < len {
+                if keep.is_none_or(|k| rng.random::<f64>() < k) {
+                    hit(c.start + next as u32);
+                    hits += 1;
+                }
+                next += gaps.draw(&mut rng);
+            }
+            (c.rng, c.next) = (rng, next - len);
+            n += hits as u64;
+        }
+        n
     }
 }
 
@@ -169,27 +264,8 @@ impl NeuronKind for Poisson {
 
     /// Evolve phase: appends the sources spiking this step (increasing order) to `spikes`.
     fn step(&mut self, spikes: &mut Vec<u32>) {
-        let step = self.step;
-        self.step += 1;
-        if !self.mean_extra.is_finite() {
-            return;
-        }
-        let m = self.mean_extra;
-        // the share of the maximum-rate spikes kept in this step (1 for a constant rate)
-        let keep = match &self.profile {
-            None => None,
-            Some(p) => Some(p.at(step as f64 * self.dt_ms) / self.rate_hz),
-        };
-        for c in &mut self.chunks {
-            let len = c.len as u64;
-            while c.next < len {
-                if keep.is_none_or(|k| c.rng.random::<f64>() < k) {
-                    spikes.push(c.start + c.next as u32);
-                }
-                c.next += draw_gap(&mut c.rng, m);
-            }
-            c.next -= len;
-        }
+        debug_assert_eq!(self.lag, 0, "a fused source steps in its projection's delivery");
+        self.generate(|i| spikes.push(i));
     }
 
     /// A source has no synapses.
@@ -211,7 +287,21 @@ impl NeuronKind for Poisson {
     fn persist(&mut self, io: &mut crate::persist::StateIo) {
         io.value("rate_hz", &mut self.rate_hz);
         io.value("mean_extra", &mut self.mean_extra);
+        self.gaps = Gaps::new(self.mean_extra);
         io.value("step", &mut self.step);
+        let mut lag = self.lag as u64;
+        io.value("lag_steps", &mut lag);
+        if lag != self.lag as u64 {
+            io.problem(
+                "lag_steps",
+                format!("the saved source ran {lag} steps behind the clock, the model's {}", self.lag),
+            );
+        }
+        let mut at: Vec<u64> = self.pending.iter().map(|p| p.0).collect();
+        let mut hz: Vec<f64> = self.pending.iter().map(|p| p.1).collect();
+        io.vec("pending_rate_steps", &mut at);
+        io.vec("pending_rate_hz", &mut hz);
+        self.pending = at.into_iter().zip(hz).collect();
         let mut varying = self.profile.is_some();
         io.flag("time_varying", &mut varying);
         if !varying {
@@ -230,16 +320,9 @@ impl NeuronKind for Poisson {
 
     /// Bytes of generator state (one random stream and position per chunk of sources).
     fn state_bytes(&self) -> usize {
-        std::mem::size_of_val(&self.chunks[..])
+        // (an empty population draws no gaps: its tables are not counted)
+        std::mem::size_of_val(&self.chunks[..]) + if self.chunks.is_empty() { 0 } else { self.gaps.bytes() }
     }
-}
-
-/// One gap of the pooled process, in slots: floor(E m + 1.5) with E ~ Exp(1) (>= 1). E is drawn
-/// with the ziggurat method (rand_distr's `Exp1`), several times faster than -ln(U).
-#[inline]
-fn draw_gap(rng: &mut Rng, mean_extra: f64) -> u64 {
-    let e: f64 = Exp1.sample(rng);
-    (e * mean_extra + 1.5) as u64
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ use crate::neuron::{Compartment, Receptor};
 use crate::plasticity::{Estimates, Plasticity, RuleParams};
 use crate::PopulationId;
 
+mod drive;
+
 /// What a projection is made of (everything but its connectivity), as validated by the builder.
 #[derive(Clone, Debug)]
 pub struct ProjectionConfig {

@@ -306,7 +306,8 @@ pub fn build(
         }
         parts.net.set_examples(schedule);
     }
-    let network: Network = parts.net.finish();
+    let mut network: Network = parts.net.finish();
+    network.fuse_drives(&output.populations);
     let referenced = referenced_files(&cx, &raw);
     let mut sources = vec![Path::new(file).to_path_buf()];
     sources.extend(referenced.iter().map(|r| r.path.clone()));
