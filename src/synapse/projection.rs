@@ -517,6 +517,11 @@ impl Projection {
         self.transmission.relax(fed);
     }
 
+    /// True when [`Projection::relax`] has state to relax (STP, a rule's traces, a detector).
+    pub fn relaxes(&self) -> bool {
+        self.stp.is_some() || self.plasticity.is_some() || self.transmission.classifies()
+    }
+
     /// Delay of the detector's trace feed, steps.
     pub fn trace_delay(&self) -> u32 {
         self.transmission.trace_delay()
