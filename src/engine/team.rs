@@ -163,6 +163,9 @@ mod sync {
 
 use sync::Wait;
 
+mod adapt;
+use adapt::Adapt;
+
 /// A job for the team: called once per task with the task's index.
 type Job = dyn Fn(usize) + Sync;
 
@@ -245,12 +248,15 @@ impl Shared {
     /// The claim is AcqRel: a member that claims after another (in the counter's order) sees
     /// everything that member did before its claim, in particular its entry in `state`, so when
     /// the caller's claim comes back past the end it cannot miss a worker still in a task.
-    fn claim_all(&self, job: &(dyn Fn(usize) + Sync + '_), tasks: usize, mut on_panic: impl FnMut(Payload)) {
+    /// Returns the number of tasks this member ran.
+    fn claim_all(&self, job: &(dyn Fn(usize) + Sync + '_), tasks: usize, mut on_panic: impl FnMut(Payload)) -> usize {
+        let mut ran = 0;
         loop {
             let t = self.next.fetch_add(1, Ordering::AcqRel);
             if t >= tasks {
-                return;
+                return ran;
             }
+            ran += 1;
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(t))) {
                 on_panic(payload);
             }
@@ -273,6 +279,8 @@ fn discard(payload: Payload) {
 pub struct Team {
     shared: Arc<Shared>,
     workers: Vec<thread::JoinHandle<()>>,
+    /// When to leave the workers out (a worker stalled inside its tasks: `adapt`).
+    adapt: Adapt,
 }
 
 impl std::fmt::Debug for Team {
@@ -328,7 +336,9 @@ impl Team {
     /// A team of `size` members (at least 1; 1 means no extra thread).
     pub fn new(size: usize) -> std::io::Result<Team> {
         #[allow(clippy::default_constructed_unit_structs)] // not a unit struct under loom
-        Team::with_waiter(size, Waiter::default())
+        let mut team = Team::with_waiter(size, Waiter::default())?;
+        team.adapt = Adapt::new(true);
+        Ok(team)
     }
 
     /// [`Team::new`] with the given way of waiting (a loom model chooses one).
@@ -344,7 +354,7 @@ impl Team {
         });
         let n_workers = size.max(1) - 1;
         // Built first, so that if a spawn fails, dropping it stops and joins the workers so far.
-        let mut team = Team { shared, workers: Vec::with_capacity(n_workers) };
+        let mut team = Team { shared, workers: Vec::with_capacity(n_workers), adapt: Adapt::new(false) };
         for id in 1..=n_workers {
             let sh = Arc::clone(&team.shared);
             let worker = thread::Builder::new().name(format!("burstsim-{id}")).spawn(move || work(&sh))?;
@@ -372,7 +382,8 @@ impl Team {
     /// `run` may be called again. As after any panic, what the job was changing may be half done;
     /// whether to go on is the caller's decision.
     pub fn run<'a>(&mut self, tasks: usize, job: &'a (dyn Fn(usize) + Sync + 'a)) {
-        if self.workers.is_empty() || tasks <= 1 {
+        // (alone also while `adapt` leaves the workers out: the same tasks, so the same results)
+        if self.workers.is_empty() || tasks <= 1 || self.adapt.solo() {
             // Same semantics as below: every task runs, the first panic is re-raised at the end.
             let mut first = None;
             for t in 0..tasks {
@@ -398,8 +409,10 @@ impl Team {
         for w in &self.workers {
             sh.waiter.wake(w.thread());
         }
+        let started = std::time::Instant::now();
         let mut own = None;
-        sh.claim_all(job, tasks, |p| keep_first(&mut own, p));
+        let mine = sh.claim_all(job, tasks, |p| keep_first(&mut own, p));
+        let claimed = std::time::Instant::now();
         // Every task is claimed. Wait until no worker is entered (each entered worker finishes
         // the task it claimed, finds none left and leaves), then close: the compare-exchange
         // fails if a late worker entered in between, and that one leaves at once.
@@ -414,6 +427,7 @@ impl Team {
                 sh.waiter.pause(&mut wait);
             }
         }
+        self.adapt.record(claimed - started, claimed.elapsed(), mine == tasks);
         // Safety: the job is closed with no worker entered (Acquire above), so none reads
         // `current` now, and none will until the next `run` opens a job.
         sh.current.with_mut(|cur| unsafe { *cur = None });
