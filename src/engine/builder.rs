@@ -160,7 +160,6 @@ impl NetworkBuilder {
     /// the delay of their detector's trace feed).
     pub fn finish(self) -> Network {
         let n = self.populations.len();
-        let n_projections = self.projections.len();
         let mut depth = vec![0u32; n];
         let mut by_target = vec![Vec::new(); n];
         for (k, p) in self.projections.iter().enumerate() {
@@ -201,7 +200,6 @@ impl NetworkBuilder {
             by_target,
             learners,
             fused_source: vec![false; n],
-            fused_drive: vec![false; n_projections],
             currents: self.currents,
             teachers: self.teachers,
             examples: self.examples,

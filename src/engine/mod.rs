@@ -100,9 +100,8 @@ pub struct Network {
     learners: Vec<usize>,
     /// Per population: a Poisson source fused into the one projection that reads it (see
     /// [`Network::fuse_drives`]); it is stepped in that projection's delivery, not in integrate.
+    /// A projection's drive is fused exactly when its source is.
     fused_source: Vec<bool>,
-    /// Per projection: its source is fused into it.
-    fused_drive: Vec<bool>,
     currents: Vec<CurrentInput>,
     /// Teacher currents, in file order (after the current inputs in the currents phase).
     teachers: Vec<Teacher>,
@@ -297,7 +296,7 @@ impl Network {
                 for (t, ks) in self.by_target.iter().enumerate() {
                     for &k in ks {
                         let proj = &mut self.projections[k];
-                        n += if self.fused_drive[k] {
+                        n += if self.fused_source[proj.from().0 as usize] {
                             let (pop, src) = two_mut(&mut self.populations, t, proj.from().0 as usize);
                             deliver_drive(proj, pop, src, step)
                         } else {
@@ -311,7 +310,7 @@ impl Network {
                 // One task per target population: it and the projections onto it (file order).
                 let pops = Claims::new(&mut self.populations, &mut plan.population_flags);
                 let projs = Claims::new(&mut self.projections, &mut plan.projection_flags);
-                let (order, by_target, fused) = (&plan.deliver, &self.by_target, &self.fused_drive);
+                let (order, by_target, fused) = (&plan.deliver, &self.by_target, &self.fused_source);
                 let total = AtomicU64::new(0);
                 plan.team.run(order.len(), &|t| {
                     let target = order[t];
@@ -320,7 +319,7 @@ impl Network {
                     for &k in &by_target[target] {
                         let proj = projs.take(k);
                         // a fused source is read by this projection only, so only this task takes it
-                        n += match fused[k] {
+                        n += match fused[proj.from().0 as usize] {
                             true => deliver_drive(proj, pop, pops.take(proj.from().0 as usize), step),
                             false => deliver(proj, pop, spikes, step),
                         };
@@ -459,11 +458,11 @@ impl Network {
         assert!(self.step == 0 && self.team.0.is_none(), "drives are fused before the run");
         for p in 0..self.populations.len() {
             let Population::Poisson(src) = &mut self.populations[p] else { continue };
-            let mut readers = self.projections.iter().enumerate().filter(|(_, q)| q.from().0 as usize == p);
-            let (Some((k, proj)), None) = (readers.next(), readers.next()) else { continue };
+            let mut readers = self.projections.iter().filter(|q| q.from().0 as usize == p);
+            let (Some(proj), None) = (readers.next(), readers.next()) else { continue };
             if self.info[p].generated && !recorded.contains(&p) && proj.can_fuse_source() {
                 src.fuse(proj.config().delay_steps);
-                (self.fused_source[p], self.fused_drive[k]) = (true, true);
+                self.fused_source[p] = true;
             }
         }
     }
@@ -489,9 +488,9 @@ impl Network {
             .map(|p| p.len() as f64 * if matches!(p, Population::Poisson(_)) { 0.1 } else { 1.0 })
             .collect();
         let mut target_costs = vec![0.0; self.populations.len()];
-        for (k, p) in self.projections.iter().enumerate() {
+        for p in &self.projections {
             target_costs[p.to().0 as usize] += p.n_synapses() as f64 + p.csr().row_start.len() as f64;
-            if self.fused_drive[k] {
+            if self.fused_source[p.from().0 as usize] {
                 // its source is generated in this delivery
                 target_costs[p.to().0 as usize] += pop_costs[p.from().0 as usize];
             }

@@ -42,7 +42,7 @@ impl Gaps {
         if !mean_extra.is_finite() {
             return Gaps::Never;
         }
-        if mean_extra > TABLE_MAX_MEAN || mean_extra <= 0.0 {
+        if mean_extra > TABLE_MAX_MEAN {
             return Gaps::Exp(mean_extra);
         }
         let m = mean_extra;
